@@ -1,0 +1,166 @@
+"""The ``meshlint`` command: options in, parts built, parts run. Nothing else lives here."""
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from . import __version__
+
+app = typer.Typer(
+    name="meshlint",
+    help="Find and convert Istio 1.4/1.6 configuration that modern or managed Istio rejects, ignores or no longer supports.",
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    no_args_is_help=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+EXIT_USAGE = 2
+
+
+def _fail(message: str) -> "typer.Exit":
+    typer.echo(f"meshlint: error: {message}", err=True)
+    return typer.Exit(EXIT_USAGE)
+
+
+def _split(values: Optional[List[str]]) -> tuple[str, ...]:
+    return tuple(t.strip() for v in values or () for t in v.split(",") if t.strip())
+
+
+def _severity(value: Optional[str], option: str):
+    from .model import Severity
+
+    if value is None:
+        return None
+    try:
+        return Severity.parse(value)
+    except ValueError as e:
+        raise _fail(f"{option}: {e}")
+
+
+def write_output(text: str, output: Optional[Path]) -> None:
+    """Write to stdout, or atomically to a file."""
+    if output is None:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return
+    from .fsutil import atomic_write_text
+
+    try:
+        atomic_write_text(output, text)
+    except OSError as e:
+        raise _fail(f"cannot write {output}: {e.strerror or e}")
+
+
+def version_callback(value: bool) -> None:
+    if value:
+        typer.echo(f"meshlint {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(version: bool = typer.Option(False, "--version", callback=version_callback, is_eager=True, help="Show the version and exit.")) -> None:
+    pass
+
+
+@app.command()
+def check(
+    paths: List[str] = typer.Argument(..., help="Files, directories (searched for *.yaml, *.yml, *.json) or - for stdin."),
+    format: str = typer.Option("text", "--format", "-f", help="Output format: text or json."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write the report to this file instead of stdout."),
+    select: Optional[List[str]] = typer.Option(None, "--select", help="Only these codes, code prefixes or rule names (comma-separated, repeatable)."),
+    ignore: Optional[List[str]] = typer.Option(None, "--ignore", help="Skip these codes, code prefixes or rule names."),
+    fail_on: Optional[str] = typer.Option(None, "--fail-on", help="Exit 1 when a finding at or above this severity remains: error, warning or info. [default: warning]"),
+    min_severity: Optional[str] = typer.Option(None, "--min-severity", help="Only report findings at or above this severity (does not change the exit code)."),
+    root_namespace: Optional[str] = typer.Option(None, "--root-namespace", help="Istio root namespace (default: from the istio ConfigMap, else istio-system)."),
+    context: Optional[List[str]] = typer.Option(None, "--context", help="Extra paths read only to resolve cross-references (Services, roles, workloads); not reported on."),
+    color: Optional[bool] = typer.Option(None, "--color/--no-color", help="Colour text output (default: when writing to a terminal)."),
+) -> None:
+    """Check configuration and report findings."""
+    from .config import ConfigError, find_config
+    from .engine import InputError, Settings, lint
+    from .model import Severity
+    from . import reporters
+
+    try:
+        cfg = find_config()
+    except ConfigError as e:
+        raise _fail(str(e))
+    try:
+        render = reporters.get(format)
+    except ValueError as e:
+        raise _fail(str(e))
+    fail = _severity(fail_on, "--fail-on") or cfg.fail_on or Severity.WARNING
+    shown = _severity(min_severity, "--min-severity") or Severity.INFO
+    settings = Settings(
+        select=_split(select) or cfg.select,
+        ignore=_split(ignore) + cfg.ignore,
+        per_path_ignores=cfg.per_path_ignores,
+        severity_overrides=cfg.severity,
+        root_namespace=root_namespace or cfg.root_namespace,
+        context_paths=_split(context),
+    )
+    try:
+        result = lint(list(paths), settings)
+    except InputError as e:
+        raise _fail(str(e))
+    options = {}
+    if format == "text":
+        options["color"] = color if color is not None else (output is None and sys.stdout.isatty() and "NO_COLOR" not in os.environ)
+    write_output(render(result.filtered(shown), **options), output)
+    raise typer.Exit(result.exit_code(fail))
+
+
+@app.command("rules")
+def list_rules(format: str = typer.Option("text", "--format", "-f", help="text or json.")) -> None:
+    """List every rule: code, name, severity, area, whether it can fix."""
+    import json
+
+    from .registry import all_rules
+
+    rules = all_rules()
+    if format == "json":
+        data = [{"code": r.code, "name": r.name, "severity": str(r.severity), "area": r.area, "fixable": r.fixable, "kinds": list(r.kinds), "summary": r.summary} for r in rules.values()]
+        write_output(json.dumps(data, indent=2) + "\n", None)
+    elif format == "text":
+        width = max(len(r.name) for r in rules.values())
+        lines = [f"{r.code}  {r.name:<{width}}  {str(r.severity):<7}  {'fix' if r.fixable else '   '}  {r.summary}" for r in rules.values()]
+        write_output("\n".join(lines) + "\n", None)
+    else:
+        raise _fail(f"unknown format {format!r} (choose from text, json)")
+
+
+@app.command()
+def explain(code: str = typer.Argument(..., help="A rule code (ML100) or name (removed-api-kind).")) -> None:
+    """Show a rule's documentation, with Bad and Good examples."""
+    from .docgen import rule_markdown
+    from .registry import all_rules
+
+    rules = all_rules()
+    rule = rules.get(code.upper()) or next((r for r in rules.values() if r.name == code), None)
+    if rule is None:
+        raise _fail(f"no rule {code!r}; `meshlint rules` lists them")
+    write_output(rule_markdown(rule), None)
+
+
+def main(argv: Optional[List[str]] = None) -> None:
+    """Entry point: never shows a traceback unless MESHLINT_DEBUG is set."""
+    try:
+        app(args=argv, prog_name="meshlint")
+    except KeyboardInterrupt:
+        sys.stderr.write("meshlint: interrupted\n")
+        sys.exit(130)
+    except BrokenPipeError:
+        try:
+            sys.stdout = open(os.devnull, "w")
+        finally:
+            sys.exit(1)
+    except Exception as e:  # the last line of defence: a clear message, exit code 2
+        if os.environ.get("MESHLINT_DEBUG"):
+            raise
+        sys.stderr.write(f"meshlint: internal error: {type(e).__name__}: {e}\n(set MESHLINT_DEBUG=1 for details and please report this)\n")
+        sys.exit(EXIT_USAGE)

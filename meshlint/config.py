@@ -1,0 +1,99 @@
+"""Project configuration: ``.meshlint.yaml`` or ``[tool.meshlint]`` in pyproject.toml,
+found by walking up from the working directory.
+
+Keys (kebab- or snake_case): ``select``, ``ignore``, ``per-path-ignores``
+(glob -> codes), ``severity`` (code or name -> error|warning|info), ``fail-on``,
+``root-namespace``.
+"""
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .model import Severity
+
+CONFIG_FILE = ".meshlint.yaml"
+
+
+class ConfigError(Exception):
+    """A configuration file that cannot be used; the CLI exits 2 with this message."""
+
+
+@dataclass(frozen=True)
+class Config:
+    select: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+    per_path_ignores: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    severity: dict[str, Severity] = field(default_factory=dict)
+    fail_on: Severity | None = None
+    root_namespace: str | None = None
+    source: str | None = None
+
+
+def find_config(start: Path | None = None) -> Config:
+    start = (start or Path.cwd()).resolve()
+    for d in (start, *start.parents):
+        candidate = d / CONFIG_FILE
+        if candidate.is_file():
+            return _from_mapping(_read_yaml(candidate), str(candidate))
+        pyproject = d / "pyproject.toml"
+        if pyproject.is_file():
+            section = _read_pyproject(pyproject)
+            if section is not None:
+                return _from_mapping(section, f"{pyproject} [tool.meshlint]")
+    return Config()
+
+
+def _read_yaml(path: Path) -> Any:
+    import yaml
+
+    try:
+        return yaml.load(path.read_bytes(), Loader=yaml.CSafeLoader) or {}
+    except (OSError, yaml.YAMLError) as e:
+        raise ConfigError(f"{path}: cannot read configuration: {' '.join(str(e).split())}") from None
+
+
+def _read_pyproject(path: Path) -> dict | None:
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover
+        import tomli as tomllib
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as e:
+        raise ConfigError(f"{path}: cannot read configuration: {e}") from None
+    return data.get("tool", {}).get("meshlint")
+
+
+def _from_mapping(data: Any, source: str) -> Config:
+    if not isinstance(data, dict):
+        raise ConfigError(f"{source}: configuration must be a mapping")
+    norm = {str(k).replace("_", "-"): v for k, v in data.items()}
+    known = {"select", "ignore", "per-path-ignores", "severity", "fail-on", "root-namespace"}
+    unknown = sorted(set(norm) - known)
+    if unknown:
+        raise ConfigError(f"{source}: unknown configuration key(s): {', '.join(unknown)} (known: {', '.join(sorted(known))})")
+    try:
+        return Config(
+            select=_codes(norm.get("select")),
+            ignore=_codes(norm.get("ignore")),
+            per_path_ignores={str(k): _codes(v) for k, v in (norm.get("per-path-ignores") or {}).items()},
+            severity={str(k): Severity.parse(v) for k, v in (norm.get("severity") or {}).items()},
+            fail_on=Severity.parse(norm["fail-on"]) if norm.get("fail-on") else None,
+            root_namespace=str(norm["root-namespace"]) if norm.get("root-namespace") else None,
+            source=source,
+        )
+    except (ValueError, AttributeError, TypeError) as e:
+        raise ConfigError(f"{source}: {e}") from None
+
+
+def _codes(v: Any) -> tuple[str, ...]:
+    if v is None:
+        return ()
+    if isinstance(v, str):
+        return tuple(t.strip() for t in v.split(",") if t.strip())
+    if isinstance(v, list):
+        return tuple(str(t).strip() for t in v if str(t).strip())
+    raise ValueError(f"expected a list of codes, got {v!r}")

@@ -1,0 +1,272 @@
+"""The rule engine: read inputs, build the index once, run rules, resolve paths to
+lines, apply suppressions and configuration, return a :class:`Result`.
+
+The engine never prints. Reporters render a Result; the CLI decides what to show.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
+from typing import Any, Iterable, Mapping
+
+from .index import IndexView, ResourceIndex
+from .loader import InputFile, SourceFile, discover, read_input
+from .model import Finding, Problem, Resource, Rule, Severity, Violation
+from .registry import all_rules, kind_matches, rule_matches
+from .suppress import ANNOTATION, Directive, Suppressions, annotation_directive
+
+DEFAULT_ROOT_NAMESPACE = "istio-system"
+RULE_CRASHED = "ML090"
+UNUSED_SUPPRESSION = "ML091"
+REDACTED = "[redacted]"
+
+
+class InputError(Exception):
+    """Input paths that cannot be read: a usage error (exit code 2)."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    select: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+    per_path_ignores: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    severity_overrides: Mapping[str, Severity] = field(default_factory=dict)
+    root_namespace: str | None = None
+    context_paths: tuple[str, ...] = ()  # read for cross-references; not reported on
+
+
+@dataclass
+class Context:
+    """What a rule's check function gets besides the resource."""
+
+    index: IndexView
+    root_namespace: str
+    settings: Settings
+
+
+@dataclass
+class Result:
+    findings: list[Finding]
+    files: list[str]
+    resources: int
+    rules: dict[str, Rule]
+    sources: list[SourceFile] = field(default_factory=list, repr=False)
+
+    def count(self, severity: Severity) -> int:
+        return sum(1 for f in self.findings if f.severity == severity)
+
+    def exit_code(self, fail_on: Severity) -> int:
+        return 1 if any(f.severity >= fail_on for f in self.findings) else 0
+
+    def filtered(self, min_severity: Severity) -> "Result":
+        return Result([f for f in self.findings if f.severity >= min_severity], self.files, self.resources, self.rules, self.sources)
+
+
+def active_rules(settings: Settings, rules: Mapping[str, Rule] | None = None) -> dict[str, Rule]:
+    rules = all_rules() if rules is None else rules
+    out = {}
+    for code, rule in rules.items():
+        if settings.select and not any(rule_matches(rule, t) for t in settings.select):
+            continue
+        if any(rule_matches(rule, t) for t in settings.ignore):
+            continue
+        out[code] = rule
+    return out
+
+
+def read_paths(paths: Iterable[str]) -> list[SourceFile]:
+    files, errors = discover(list(paths))
+    if errors:
+        raise InputError("; ".join(errors))
+    return [read_input(f) for f in files]
+
+
+def lint(paths: list[str], settings: Settings = Settings()) -> Result:
+    sources = read_paths(paths)
+    context = _context_sources(settings.context_paths, {s.path for s in sources})
+    return lint_sources(sources, settings, context)
+
+
+def _context_sources(paths: tuple[str, ...], already: set[str]) -> list[SourceFile]:
+    if not paths:
+        return []
+    files, _ = discover(list(paths))  # unreadable context is not the user's input: skip it
+    return [read_input(f) for f in files if f.display not in already]
+
+
+def root_namespace(index: ResourceIndex, settings: Settings) -> str:
+    """``--root-namespace``, else the ``istio`` ConfigMap's mesh ``rootNamespace``, else istio-system."""
+    if settings.root_namespace:
+        return settings.root_namespace
+    import yaml
+
+    for cm in index.of_kind("ConfigMap"):
+        if cm.name != "istio" or cm.group != "":
+            continue
+        data = cm.body.get("data")
+        mesh = data.get("mesh") if isinstance(data, dict) else None
+        if isinstance(mesh, str):
+            try:
+                parsed = yaml.load(mesh, Loader=yaml.CSafeLoader)
+            except yaml.YAMLError:
+                continue
+            if isinstance(parsed, dict) and isinstance(parsed.get("rootNamespace"), str):
+                return parsed["rootNamespace"]
+    return DEFAULT_ROOT_NAMESPACE
+
+
+def lint_sources(sources: list[SourceFile], settings: Settings = Settings(), context: list[SourceFile] = ()) -> Result:
+    rules = all_rules()
+    active = active_rules(settings, rules)
+    checkers = [r for r in active.values() if r.check is not None]
+    resources = [res for src in sources for res in src.resources]
+    index = ResourceIndex(resources + [res for src in context for res in src.resources])
+    ctx_root = root_namespace(index, settings)
+    views = {r.code: Context(IndexView(index, r.reads, r.code), ctx_root, settings) for r in checkers}
+    secrets = _secret_values(resources)
+    dispatch: dict[str, list[Rule]] = {}
+
+    findings: list[Finding] = []
+    for src in sources:
+        file_findings: list[Finding] = []
+        for p in src.problems:
+            rule = rules.get(p.code)
+            if rule is not None and p.code in active:
+                file_findings.append(_problem_finding(rule, p, src.path))
+        for res in src.resources:
+            key = res.type_key
+            todo = dispatch.get(key)
+            if todo is None:
+                todo = dispatch[key] = [r for r in checkers if kind_matches(r.kinds, key)]
+            res_findings: list[Finding] = []
+            for rule in todo:
+                res_findings.extend(_run_rule(rule, res, views[rule.code], rules))
+            directive = annotation_directive(res)
+            if directive is not None:
+                res_findings = [f for f in res_findings if not directive.silences(f, rules[f.code])]
+                if not directive.used and _can_judge(directive, active):
+                    res_findings.append(_unused(rules[UNUSED_SUPPRESSION], directive, src.path, res))
+            file_findings.extend(res_findings)
+        findings.extend(_finish_file(src, file_findings, settings, rules, active))
+    if secrets:
+        findings = [_redact(f, secrets) for f in findings]
+    findings.sort(key=Finding.sort_key)
+    return Result(findings, [s.path for s in sources], len(resources), active, sources)
+
+
+def _run_rule(rule: Rule, res: Resource, ctx: Context, rules: Mapping[str, Rule]) -> list[Finding]:
+    try:
+        return [_violation_finding(rule, v, res, ctx.settings) for v in rule.check(res, ctx)]
+    except Exception as e:  # a rule bug must never become a traceback for the user
+        crashed = rules.get(RULE_CRASHED)
+        if crashed is None:
+            return []
+        return [_violation_finding(crashed, Violation("", {"rule": rule.code, "error": f"{type(e).__name__}: {e}"}), res, ctx.settings)]
+
+
+def _violation_finding(rule: Rule, v: Violation, res: Resource, settings: Settings) -> Finding:
+    line, col = res.locate(v.path)
+    severity = settings.severity_overrides.get(rule.code) or settings.severity_overrides.get(rule.name) or v.severity or rule.severity
+    return Finding(
+        code=rule.code,
+        name=rule.name,
+        severity=severity,
+        message=rule.format(v.message, v.params),
+        file=res.file,
+        line=line,
+        column=col,
+        resource=res.identity,
+        path=v.path,
+        fixable=v.fix is not None,
+        fix=v.fix,
+    )
+
+
+def _problem_finding(rule: Rule, p: Problem, path: str) -> Finding:
+    return Finding(rule.code, rule.name, rule.severity, rule.format(p.message, p.params), path, p.line, p.column, p.resource, "", False)
+
+
+def _finish_file(src: SourceFile, findings: list[Finding], settings: Settings, rules: Mapping[str, Rule], active: Mapping[str, Rule]) -> list[Finding]:
+    """Comment suppressions, per-path ignores and severity overrides for one file."""
+    sup = Suppressions.from_text(src.text)
+    ignored = [codes for glob, codes in settings.per_path_ignores.items() if _path_matches(src.path, glob)]
+    kept = []
+    for f in findings:
+        rule = rules[f.code]
+        if any(rule_matches(rule, t) for codes in ignored for t in codes):
+            continue
+        if sup.directives and sup.silence(f, rule):
+            continue
+        kept.append(_override(f, settings))
+    for d in sup.directives:
+        if not d.used and _can_judge(d, active):
+            kept.append(_override(_unused(rules[UNUSED_SUPPRESSION], d, src.path, None), settings))
+    return kept
+
+
+def _can_judge(d: Directive, active: Mapping[str, Rule]) -> bool:
+    """An unused suppression is reported only when every rule it names actually ran."""
+    if UNUSED_SUPPRESSION not in active:
+        return False
+    return all(t != "all" and any(rule_matches(r, t) for r in active.values()) for t in d.tokens)
+
+
+def _unused(rule: Rule, d: Directive, path: str, res: Resource | None) -> Finding:
+    msg = rule.format(d.scope, {"codes": ",".join(d.tokens)})
+    ident = res.identity if res else None
+    ptr = "/metadata/annotations/" + ANNOTATION.replace("/", "~1") if res else ""
+    return Finding(rule.code, rule.name, rule.severity, msg, path, d.line, d.column, ident, ptr, False)
+
+
+def _override(f: Finding, settings: Settings) -> Finding:
+    sev = settings.severity_overrides.get(f.code) or settings.severity_overrides.get(f.name)
+    if sev is None or sev == f.severity:
+        return f
+    from dataclasses import replace
+
+    return replace(f, severity=sev)
+
+
+def _path_matches(path: str, glob: str) -> bool:
+    p = path.replace("\\", "/")
+    while p.startswith("./"):
+        p = p[2:]
+    return fnmatchcase(p, glob) or fnmatchcase(p, glob.rstrip("/") + "/*")
+
+
+def _secret_values(resources: list[Resource]) -> list[str]:
+    """Every Secret data/stringData value (raw and base64), longest first, for redaction."""
+    values: set[str] = set()
+    for res in resources:
+        if res.kind != "Secret" or res.group != "":
+            continue
+        for key in ("data", "stringData"):
+            data = res.body.get(key)
+            if isinstance(data, dict):
+                for v in data.values():
+                    if isinstance(v, str) and len(v) >= 4:
+                        values.add(v)
+                        values.update(line for line in v.splitlines() if len(line.strip()) >= 8)
+    return sorted(values, key=len, reverse=True)
+
+
+def _redact(f: Finding, secrets: list[str]) -> Finding:
+    msg = f.message
+    for s in secrets:
+        if s in msg:
+            msg = msg.replace(s, REDACTED)
+    if msg is f.message:
+        return f
+    from dataclasses import replace
+
+    return replace(f, message=msg)
+
+
+def redact_text(text: str, secrets: list[str]) -> str:
+    for s in secrets:
+        if s in text:
+            text = text.replace(s, REDACTED)
+    return text
+
+
+__all__ = ["Context", "InputError", "Result", "Settings", "lint", "lint_sources", "read_paths", "root_namespace", "active_rules", "InputFile"]

@@ -1,0 +1,109 @@
+"""Cross-resource lookups, built once per run.
+
+Services by namespace/name, roles by name, workloads by labels: every lookup is a
+dictionary access or a set intersection, never a scan over all resources.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from fnmatch import fnmatchcase
+from typing import Any, Iterable, Mapping
+
+from .model import Resource
+
+DEFAULT_NAMESPACE = "default"
+WORKLOAD_KINDS = frozenset({"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Pod", "Job"})
+
+
+def pod_labels(res: Resource) -> dict[str, str]:
+    """Labels of the pods a workload runs (its template's labels; a Pod's own labels)."""
+    if res.kind == "Pod":
+        return res.labels
+    tmpl = res.spec.get("template")
+    md = tmpl.get("metadata") if isinstance(tmpl, dict) else None
+    labels = md.get("labels") if isinstance(md, dict) else None
+    return {str(k): str(v) for k, v in labels.items()} if isinstance(labels, dict) else {}
+
+
+class ResourceIndex:
+    def __init__(self, resources: Iterable[Resource], default_namespace: str = DEFAULT_NAMESPACE):
+        self.default_namespace = default_namespace
+        self._by_kind: dict[str, list[Resource]] = defaultdict(list)
+        self._by_name: dict[tuple[str, str, str], list[Resource]] = defaultdict(list)
+        self._by_label: dict[tuple[str, str, str], set[int]] = defaultdict(set)
+        self._workloads: list[Resource] = []
+        for res in resources:
+            kind = res.kind or ""
+            self._by_kind[kind].append(res)
+            if res.name is not None:
+                self._by_name[(kind, self.ns(res), res.name)].append(res)
+            if kind in WORKLOAD_KINDS:
+                i = len(self._workloads)
+                self._workloads.append(res)
+                ns = self.ns(res)
+                for k, v in pod_labels(res).items():
+                    self._by_label[(ns, k, v)].add(i)
+
+    def ns(self, res: Resource) -> str:
+        return res.namespace or self.default_namespace
+
+    def of_kind(self, kind: str, namespace: str | None = None, group: str | None = None) -> list[Resource]:
+        out = self._by_kind.get(kind, [])
+        if group is not None:
+            out = [r for r in out if r.group == group]
+        if namespace is not None:
+            out = [r for r in out if self.ns(r) == namespace]
+        return out
+
+    def get(self, kind: str, namespace: str | None, name: str, group: str | None = None) -> Resource | None:
+        found = self._by_name.get((kind, namespace or self.default_namespace, name), [])
+        if group is not None:
+            found = [r for r in found if r.group == group]
+        return found[-1] if found else None
+
+    def workloads_selected(self, namespace: str | None, selector: Mapping[str, Any], kinds: Iterable[str] = WORKLOAD_KINDS) -> list[Resource]:
+        """Workloads in ``namespace`` (``None``: any) whose pod labels include every selector label."""
+        if not selector:
+            return []
+        kinds = frozenset(kinds)
+        namespaces = [namespace or self.default_namespace] if namespace is not None else sorted({ns for ns, _, _ in self._by_label})
+        out: list[Resource] = []
+        for ns in namespaces:
+            sets = [self._by_label.get((ns, str(k), str(v)), set()) for k, v in selector.items()]
+            hits = set.intersection(*sets) if sets else set()
+            out.extend(self._workloads[i] for i in sorted(hits) if self._workloads[i].kind in kinds)
+        return out
+
+
+class IndexView:
+    """The index as one rule sees it: only the kinds the rule declared it reads."""
+
+    def __init__(self, index: ResourceIndex, allowed: tuple[str, ...], rule_code: str):
+        self._index = index
+        self._allowed = allowed
+        self._code = rule_code
+        self.default_namespace = index.default_namespace
+
+    def _check(self, kind: str, group: str | None = None) -> None:
+        for pattern in self._allowed:
+            g, _, k = pattern.rpartition("/")
+            if fnmatchcase(kind, k) and (group is None or fnmatchcase(group, g)):
+                return
+        raise PermissionError(f"rule {self._code} looked up kind {kind!r}, which it does not declare in READS")
+
+    def ns(self, res: Resource) -> str:
+        return self._index.ns(res)
+
+    def of_kind(self, kind: str, namespace: str | None = None, group: str | None = None) -> list[Resource]:
+        self._check(kind, group)
+        return self._index.of_kind(kind, namespace, group)
+
+    def get(self, kind: str, namespace: str | None, name: str, group: str | None = None) -> Resource | None:
+        self._check(kind, group)
+        return self._index.get(kind, namespace, name, group)
+
+    def workloads_selected(self, namespace: str | None, selector: Mapping[str, Any], kinds: Iterable[str] = WORKLOAD_KINDS) -> list[Resource]:
+        kinds = tuple(kinds)
+        for k in kinds:
+            self._check(k)
+        return self._index.workloads_selected(namespace, selector, kinds)

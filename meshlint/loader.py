@@ -1,0 +1,434 @@
+"""Read YAML/JSON files into :class:`Resource` objects, fast and without ever raising.
+
+The lint path parses with libyaml (PyYAML's C parser and composer), which keeps a
+line/column mark on every node. Values are built from the node tree by a small
+safe builder: tags are never executed, duplicate keys, alias bombs and recursive
+aliases are detected. Positions are resolved lazily, only for fields that a
+finding points at. Round-trip parsing (ruamel.yaml) is reserved for conversion.
+
+Every problem with the input becomes a :class:`Problem` value, not an exception.
+"""
+from __future__ import annotations
+
+import codecs
+import os
+import re
+import sys
+from dataclasses import dataclass, field
+from typing import Any, Iterator
+
+import yaml
+
+from .model import Problem, Resource, ResourceId, split_pointer
+
+YAML_SUFFIXES = (".yaml", ".yml", ".json")
+SKIP_DIRS = frozenset({".git", ".hg", ".svn", "node_modules", ".venv", "venv", "__pycache__", ".tox", ".mypy_cache", ".pytest_cache", ".hypothesis"})
+
+MAX_FILE_BYTES = 64 * 1024 * 1024
+MAX_EXPANDED_NODES = 200_000  # per document, counting every alias expansion
+MAX_DEPTH = 200
+
+_STR = "tag:yaml.org,2002:str"
+_INT = "tag:yaml.org,2002:int"
+_FLOAT = "tag:yaml.org,2002:float"
+_BOOL = "tag:yaml.org,2002:bool"
+_NULL = "tag:yaml.org,2002:null"
+_MERGE = "tag:yaml.org,2002:merge"
+
+_scalar = yaml.SafeLoader.__new__(yaml.SafeLoader)  # only its scalar constructors are used
+_DOC_MARKER = re.compile(r"^(?:---|\.\.\.)(?=[ \t\r\n]|$)", re.M)
+
+# input problem codes (catalogue entries under rules/, area "input")
+SYNTAX, NOT_MAPPING, MISSING_TYPE, BINARY, ENCODING = "ML001", "ML002", "ML003", "ML004", "ML005"
+DUPLICATE_KEY, TAB, BOM, ALIAS_BOMB, TOO_LARGE = "ML006", "ML007", "ML008", "ML009", "ML010"
+TOO_DEEP, UNREADABLE = "ML012", "ML013"
+
+
+@dataclass
+class SourceFile:
+    """One input file after reading: its resources and the problems found reading it."""
+
+    path: str
+    text: str | None
+    resources: list[Resource] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    newline: str = "\n"
+    bom: bool = False
+
+
+class _Abort(Exception):
+    def __init__(self, problem: Problem):
+        self.problem = problem
+
+
+# --------------------------------------------------------------------------- discovery
+
+@dataclass(frozen=True)
+class InputFile:
+    display: str
+    fs_path: str | None  # None for stdin
+
+
+def discover(paths: list[str]) -> tuple[list[InputFile], list[str]]:
+    """Expand CLI paths into files. Returns (files, errors); an error is a path that cannot be read."""
+    files: list[InputFile] = []
+    errors: list[str] = []
+    seen: set[str] = set()
+
+    def add(display: str, fs: str | None) -> None:
+        key = os.path.realpath(fs) if fs else "-"
+        if key not in seen:
+            seen.add(key)
+            files.append(InputFile(display, fs))
+
+    for p in paths:
+        if p == "-":
+            add("-", None)
+        elif os.path.isdir(p):
+            for display, fs in _walk(p):
+                add(display, fs)
+        elif os.path.isfile(p):
+            add(p, p)
+        elif os.path.lexists(p):
+            errors.append(f"{p}: not a regular file or directory")
+        else:
+            errors.append(f"{p}: no such file or directory")
+    return files, errors
+
+
+def _walk(top: str) -> Iterator[tuple[str, str]]:
+    """Recursive, sorted, symlink-loop-safe walk yielding YAML/JSON files."""
+    visited: set[tuple[int, int]] = set()
+    stack = [top]
+    while stack:
+        d = stack.pop()
+        try:
+            st = os.stat(d)
+        except OSError:
+            continue
+        key = (st.st_dev, st.st_ino)
+        if key in visited:
+            continue  # a symlink loop or a second link to a directory already read
+        visited.add(key)
+        try:
+            entries = sorted(os.scandir(d), key=lambda e: e.name)
+        except OSError:
+            yield d, d  # reading it gives an "unreadable" problem
+            continue
+        subdirs = []
+        for e in entries:
+            try:
+                is_dir = e.is_dir()
+            except OSError:
+                continue
+            if is_dir:
+                if e.name not in SKIP_DIRS:
+                    subdirs.append(e.path)
+            elif e.name.endswith(YAML_SUFFIXES):
+                yield e.path, e.path
+        stack.extend(reversed(subdirs))
+
+
+# --------------------------------------------------------------------------- reading
+
+def read_input(f: InputFile) -> SourceFile:
+    if f.fs_path is None:
+        data = sys.stdin.buffer.read(MAX_FILE_BYTES + 1)
+    else:
+        try:
+            size = os.path.getsize(f.fs_path)
+            if size > MAX_FILE_BYTES:
+                return SourceFile(f.display, None, problems=[Problem(TOO_LARGE, 1, 1, {"size": size, "limit": MAX_FILE_BYTES})])
+            with open(f.fs_path, "rb") as fh:
+                data = fh.read()
+        except OSError as e:
+            return SourceFile(f.display, None, problems=[Problem(UNREADABLE, 1, 1, {"error": e.strerror or str(e)})])
+    return load_bytes(data, f.display)
+
+
+def load_bytes(data: bytes, display: str) -> SourceFile:
+    if len(data) > MAX_FILE_BYTES:
+        return SourceFile(display, None, problems=[Problem(TOO_LARGE, 1, 1, {"size": len(data), "limit": MAX_FILE_BYTES})])
+    if data.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or b"\x00" in data[:8192]:
+        return SourceFile(display, None, problems=[Problem(BINARY, 1, 1)])
+    problems: list[Problem] = []
+    bom = data.startswith(codecs.BOM_UTF8)
+    if bom:
+        problems.append(Problem(BOM, 1, 1))
+        data = data[len(codecs.BOM_UTF8):]
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = data.count(b"\n", 0, e.start) + 1
+        col = e.start - (data.rfind(b"\n", 0, e.start) + 1) + 1
+        return SourceFile(display, None, problems=problems + [Problem(ENCODING, line, col, {"byte": f"0x{data[e.start]:02x}"})])
+    src = load_text(text, display)
+    src.problems[:0] = problems
+    src.bom = bom
+    return src
+
+
+def load_text(text: str, display: str) -> SourceFile:
+    src = SourceFile(display, text, newline="\r\n" if "\r\n" in text else "\n")
+    nodes = _compose_all(text, src.problems)
+    may_alias = "*" in text
+    for doc_index, node in nodes:
+        _add_document(src, doc_index, node, may_alias)
+    return src
+
+
+def _compose_all(text: str, problems: list[Problem]) -> list[tuple[int, yaml.Node]]:
+    """All documents' root nodes. On a syntax error, the other documents are still read."""
+    try:
+        return list(enumerate(_compose(text)))
+    except yaml.YAMLError:
+        pass
+    # Recovery: a line starting with '---' or '...' always ends a YAML document,
+    # so split there and read each document on its own, at its own line offset.
+    nodes: list[tuple[int, yaml.Node]] = []
+    starts = [0] + [m.start() for m in _DOC_MARKER.finditer(text) if m.start() > 0]
+    starts.append(len(text))
+    doc_index = 0
+    for a, b in zip(starts, starts[1:]):
+        chunk = text[a:b]
+        offset = text.count("\n", 0, a)
+        try:
+            got = _compose("\n" * offset + chunk)
+        except yaml.YAMLError as e:
+            problems.append(_syntax_problem(e, text))
+            doc_index += 1
+            continue
+        for n in got:
+            nodes.append((doc_index, n))
+            doc_index += 1
+    return nodes
+
+
+def _compose(text: str) -> list[yaml.Node]:
+    loader = yaml.CSafeLoader(text)
+    try:
+        out = []
+        while loader.check_node():
+            out.append(loader.get_node())
+        return out
+    finally:
+        loader.dispose()
+
+
+def _syntax_problem(e: yaml.YAMLError, text: str) -> Problem:
+    mark = getattr(e, "problem_mark", None) or getattr(e, "context_mark", None)
+    line = mark.line + 1 if mark is not None else 1
+    col = mark.column + 1 if mark is not None else 1
+    problem = " ".join(str(getattr(e, "problem", None) or e).split())
+    lines = text.splitlines()
+    src_line = lines[line - 1] if 0 < line <= len(lines) else ""
+    if "\t" in src_line[: len(src_line) - len(src_line.lstrip(" \t"))] or ("'\\t'" in problem):
+        tab_col = src_line.find("\t") + 1 if "\t" in src_line else col
+        return Problem(TAB, line, tab_col)
+    return Problem(SYNTAX, line, col, {"problem": problem})
+
+
+def _add_document(src: SourceFile, doc_index: int, node: yaml.Node, may_alias: bool) -> None:
+    if isinstance(node, yaml.ScalarNode) and node.tag == _NULL:
+        return  # empty document: kubectl skips these too
+    line, col = node.start_mark.line + 1, node.start_mark.column + 1
+    builder = _Builder(src.problems, may_alias)
+    try:
+        value = builder.build(node, 0)
+    except _Abort as a:
+        src.problems.append(a.problem)
+        return
+    if not isinstance(value, dict):
+        src.problems.append(Problem(NOT_MAPPING, line, col, {"type": _type_name(value)}))
+        return
+    if value.get("kind") == "List" and isinstance(value.get("items"), list) and _is_list_version(value):
+        items_node = _child(node, "items")
+        for i, item in enumerate(value["items"]):
+            item_node = items_node.value[i] if isinstance(items_node, yaml.SequenceNode) and i < len(items_node.value) else node
+            _add_resource(src, doc_index, i, item, item_node)
+        return
+    _add_resource(src, doc_index, None, value, node)
+
+
+def _is_list_version(value: dict) -> bool:
+    av = value.get("apiVersion")
+    return av is None or av == "v1"
+
+
+def _add_resource(src: SourceFile, doc_index: int, item_index: int | None, value: Any, node: yaml.Node) -> None:
+    line, col = node.start_mark.line + 1, node.start_mark.column + 1
+    if not isinstance(value, dict):
+        src.problems.append(Problem(NOT_MAPPING, line, col, {"type": _type_name(value)}))
+        return
+    missing = [k for k in ("apiVersion", "kind") if not isinstance(value.get(k), str) or not value.get(k)]
+    if missing:
+        md = value.get("metadata") if isinstance(value.get("metadata"), dict) else {}
+        ident = ResourceId(_str_or_none(value.get("apiVersion")), _str_or_none(value.get("kind")), _str_or_none(md.get("namespace")), _str_or_none(md.get("name")))
+        src.problems.append(Problem(MISSING_TYPE, line, col, {"fields": " and ".join(missing)}, resource=ident))
+        return
+    src.resources.append(Resource(value, src.path, doc_index, item_index, _Locator(node), line))
+
+
+def _str_or_none(v: Any) -> str | None:
+    return v if isinstance(v, str) else None
+
+
+def _type_name(v: Any) -> str:
+    return {list: "a sequence", str: "a string", int: "a number", float: "a number", bool: "a boolean", type(None): "null"}.get(type(v), type(v).__name__)
+
+
+# --------------------------------------------------------------------------- building values
+
+class _Builder:
+    """Builds plain data from a node tree; tags are data, never code."""
+
+    def __init__(self, problems: list[Problem], may_alias: bool):
+        self.problems = problems
+        self.memo: dict[int, tuple[Any, int]] | None = {} if may_alias else None
+        self.active: set[int] = set()
+        self.expanded = 0
+
+    def build(self, node: yaml.Node, depth: int) -> Any:
+        value, _ = self._build(node, depth)
+        return value
+
+    def _build(self, node: yaml.Node, depth: int) -> tuple[Any, int]:
+        if isinstance(node, yaml.ScalarNode):
+            return _scalar_value(node), 1
+        memo = self.memo
+        if memo is not None:
+            key = id(node)
+            hit = memo.get(key)
+            if hit is not None:
+                self.expanded += hit[1]
+                if self.expanded > MAX_EXPANDED_NODES:
+                    raise _Abort(Problem(ALIAS_BOMB, node.start_mark.line + 1, node.start_mark.column + 1, {"limit": MAX_EXPANDED_NODES}, message="expansion"))
+                return hit
+            if key in self.active:
+                raise _Abort(Problem(ALIAS_BOMB, node.start_mark.line + 1, node.start_mark.column + 1, message="recursive"))
+            self.active.add(key)
+        if depth > MAX_DEPTH:
+            raise _Abort(Problem(TOO_DEEP, node.start_mark.line + 1, node.start_mark.column + 1, {"limit": MAX_DEPTH}))
+        size = 1
+        if isinstance(node, yaml.SequenceNode):
+            out_list = []
+            for child in node.value:
+                v, s = self._build(child, depth + 1)
+                out_list.append(v)
+                size += s
+            value: Any = out_list
+        else:
+            out: dict[Any, Any] = {}
+            merged: dict[Any, Any] = {}
+            for knode, vnode in node.value:
+                if knode.tag == _MERGE:
+                    v, s = self._build(vnode, depth + 1)
+                    size += s
+                    for m in (v if isinstance(v, list) else [v]):
+                        if isinstance(m, dict):
+                            for mk, mv in m.items():
+                                merged.setdefault(mk, mv)
+                    continue
+                k = _key(knode)
+                if k in out:
+                    self.problems.append(Problem(DUPLICATE_KEY, knode.start_mark.line + 1, knode.start_mark.column + 1, {"key": k}))
+                v, s = self._build(vnode, depth + 1)
+                out[k] = v
+                size += s + 1
+            if merged:
+                for mk, mv in merged.items():
+                    out.setdefault(mk, mv)
+            value = out
+        if memo is not None:
+            self.active.discard(id(node))
+            memo[id(node)] = (value, size)
+        return value, size
+
+
+def _key(knode: yaml.Node) -> Any:
+    if isinstance(knode, yaml.ScalarNode):
+        v = _scalar_value(knode)
+        return v if v is None or isinstance(v, (str, int, float, bool)) else knode.value
+    return f"<{knode.id} key at line {knode.start_mark.line + 1}>"
+
+
+def _scalar_value(node: yaml.ScalarNode) -> Any:
+    tag = node.tag
+    if tag == _STR:
+        return node.value
+    try:
+        if tag == _INT:
+            return _scalar.construct_yaml_int(node)
+        if tag == _FLOAT:
+            return _scalar.construct_yaml_float(node)
+        if tag == _BOOL:
+            return _scalar.construct_yaml_bool(node)
+        if tag == _NULL:
+            return None
+    except (ValueError, yaml.YAMLError):
+        pass
+    return node.value  # timestamps, binary and unknown tags stay text
+
+
+# --------------------------------------------------------------------------- positions
+
+def _child(node: yaml.Node, token: str) -> yaml.Node | None:
+    if isinstance(node, yaml.MappingNode):
+        found = None
+        merges = []
+        for k, v in node.value:
+            if k.tag == _MERGE:
+                merges.append(v)
+            elif isinstance(k, yaml.ScalarNode) and k.value == token:
+                found = v  # the last duplicate wins, as in the built value
+        if found is not None:
+            return found
+        for m in merges:
+            for cand in (m.value if isinstance(m, yaml.SequenceNode) else [m]):
+                got = _child(cand, token)
+                if got is not None:
+                    return got
+        return None
+    if isinstance(node, yaml.SequenceNode) and token.isdigit():
+        i = int(token)
+        return node.value[i] if i < len(node.value) else None
+    return None
+
+
+def _key_node(node: yaml.Node, token: str) -> yaml.Node | None:
+    if isinstance(node, yaml.MappingNode):
+        found = None
+        for k, _ in node.value:
+            if isinstance(k, yaml.ScalarNode) and k.value == token:
+                found = k
+        return found
+    return None
+
+
+class _Locator:
+    """Resolves a JSON Pointer to the 1-based line and column of that field.
+
+    A pointer to a mapping key resolves to the key itself; one that goes past what
+    exists resolves to the deepest field that does exist.
+    """
+
+    __slots__ = ("node",)
+
+    def __init__(self, node: yaml.Node):
+        self.node = node
+
+    def __call__(self, ptr: str) -> tuple[int, int]:
+        node = self.node
+        mark = node.start_mark
+        try:
+            tokens = split_pointer(ptr)
+        except ValueError:
+            tokens = []
+        for token in tokens:
+            key = _key_node(node, token)
+            child = _child(node, token)
+            if child is None:
+                break
+            mark = (key or child).start_mark
+            node = child
+        return mark.line + 1, mark.column + 1

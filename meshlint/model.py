@@ -1,0 +1,246 @@
+"""Plain data types shared by the loader, the engine, rules and reporters.
+
+Nothing in here does I/O or imports anything heavy: rules and reporters import
+these types on every run, including the 250 ms pre-commit path.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import IntEnum
+from typing import Any, Callable, Iterable, Iterator, Mapping
+
+
+class Severity(IntEnum):
+    """Ordered severities: ``Severity.ERROR > Severity.WARNING > Severity.INFO``."""
+
+    INFO = 1
+    WARNING = 2
+    ERROR = 3
+
+    @classmethod
+    def parse(cls, text: str) -> "Severity":
+        try:
+            return cls[str(text).strip().upper()]
+        except KeyError:
+            raise ValueError(f"unknown severity {text!r} (expected error, warning or info)") from None
+
+    def __str__(self) -> str:  # "error", "warning", "info"
+        return self.name.lower()
+
+
+def escape_pointer_token(token: str | int) -> str:
+    """Escape one JSON Pointer reference token (RFC 6901)."""
+    return str(token).replace("~", "~0").replace("/", "~1")
+
+
+def unescape_pointer_token(token: str) -> str:
+    return token.replace("~1", "/").replace("~0", "~")
+
+
+def pointer(*tokens: str | int) -> str:
+    """Build a JSON Pointer from raw tokens: ``pointer("spec", "http", 0)`` -> ``/spec/http/0``."""
+    return "".join("/" + escape_pointer_token(t) for t in tokens)
+
+
+def split_pointer(ptr: str) -> list[str]:
+    if not ptr:
+        return []
+    if not ptr.startswith("/"):
+        raise ValueError(f"not a JSON Pointer: {ptr!r}")
+    return [unescape_pointer_token(t) for t in ptr[1:].split("/")]
+
+
+@dataclass(frozen=True)
+class ResourceId:
+    """Identity of a Kubernetes object: stable across edits that move lines."""
+
+    api_version: str | None
+    kind: str | None
+    namespace: str | None
+    name: str | None
+
+    def as_dict(self) -> dict[str, str | None]:
+        return {
+            "apiVersion": self.api_version,
+            "kind": self.kind,
+            "namespace": self.namespace,
+            "name": self.name,
+        }
+
+    def __str__(self) -> str:
+        ns = f"{self.namespace}/" if self.namespace else ""
+        return f"{self.kind or '?'} {ns}{self.name or '?'}"
+
+
+@dataclass(eq=False)
+class Resource:
+    """One Kubernetes object read from a file.
+
+    ``body`` is plain data (dicts, lists, str, int, float, bool, None).
+    ``locate`` maps a JSON Pointer inside the resource to a 1-based (line, column);
+    rules never call it, the engine does.
+    """
+
+    body: dict[str, Any]
+    file: str
+    doc_index: int
+    item_index: int | None
+    locate: Callable[[str], tuple[int, int]]
+    start_line: int = 1
+
+    @property
+    def api_version(self) -> str | None:
+        v = self.body.get("apiVersion")
+        return v if isinstance(v, str) else None
+
+    @property
+    def kind(self) -> str | None:
+        v = self.body.get("kind")
+        return v if isinstance(v, str) else None
+
+    @property
+    def group(self) -> str:
+        """API group: ``networking.istio.io`` for ``networking.istio.io/v1alpha3``; ``""`` for core ``v1``."""
+        av = self.api_version or ""
+        return av.rsplit("/", 1)[0] if "/" in av else ""
+
+    @property
+    def metadata(self) -> dict[str, Any]:
+        m = self.body.get("metadata")
+        return m if isinstance(m, dict) else {}
+
+    @property
+    def name(self) -> str | None:
+        v = self.metadata.get("name")
+        return v if isinstance(v, str) else None
+
+    @property
+    def namespace(self) -> str | None:
+        v = self.metadata.get("namespace")
+        return v if isinstance(v, str) else None
+
+    @property
+    def labels(self) -> dict[str, str]:
+        v = self.metadata.get("labels")
+        return {str(k): str(x) for k, x in v.items()} if isinstance(v, dict) else {}
+
+    @property
+    def annotations(self) -> dict[str, str]:
+        v = self.metadata.get("annotations")
+        return {str(k): str(x) for k, x in v.items()} if isinstance(v, dict) else {}
+
+    @property
+    def spec(self) -> dict[str, Any]:
+        v = self.body.get("spec")
+        return v if isinstance(v, dict) else {}
+
+    @property
+    def identity(self) -> ResourceId:
+        return ResourceId(self.api_version, self.kind, self.namespace, self.name)
+
+    @property
+    def type_key(self) -> str:
+        """``group/Kind`` as rules declare it, e.g. ``networking.istio.io/VirtualService`` or ``/Service``."""
+        return f"{self.group}/{self.kind or ''}"
+
+
+@dataclass(frozen=True)
+class Violation:
+    """What a rule yields: a path into the resource and the message's named values.
+
+    ``message`` selects one of the rule's message templates in the catalogue.
+    ``fix`` is data (see :mod:`meshlint.fixes`); the engine applies it, never the rule.
+    """
+
+    path: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+    message: str = "default"
+    fix: Any = None
+    severity: Severity | None = None
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A file-level finding produced while reading input (parse errors and the like)."""
+
+    code: str
+    line: int
+    column: int
+    params: Mapping[str, Any] = field(default_factory=dict)
+    message: str = "default"
+    resource: ResourceId | None = None
+
+
+@dataclass(frozen=True)
+class Finding:
+    code: str
+    name: str
+    severity: Severity
+    message: str
+    file: str
+    line: int
+    column: int
+    resource: ResourceId | None
+    path: str
+    fixable: bool
+    fix: Any = field(default=None, compare=False, repr=False)
+
+    def sort_key(self) -> tuple:
+        return (self.file, self.line, self.column, self.code, self.path, self.message)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "name": self.name,
+            "severity": str(self.severity),
+            "message": self.message,
+            "file": self.file,
+            "line": self.line,
+            "column": self.column,
+            "resource": self.resource.as_dict() if self.resource else None,
+            "path": self.path,
+            "fixable": self.fixable,
+        }
+
+
+CheckFunction = Callable[[Resource, Any], Iterable[Violation]]
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A rule's metadata (from the catalogue) joined with its check function (from its module).
+
+    ``kinds`` are the ``group/Kind`` patterns the rule is run on; ``reads`` are the
+    extra kinds it may look up through the resource index. Loader-produced codes
+    (parse errors) have ``check=None``.
+    """
+
+    code: str
+    name: str
+    severity: Severity
+    summary: str
+    fixable: bool
+    area: str
+    messages: Mapping[str, str]
+    kinds: tuple[str, ...] = ()
+    reads: tuple[str, ...] = ()
+    check: CheckFunction | None = None
+    doc: Mapping[str, Any] = field(default_factory=dict)
+
+    def format(self, key: str, params: Mapping[str, Any]) -> str:
+        template = self.messages.get(key) or self.messages.get("default") or self.summary
+        try:
+            return template.format_map(_Params(params))
+        except (ValueError, IndexError, AttributeError):
+            return template
+
+
+class _Params(dict):
+    """format_map helper: a missing placeholder renders as ``{name}`` instead of raising."""
+
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+def iter_findings_sorted(findings: Iterable[Finding]) -> Iterator[Finding]:
+    yield from sorted(findings, key=Finding.sort_key)

@@ -1,0 +1,81 @@
+"""The one place where rules are registered.
+
+Built-in rules are the modules listed in ``BUILTIN``; each defines ``CODE``,
+``KINDS`` (``group/Kind`` patterns it runs on), ``READS`` (other kinds it may look
+up in the resource index) and a pure ``check(resource, ctx)`` generator. Their
+name, severity, messages and docs come from the catalogue. Third-party rules come
+through the entry-point group ``meshlint.rules`` and carry their own metadata.
+"""
+from __future__ import annotations
+
+import fnmatch
+import functools
+import importlib
+from types import ModuleType
+from typing import Any, Iterable
+
+from .catalogue import load_catalogue
+from .model import Rule, Severity
+
+BUILTIN = (
+    "unknown_istio_kind",
+    "removed_api_kind",
+    "mixer_resource",
+)
+
+ENTRY_POINT_GROUP = "meshlint.rules"
+
+
+def _rule_from_entry(entry: dict[str, Any], module: ModuleType | None = None) -> Rule:
+    return Rule(
+        code=entry["code"],
+        name=entry["name"],
+        severity=Severity.parse(entry["severity"]),
+        summary=entry["summary"],
+        fixable=bool(entry.get("fixable", False)),
+        area=entry["area"],
+        messages=entry.get("messages") or {"default": entry["summary"]},
+        kinds=tuple(getattr(module, "KINDS", ())) if module else (),
+        reads=tuple(getattr(module, "READS", ())) if module else (),
+        check=getattr(module, "check", None) if module else None,
+        doc=entry,
+    )
+
+
+@functools.lru_cache(maxsize=1)
+def all_rules() -> dict[str, Rule]:
+    """Every known rule by code, built-ins first then plugins, in code order."""
+    catalogue = load_catalogue()
+    modules = {}
+    for name in BUILTIN:
+        mod = importlib.import_module(f"meshlint.rules.{name}")
+        modules[mod.CODE] = mod
+    rules = {code: _rule_from_entry(entry, modules.get(code)) for code, entry in catalogue.items()}
+    for rule in _plugin_rules():
+        if rule.code not in rules:  # a plugin never replaces a built-in code
+            rules[rule.code] = rule
+    return dict(sorted(rules.items()))
+
+
+def _plugin_rules() -> Iterable[Rule]:
+    from importlib.metadata import entry_points
+
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        try:
+            obj = ep.load()
+        except Exception:  # a broken plugin must not break the run
+            continue
+        if isinstance(obj, Rule):
+            yield obj
+        elif isinstance(obj, ModuleType) and isinstance(getattr(obj, "CATALOGUE", None), dict):
+            yield _rule_from_entry(obj.CATALOGUE, obj)
+
+
+def rule_matches(rule: Rule, token: str) -> bool:
+    """``--select``/``--ignore`` tokens match a code prefix (``ML2``) or a rule name."""
+    token = token.strip()
+    return bool(token) and (rule.code.upper().startswith(token.upper()) or rule.name == token)
+
+
+def kind_matches(patterns: Iterable[str], type_key: str) -> bool:
+    return any(fnmatch.fnmatchcase(type_key, p) for p in patterns)

@@ -1,0 +1,95 @@
+"""ML600: Mixer (config.istio.io) resources, telling add-on defaults from user config.
+
+A resource is an add-on default only when both its name and the SHA-256 of its
+``spec`` (compact JSON, sorted keys) match what the Istio-on-GKE add-on installs.
+"""
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+from importlib import resources as _res
+from typing import Any, Iterator
+
+from ..model import Resource, Severity, Violation
+
+CODE = "ML600"
+KINDS = ("config.istio.io/*",)
+READS = ()
+
+_NOT_MIXER = {"RouteRule", "DestinationPolicy", "EgressRule"}  # pre-1.0 routing kinds: ML100
+
+_TELEMETRY = "Istio's telemetry v2 (Envoy stats) produces the standard metrics; customise them with the Telemetry API (telemetry.istio.io/v1 `metrics` overrides)"
+_AUTHZ = "an AuthorizationPolicy (security.istio.io/v1), e.g. `action: DENY` with `from.source.ipBlocks` or `notIpBlocks`"
+_RATELIMIT = "Envoy rate limiting (a global rate-limit service, or local rate limiting on in-cluster Istio); a managed control plane has no Mixer quotas"
+_LOGGING = "access logging through the Telemetry API (`accessLogging`) or meshConfig.accessLogFile"
+GUIDANCE = {
+    "prometheus": _TELEMETRY,
+    "stackdriver": "managed telemetry: Anthos Service Mesh sends metrics, logs and traces to Cloud Monitoring, Logging and Trace itself; tune it with the Telemetry API",
+    "denier": _AUTHZ,
+    "listchecker": _AUTHZ,
+    "opa": "an AuthorizationPolicy with `action: CUSTOM` and an ext_authz provider (OPA as an external authorizer)",
+    "rbac": "AuthorizationPolicy (security.istio.io/v1)",
+    "memquota": _RATELIMIT,
+    "redisquota": _RATELIMIT,
+    "stdio": _LOGGING,
+    "fluentd": _LOGGING,
+    "kubernetesenv": "nothing: telemetry v2 derives workload attributes in the proxy, so this adapter has no replacement and can simply be removed",
+    "zipkin": "tracing configuration through the Telemetry API (`tracing`) and meshConfig extension providers",
+    "statsd": _TELEMETRY,
+    "signalfx": _TELEMETRY,
+    "cloudwatch": _TELEMETRY,
+    "dogstatsd": _TELEMETRY,
+}
+_SCHEMA_KINDS = {"attributemanifest", "template", "adapter"}
+_SPEC_KINDS = {"HTTPAPISpec", "HTTPAPISpecBinding", "QuotaSpec", "QuotaSpecBinding"}
+
+
+@functools.lru_cache(maxsize=1)
+def defaults() -> dict[str, dict[str, str]]:
+    """``{kind: {name: sha256}}`` of the GKE add-on's default Mixer resources."""
+    with _res.files("meshlint").joinpath("data/mixer_defaults.json").open("rb") as fh:
+        data = json.load(fh)
+    return {k: v for k, v in data.items() if not k.startswith("_")}
+
+
+def spec_digest(spec: Any) -> str:
+    return hashlib.sha256(json.dumps(spec, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()).hexdigest()
+
+
+def is_addon_default(res: Resource) -> bool:
+    expected = defaults().get(res.kind or "", {}).get(res.name or "")
+    return expected is not None and expected == spec_digest(res.body.get("spec"))
+
+
+def adapter_of(res: Resource) -> str | None:
+    """The adapter a handler (or legacy per-adapter kind) configures."""
+    spec = res.spec
+    if res.kind == "handler":
+        if isinstance(spec.get("connection"), dict) and spec["connection"].get("address"):
+            return "out-of-process"
+        a = spec.get("compiledAdapter") or spec.get("adapter")
+        return a if isinstance(a, str) else None
+    if res.kind in GUIDANCE:
+        return res.kind
+    return None
+
+
+def check(res: Resource, ctx) -> Iterator[Violation]:
+    if res.kind in _NOT_MIXER:
+        return
+    params = {"kind": res.kind, "name": res.name or "?", "apiVersion": res.api_version}
+    if is_addon_default(res):
+        yield Violation("/kind", params, message="addon_default", severity=Severity.INFO)
+        return
+    adapter = adapter_of(res)
+    if adapter == "out-of-process":
+        yield Violation("/spec/connection/address", params, message="out_of_process")
+    elif adapter in GUIDANCE:
+        yield Violation("/kind", {**params, "adapter": adapter, "replacement": GUIDANCE[adapter]}, message="adapter")
+    elif res.kind in _SCHEMA_KINDS:
+        yield Violation("/kind", params, message="schema")
+    elif res.kind in _SPEC_KINDS:
+        yield Violation("/kind", params, message="api_spec")
+    else:
+        yield Violation("/kind", params)

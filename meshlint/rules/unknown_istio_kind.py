@@ -1,0 +1,31 @@
+"""ML011: a kind that does not exist in an Istio API group (usually a typo)."""
+from __future__ import annotations
+
+import difflib
+from typing import Iterator
+
+from ..model import Resource, Violation
+
+CODE = "ML011"
+KINDS = ("networking.istio.io/*", "security.istio.io/*", "telemetry.istio.io/*", "extensions.istio.io/*", "authentication.istio.io/*", "rbac.istio.io/*", "install.istio.io/*")
+READS = ()
+
+KNOWN = {
+    "networking.istio.io": ("VirtualService", "DestinationRule", "Gateway", "ServiceEntry", "Sidecar", "EnvoyFilter", "WorkloadEntry", "WorkloadGroup", "ProxyConfig"),
+    "security.istio.io": ("AuthorizationPolicy", "PeerAuthentication", "RequestAuthentication"),
+    "telemetry.istio.io": ("Telemetry",),
+    "extensions.istio.io": ("WasmPlugin", "TrafficExtension"),
+    "authentication.istio.io": ("Policy", "MeshPolicy"),
+    "rbac.istio.io": ("ServiceRole", "ServiceRoleBinding", "ClusterRbacConfig", "RbacConfig", "AuthorizationPolicy"),
+    "install.istio.io": ("IstioOperator",),
+}
+
+
+def check(res: Resource, ctx) -> Iterator[Violation]:
+    known = KNOWN.get(res.group, ())
+    if res.kind in known:
+        return
+    lowered = {k.lower(): k for k in known}
+    close = difflib.get_close_matches(res.kind.lower(), list(lowered), n=1, cutoff=0.6)
+    hint = f" Did you mean {lowered[close[0]]}?" if close else f" Known kinds: {', '.join(known)}."
+    yield Violation("/kind", {"kind": res.kind, "group": res.group, "hint": hint})

@@ -1,0 +1,100 @@
+"""Meta-tests: the registry, the catalogue, the docs and the fixtures stay honest."""
+from __future__ import annotations
+
+import json
+import re
+from importlib import resources
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from meshlint.catalogue import load_catalogue
+from meshlint.docgen import generate
+from meshlint.engine import Settings, lint
+from meshlint.registry import BUILTIN, all_rules
+
+from conftest import FIXTURES, REPO
+
+RULES = all_rules()
+CATALOGUE = load_catalogue()
+
+
+def test_codes_and_names_are_unique():
+    names = [r.name for r in RULES.values()]
+    assert len(names) == len(set(names)), sorted(n for n in names if names.count(n) > 1)
+    files = sorted((REPO / "rules").glob("*.yaml"))
+    codes = [f.name.split("-", 1)[0] for f in files]
+    assert len(codes) == len(set(codes))
+
+
+@pytest.mark.parametrize("code", sorted(CATALOGUE))
+def test_catalogue_entry_is_valid(code):
+    schema = json.loads(resources.files("meshlint").joinpath("schemas/catalogue.schema.json").read_text())
+    entry = {k: v for k, v in CATALOGUE[code].items() if not k.startswith("_")}
+    jsonschema.validate(entry, schema)
+    assert CATALOGUE[code]["_file"] == f"{code}-{entry['name']}.yaml", "catalogue files are named CODE-name.yaml"
+
+
+@pytest.mark.parametrize("code", sorted(CATALOGUE))
+def test_message_placeholders_are_named(code):
+    for key, template in CATALOGUE[code]["messages"].items():
+        assert not re.search(r"\{\s*\}|\{\d+\}", template), f"{code}.{key}: placeholders must be named"
+
+
+def test_every_builtin_module_has_a_catalogue_entry_and_declares_kinds():
+    import importlib
+
+    for name in BUILTIN:
+        mod = importlib.import_module(f"meshlint.rules.{name}")
+        assert mod.CODE in CATALOGUE, f"meshlint.rules.{name}: {mod.CODE} is not in rules/"
+        assert mod.KINDS, f"meshlint.rules.{name} declares no KINDS"
+        assert callable(mod.check)
+        assert name == CATALOGUE[mod.CODE]["name"].replace("-", "_"), "a rule module is named for what it checks (its rule name)"
+
+
+@pytest.mark.parametrize("code", sorted(CATALOGUE))
+def test_every_rule_has_pass_and_fail_fixtures(code):
+    entry = CATALOGUE[code]
+    d = FIXTURES / "rules" / entry["name"]
+    if entry.get("fixtures"):
+        assert not d.exists(), f"{code} says it has no fixtures, but {d} exists"
+        return
+    assert list((d / "pass").glob("*.yaml")), f"{d}/pass has no cases"
+    assert list((d / "fail").glob("*.yaml")), f"{d}/fail has no cases"
+
+
+def test_fixture_directories_name_real_rules():
+    names = {r.name for r in RULES.values()}
+    for d in (FIXTURES / "rules").iterdir():
+        assert d.name in names, f"fixtures/rules/{d.name} names no rule"
+
+
+def test_rules_read_only_declared_kinds():
+    """Run every rule over every fixture: an undeclared index lookup raises inside the
+    rule, which the engine reports as ML090 rule-crashed."""
+    paths = [str(p) for p in sorted((FIXTURES).rglob("*.yaml")) if "/convert/" not in str(p)]
+    result = lint(paths, Settings())
+    crashed = [f"{f.file}:{f.line} {f.message}" for f in result.findings if f.code == "ML090"]
+    assert crashed == []
+
+
+def test_rules_fire_only_on_declared_kinds():
+    from meshlint.registry import kind_matches
+
+    paths = [str(p) for p in sorted((FIXTURES).rglob("*.yaml")) if "/convert/" not in str(p)]
+    result = lint(paths, Settings())
+    for f in result.findings:
+        rule = RULES[f.code]
+        if rule.check is None or f.resource is None:
+            continue
+        group = f.resource.api_version.rsplit("/", 1)[0] if "/" in (f.resource.api_version or "") else ""
+        assert kind_matches(rule.kinds, f"{group}/{f.resource.kind}"), (f.code, f.resource)
+
+
+def test_generated_docs_are_up_to_date():
+    pages = generate()
+    docs = REPO / "docs" / "rules"
+    on_disk = {p.name: p.read_text(encoding="utf-8") for p in docs.glob("*.md")}
+    stale = sorted(n for n in set(pages) | set(on_disk) if pages.get(n) != on_disk.get(n))
+    assert not stale, f"docs/rules is out of date for {stale}: run python -m meshlint.docgen docs/rules"
