@@ -251,15 +251,22 @@ def _secret_values(resources: list[Resource]) -> list[str]:
 
 
 def _redact(f: Finding, secrets: list[str]) -> Finding:
-    msg = f.message
-    for s in secrets:
-        if s in msg:
-            msg = msg.replace(s, REDACTED)
-    if msg is f.message:
-        return f
+    """Scrub secret values from every text a finding carries (message, identity, path)."""
     from dataclasses import replace
 
-    return replace(f, message=msg)
+    changes: dict[str, Any] = {}
+    msg = redact_text(f.message, secrets)
+    if msg != f.message:
+        changes["message"] = msg
+    if f.resource is not None:
+        ident = f.resource
+        fields = {k: redact_text(getattr(ident, k), secrets) if getattr(ident, k) else getattr(ident, k) for k in ("api_version", "kind", "namespace", "name")}
+        if any(fields[k] != getattr(ident, k) for k in fields):
+            changes["resource"] = replace(ident, **fields)
+    path = redact_text(f.path, secrets)
+    if path != f.path:
+        changes["path"] = path
+    return replace(f, **changes) if changes else f
 
 
 def redact_text(text: str, secrets: list[str]) -> str:
