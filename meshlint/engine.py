@@ -148,6 +148,10 @@ def lint_sources(sources: list[SourceFile], settings: Settings = Settings(), con
                     res_findings.append(_unused(rules[UNUSED_SUPPRESSION], directive, src.path, res))
             file_findings.extend(res_findings)
         findings.extend(_finish_file(src, file_findings, settings, rules, active))
+        for res in src.resources:  # positions were composed on demand for this file's findings
+            release = getattr(res.locate, "release", None)
+            if release is not None:
+                release()
     if secrets:
         findings = [_redact(f, secrets) for f in findings]
     findings.sort(key=Finding.sort_key)

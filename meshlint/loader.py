@@ -170,38 +170,60 @@ def load_bytes(data: bytes, display: str) -> SourceFile:
 
 def load_text(text: str, display: str) -> SourceFile:
     src = SourceFile(display, text, newline="\r\n" if "\r\n" in text else "\n")
-    nodes = _compose_all(text, src.problems)
     may_alias = "*" in text
-    for doc_index, node in nodes:
-        _add_document(src, doc_index, node, may_alias)
+    for doc_index, chunk, index, node in _compose_all(src, text):
+        _add_document(src, doc_index, node, may_alias, _DocRef(chunk, index))
     return src
 
 
-def _compose_all(text: str, problems: list[Problem]) -> list[tuple[int, yaml.Node]]:
-    """All documents' root nodes. On a syntax error, the other documents are still read."""
+class _Chunk:
+    """A stretch of a file's text that composes on its own (the whole file, unless a syntax
+    error forced a split). Resources keep only this small handle, not their node trees: a
+    position is looked up by composing the chunk again, once, when a finding needs one."""
+
+    __slots__ = ("src", "start", "end", "pad", "_nodes")
+
+    def __init__(self, src: "SourceFile", start: int, end: int, pad: int):
+        self.src, self.start, self.end, self.pad = src, start, end, pad
+        self._nodes: list[yaml.Node] | None = None
+
+    def nodes(self) -> list[yaml.Node]:
+        if self._nodes is None:
+            text = self.src.text or ""
+            self._nodes = _compose("\n" * self.pad + text[self.start:self.end])
+        return self._nodes
+
+    def release(self) -> None:
+        self._nodes = None
+
+
+def _compose_all(src: "SourceFile", text: str) -> list[tuple[int, _Chunk, int, yaml.Node]]:
+    """(doc_index, chunk, index in chunk, root node) for every document. On a syntax error,
+    the other documents are still read."""
     try:
-        return list(enumerate(_compose(text)))
+        whole = _Chunk(src, 0, len(text), 0)
+        return [(i, whole, i, n) for i, n in enumerate(_compose(text))]
     except yaml.YAMLError:
         pass
     # Recovery: a line starting with '---' or '...' always ends a YAML document,
     # so split there and read each document on its own, at its own line offset.
-    nodes: list[tuple[int, yaml.Node]] = []
+    out: list[tuple[int, _Chunk, int, yaml.Node]] = []
     starts = [0] + [m.start() for m in _DOC_MARKER.finditer(text) if m.start() > 0]
     starts.append(len(text))
     doc_index = 0
     for a, b in zip(starts, starts[1:]):
-        chunk = text[a:b]
-        offset = text.count("\n", 0, a)
+        chunk = _Chunk(src, a, b, text.count("\n", 0, a))
         try:
-            got = _compose("\n" * offset + chunk)
+            got = chunk.nodes()
         except yaml.YAMLError as e:
-            problems.append(_syntax_problem(e, text))
+            src.problems.append(_syntax_problem(e, text))
             doc_index += 1
             continue
-        for n in got:
-            nodes.append((doc_index, n))
+        chunk.release()
+        for i, n in enumerate(got):
+            out.append((doc_index, chunk, i, n))
             doc_index += 1
-    return nodes
+    return out
 
 
 def _compose(text: str) -> list[yaml.Node]:
@@ -228,7 +250,7 @@ def _syntax_problem(e: yaml.YAMLError, text: str) -> Problem:
     return Problem(SYNTAX, line, col, {"problem": problem})
 
 
-def _add_document(src: SourceFile, doc_index: int, node: yaml.Node, may_alias: bool) -> None:
+def _add_document(src: SourceFile, doc_index: int, node: yaml.Node, may_alias: bool, ref: "_DocRef") -> None:
     if isinstance(node, yaml.ScalarNode) and node.tag == _NULL:
         return  # empty document: kubectl skips these too
     line, col = node.start_mark.line + 1, node.start_mark.column + 1
@@ -245,9 +267,9 @@ def _add_document(src: SourceFile, doc_index: int, node: yaml.Node, may_alias: b
         items_node = _child(node, "items")
         for i, item in enumerate(value["items"]):
             item_node = items_node.value[i] if isinstance(items_node, yaml.SequenceNode) and i < len(items_node.value) else node
-            _add_resource(src, doc_index, i, item, item_node)
+            _add_resource(src, doc_index, i, item, item_node, ref)
         return
-    _add_resource(src, doc_index, None, value, node)
+    _add_resource(src, doc_index, None, value, node, ref)
 
 
 def _is_list_version(value: dict) -> bool:
@@ -255,7 +277,7 @@ def _is_list_version(value: dict) -> bool:
     return av is None or av == "v1"
 
 
-def _add_resource(src: SourceFile, doc_index: int, item_index: int | None, value: Any, node: yaml.Node) -> None:
+def _add_resource(src: SourceFile, doc_index: int, item_index: int | None, value: Any, node: yaml.Node, ref: "_DocRef") -> None:
     line, col = node.start_mark.line + 1, node.start_mark.column + 1
     if not isinstance(value, dict):
         src.problems.append(Problem(NOT_MAPPING, line, col, {"type": _type_name(value)}))
@@ -266,7 +288,7 @@ def _add_resource(src: SourceFile, doc_index: int, item_index: int | None, value
         ident = ResourceId(_str_or_none(value.get("apiVersion")), _str_or_none(value.get("kind")), _str_or_none(md.get("namespace")), _str_or_none(md.get("name")))
         src.problems.append(Problem(MISSING_TYPE, line, col, {"fields": " and ".join(missing)}, resource=ident))
         return
-    src.resources.append(Resource(value, src.path, doc_index, item_index, _Locator(node), line))
+    src.resources.append(Resource(value, src.path, doc_index, item_index, _Locator(ref, item_index), line))
 
 
 def _str_or_none(v: Any) -> str | None:
@@ -405,6 +427,16 @@ def _key_node(node: yaml.Node, token: str) -> yaml.Node | None:
     return None
 
 
+class _DocRef:
+    __slots__ = ("chunk", "index")
+
+    def __init__(self, chunk: _Chunk, index: int):
+        self.chunk, self.index = chunk, index
+
+    def node(self) -> yaml.Node:
+        return self.chunk.nodes()[self.index]
+
+
 class _Locator:
     """Resolves a JSON Pointer to the 1-based line and column of that field.
 
@@ -412,13 +444,20 @@ class _Locator:
     exists resolves to the deepest field that does exist.
     """
 
-    __slots__ = ("node",)
+    __slots__ = ("ref", "item")
 
-    def __init__(self, node: yaml.Node):
-        self.node = node
+    def __init__(self, ref: _DocRef, item: int | None):
+        self.ref, self.item = ref, item
+
+    def release(self) -> None:
+        self.ref.chunk.release()
 
     def __call__(self, ptr: str) -> tuple[int, int]:
-        node = self.node
+        node = self.ref.node()
+        if self.item is not None:
+            items = _child(node, "items")
+            if isinstance(items, yaml.SequenceNode) and self.item < len(items.value):
+                node = items.value[self.item]
         mark = node.start_mark
         try:
             tokens = split_pointer(ptr)
