@@ -79,6 +79,7 @@ def check(
     root_namespace: Optional[str] = typer.Option(None, "--root-namespace", help="Istio root namespace (default: from the istio ConfigMap, else istio-system)."),
     context: Optional[List[str]] = typer.Option(None, "--context", help="Extra paths read only to resolve cross-references (Services, roles, workloads); not reported on."),
     color: Optional[bool] = typer.Option(None, "--color/--no-color", help="Colour text output (default: when writing to a terminal)."),
+    assume_rbac_on: bool = typer.Option(False, "--assume-rbac-on", help="Convert ServiceRoles even when no ClusterRbacConfig is among the inputs (1.4 then enforced nothing)."),
 ) -> None:
     """Check configuration and report findings."""
     from .config import ConfigError, find_config
@@ -103,6 +104,7 @@ def check(
         severity_overrides=cfg.severity,
         root_namespace=root_namespace or cfg.root_namespace,
         context_paths=_split(context),
+        assume_rbac_on=assume_rbac_on,
     )
     import gc
 

@@ -33,6 +33,7 @@ class Settings:
     severity_overrides: Mapping[str, Severity] = field(default_factory=dict)
     root_namespace: str | None = None
     context_paths: tuple[str, ...] = ()  # read for cross-references; not reported on
+    assume_rbac_on: bool = False  # convert ServiceRoles even when no ClusterRbacConfig is among the inputs
 
 
 @dataclass

@@ -21,6 +21,9 @@ BUILTIN = (
     "unknown_istio_kind",
     "removed_api_kind",
     "mixer_resource",
+    "rbac_role_conversion",
+    "rbac_binding_conversion",
+    "rbac_config_conversion",
 )
 
 ENTRY_POINT_GROUP = "meshlint.rules"

@@ -16,7 +16,7 @@ OUTPUT_SCHEMA = json.loads(resources.files("meshlint").joinpath("schemas/output.
 
 
 def test_check_text_reports_file_line_and_exit_1(cli):
-    r = cli("check", REMOVED.relative_to(REPO))
+    r = cli("check", "--select", "ML100", REMOVED.relative_to(REPO))
     assert r.code == 1
     assert r.err == ""
     first = r.out.splitlines()[0]
@@ -31,7 +31,7 @@ def test_clean_file_exits_0(cli):
 
 
 def test_json_output_matches_contract_and_keeps_relative_paths(cli):
-    r = cli("check", "--format", "json", REMOVED.relative_to(REPO))
+    r = cli("check", "--format", "json", "--select", "ML100", REMOVED.relative_to(REPO))
     assert r.code == 1
     data = r.json()
     jsonschema.validate(data, OUTPUT_SCHEMA)
@@ -56,7 +56,7 @@ def test_fail_on_and_min_severity_are_independent(cli):
 
 def test_select_and_ignore_by_prefix_and_name(cli):
     assert cli("check", "--select", "ML2", REMOVED).code == 0
-    assert cli("check", "--ignore", "removed-api-kind", REMOVED).code == 0
+    assert cli("check", "--select", "ML1,ML4", "--ignore", "removed-api-kind,ML4", REMOVED).code == 0
     r = cli("check", "--select", "ML1", "-f", "json", REMOVED)
     assert {f["code"] for f in r.json()["findings"]} == {"ML100"}
 
@@ -100,18 +100,18 @@ def test_suppression_comments_and_annotation(cli, tmp_path):
         "kind: ServiceRole\n"
         "metadata: {name: d}\n"
     )
-    r = cli("check", "-f", "json", p)
+    r = cli("check", "-f", "json", "--select", "ML1", p)
     assert [(f["code"], f["resource"]["name"]) for f in r.json()["findings"]] == [("ML100", "d")]
 
 
 def test_disable_file(cli, tmp_path):
     p = tmp_path / "s.yaml"
-    p.write_text("# meshlint: disable-file=ML1\n" + REMOVED.read_text())
+    p.write_text("# meshlint: disable-file=ML1,ML4\n" + REMOVED.read_text())
     assert cli("check", p).code == 0
 
 
 def test_config_file_found_upward(cli, tmp_path):
-    (tmp_path / ".meshlint.yaml").write_text("ignore: [ML100]\nseverity:\n  ML008: error\n")
+    (tmp_path / ".meshlint.yaml").write_text("ignore: [ML100, ML4]\nseverity:\n  ML008: error\n")
     sub = tmp_path / "deep" / "er"
     sub.mkdir(parents=True)
     (sub / "a.yaml").write_text(REMOVED.read_text())
@@ -122,7 +122,7 @@ def test_config_file_found_upward(cli, tmp_path):
 
 
 def test_pyproject_config_and_per_path_ignores(cli, tmp_path):
-    (tmp_path / "pyproject.toml").write_text('[tool.meshlint]\nper-path-ignores = { "legacy/*" = ["ML100"] }\n')
+    (tmp_path / "pyproject.toml").write_text('[tool.meshlint]\nselect = ["ML100"]\nper-path-ignores = { "legacy/*" = ["ML100"] }\n')
     (tmp_path / "legacy").mkdir()
     (tmp_path / "legacy" / "a.yaml").write_text(REMOVED.read_text())
     (tmp_path / "new.yaml").write_text(REMOVED.read_text())

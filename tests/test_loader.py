@@ -154,7 +154,7 @@ items:
 """
     src = load_bytes(text, "export.yaml")
     assert [(r.kind, r.item_index, r.start_line) for r in src.resources] == [("Policy", 0, 4), ("Service", 1, 9), ("ServiceRole", 2, 13)]
-    result = lint_sources([src], Settings())
+    result = lint_sources([src], Settings(select=("ML100",)))
     assert [(f.code, f.line, f.column, f.resource.name) for f in result.findings] == [("ML100", 5, 3, "first"), ("ML100", 14, 3, "third")]
 
 

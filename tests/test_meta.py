@@ -39,6 +39,7 @@ def test_catalogue_entry_is_valid(code):
 @pytest.mark.parametrize("code", sorted(CATALOGUE))
 def test_message_placeholders_are_named(code):
     for key, template in CATALOGUE[code]["messages"].items():
+        assert isinstance(key, str), f"{code}: message key {key!r} is not a string (YAML reads off/on/yes/no as booleans)"
         assert not re.search(r"\{\s*\}|\{\d+\}", template), f"{code}.{key}: placeholders must be named"
 
 

@@ -1,0 +1,1 @@
+"""Alpha RBAC conversion and its verification."""

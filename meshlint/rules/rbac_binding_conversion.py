@@ -1,0 +1,35 @@
+"""ML401: a ServiceRoleBinding is folded into its role's AuthorizationPolicies, or why not."""
+from __future__ import annotations
+
+from typing import Iterator
+
+from ..fixes import Fix, ReplaceResource
+from ..model import Resource, Severity, Violation
+from ..rbac.convert import plan_role
+from .rbac_role_conversion import effective_enforcement
+
+CODE = "ML401"
+KINDS = ("rbac.istio.io/ServiceRoleBinding",)
+READS = ("rbac.istio.io/ServiceRole", "rbac.istio.io/ServiceRoleBinding", "rbac.istio.io/ClusterRbacConfig", "rbac.istio.io/RbacConfig", "/Service")
+
+
+def check(res: Resource, ctx) -> Iterator[Violation]:
+    ref = res.spec.get("roleRef")
+    name = ref.get("name") if isinstance(ref, dict) else None
+    if not isinstance(name, str):
+        yield Violation("/spec", {"name": res.name}, message="no_role_ref", severity=Severity.ERROR)
+        return
+    role = ctx.index.get("ServiceRole", ctx.index.ns(res), name, group="rbac.istio.io")
+    if role is None:
+        yield Violation("/spec/roleRef/name", {"name": res.name, "role": name, "namespace": ctx.index.ns(res)}, message="role_missing", severity=Severity.ERROR)
+        return
+    enf = effective_enforcement(ctx)
+    if enf is None or enf.mode == "OFF":
+        return  # ML400 on the role says why nothing is converted
+    plan = plan_role(role, ctx.index, enf)
+    own = [r for r in plan.refusals if r.resource is res]
+    for r in own:
+        yield Violation(r.path, {"name": res.name, "reason": r.reason}, message="refused", severity=Severity.ERROR)
+    if not plan.refusals:
+        fix = Fix(f"remove ServiceRoleBinding {res.name}: its subjects are now sources of ServiceRole {name}'s AuthorizationPolicies", (ReplaceResource(()),))
+        yield Violation("/kind", {"name": res.name, "role": name}, fix=fix)

@@ -1,0 +1,28 @@
+"""ML402: ClusterRbacConfig / RbacConfig → allow-nothing and allow-all AuthorizationPolicies."""
+from __future__ import annotations
+
+from typing import Iterator
+
+from ..fixes import Fix, ReplaceResource
+from ..model import Resource, Severity, Violation
+from ..rbac.convert import convert_config
+
+CODE = "ML402"
+KINDS = ("rbac.istio.io/ClusterRbacConfig", "rbac.istio.io/RbacConfig")
+READS = ("/Service",)
+
+
+def check(res: Resource, ctx) -> Iterator[Violation]:
+    policies, refusals = convert_config(res, ctx.index, ctx.root_namespace)
+    for r in refusals:
+        yield Violation(r.path, {"name": res.name, "reason": r.reason}, message="refused", severity=Severity.ERROR)
+    if refusals:
+        return
+    mode = str(res.spec.get("mode", "OFF"))
+    if mode == "OFF":
+        fix = Fix(f"remove {res.kind} {res.name}: RBAC was OFF", (ReplaceResource(()),))
+        yield Violation("/spec/mode" if "mode" in res.spec else "/kind", {"name": res.name, "kind": res.kind}, message="mode_off", severity=Severity.WARNING, fix=fix)
+        return
+    fix = Fix(f"replace {res.kind} {res.name} ({mode}) with {len(policies)} AuthorizationPolicy object(s)", (ReplaceResource(tuple(policies)),))
+    names = ", ".join(f"{p['metadata']['namespace']}/{p['metadata']['name']}" for p in policies)
+    yield Violation("/spec/mode", {"name": res.name, "kind": res.kind, "mode": mode, "count": len(policies), "policies": names, "root": ctx.root_namespace}, fix=fix)

@@ -1,0 +1,53 @@
+"""ML400: a ServiceRole (with its bindings) → AuthorizationPolicies, or why not."""
+from __future__ import annotations
+
+from typing import Iterator
+
+from ..fixes import Fix, ReplaceResource
+from ..model import Resource, Severity, Violation
+from ..rbac.convert import Enforcement, assumed_deny_all, assumed_enforcement, enforcement, plan_role
+
+CODE = "ML400"
+KINDS = ("rbac.istio.io/ServiceRole",)
+READS = ("rbac.istio.io/ServiceRole", "rbac.istio.io/ServiceRoleBinding", "rbac.istio.io/ClusterRbacConfig", "rbac.istio.io/RbacConfig", "/Service")
+
+
+def effective_enforcement(ctx) -> Enforcement | None:
+    enf = enforcement(ctx.index)
+    if enf.mode is None:
+        return assumed_enforcement(ctx.index) if ctx.settings.assume_rbac_on else None
+    return enf
+
+
+def check(res: Resource, ctx) -> Iterator[Violation]:
+    enf = effective_enforcement(ctx)
+    if enf is None:
+        yield Violation("/kind", {"name": res.name}, message="no_config", severity=Severity.WARNING)
+        return
+    if enf.mode == "OFF":
+        yield Violation("/kind", {"name": res.name}, message="rbac_off", severity=Severity.INFO)
+        return
+    plan = plan_role(res, ctx.index, enf)
+    own = [r for r in plan.refusals if r.resource is res]
+    if own:
+        for r in own:
+            yield Violation(r.path, {"name": res.name, "reason": r.reason}, message="refused", severity=Severity.ERROR)
+        return
+    if plan.refusals:
+        others = sorted({f"{r.resource.kind} {r.resource.name}" for r in plan.refusals})
+        yield Violation("/metadata/name", {"name": res.name, "others": ", ".join(others)}, message="refused_binding", severity=Severity.ERROR)
+        return
+    skipped = f" Not converted because 1.4 did not enforce RBAC there: {', '.join(plan.not_enforced)}." if plan.not_enforced else ""
+    assumed = ""
+    extra: list[dict] = []
+    if enforcement(ctx.index).mode is None:
+        extra = assumed_deny_all(res, ctx.index)
+        assumed = " Converted as if RBAC was enforced in this namespace (--assume-rbac-on)" + (", with an allow-nothing policy for the namespace." if extra else ".")
+    if not plan.bindings:
+        fix = Fix(f"remove ServiceRole {res.name}: no binding uses it", (ReplaceResource(()),))
+        yield Violation("/kind", {"name": res.name}, message="unbound", fix=fix)
+        return
+    objects = tuple(extra + plan.policies)
+    n = len(objects)
+    fix = Fix(f"replace ServiceRole {res.name} and its bindings with {n} AuthorizationPolicy object(s)", (ReplaceResource(objects),))
+    yield Violation("/kind", {"name": res.name, "count": n, "bindings": ", ".join(b.name or "?" for b in plan.bindings), "skipped": skipped + assumed}, fix=fix)
