@@ -67,6 +67,41 @@ def _root(version: bool = typer.Option(False, "--version", callback=version_call
     pass
 
 
+def _settings(select, ignore, root_namespace, context, assume_rbac_on):
+    """Settings from the command line, on top of the project's configuration file."""
+    from .config import ConfigError, find_config
+    from .engine import Settings
+
+    try:
+        cfg = find_config()
+    except ConfigError as e:
+        raise _fail(str(e))
+    settings = Settings(
+        select=_split(select) or cfg.select,
+        ignore=_split(ignore) + cfg.ignore,
+        per_path_ignores=cfg.per_path_ignores,
+        severity_overrides=cfg.severity,
+        root_namespace=root_namespace or cfg.root_namespace,
+        context_paths=_split(context),
+        assume_rbac_on=assume_rbac_on,
+    )
+    return cfg, settings
+
+
+def _lint(paths, settings):
+    import gc
+
+    from .engine import InputError, lint
+
+    gc.disable()  # a short-lived process building many small acyclic objects: collection only costs time
+    try:
+        return lint(list(paths), settings)
+    except InputError as e:
+        raise _fail(str(e))
+    finally:
+        gc.enable()
+
+
 @app.command()
 def check(
     paths: List[str] = typer.Argument(..., help="Files, directories (searched for *.yaml, *.yml, *.json) or - for stdin."),
@@ -82,44 +117,56 @@ def check(
     assume_rbac_on: bool = typer.Option(False, "--assume-rbac-on", help="Convert ServiceRoles even when no ClusterRbacConfig is among the inputs (1.4 then enforced nothing)."),
 ) -> None:
     """Check configuration and report findings."""
-    from .config import ConfigError, find_config
-    from .engine import InputError, Settings, lint
     from .model import Severity
     from . import reporters
 
-    try:
-        cfg = find_config()
-    except ConfigError as e:
-        raise _fail(str(e))
+    cfg, settings = _settings(select, ignore, root_namespace, context, assume_rbac_on)
     try:
         render = reporters.get(format)
     except ValueError as e:
         raise _fail(str(e))
     fail = _severity(fail_on, "--fail-on") or cfg.fail_on or Severity.WARNING
     shown = _severity(min_severity, "--min-severity") or Severity.INFO
-    settings = Settings(
-        select=_split(select) or cfg.select,
-        ignore=_split(ignore) + cfg.ignore,
-        per_path_ignores=cfg.per_path_ignores,
-        severity_overrides=cfg.severity,
-        root_namespace=root_namespace or cfg.root_namespace,
-        context_paths=_split(context),
-        assume_rbac_on=assume_rbac_on,
-    )
-    import gc
-
-    gc.disable()  # a short-lived process building many small acyclic objects: collection only costs time
-    try:
-        result = lint(list(paths), settings)
-    except InputError as e:
-        raise _fail(str(e))
-    finally:
-        gc.enable()
+    result = _lint(paths, settings)
     options = {}
     if format == "text":
         options["color"] = color if color is not None else (output is None and sys.stdout.isatty() and "NO_COLOR" not in os.environ)
     write_output(render(result.filtered(shown), **options), output)
     raise typer.Exit(result.exit_code(fail))
+
+
+@app.command()
+def convert(
+    paths: List[str] = typer.Argument(..., help="Files or directories to convert."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Write every input file (converted or not) under this directory, mirroring the input paths."),
+    in_place: bool = typer.Option(False, "--in-place", help="Rewrite changed files in place (atomically)."),
+    diff: bool = typer.Option(False, "--diff", help="Print a unified diff of what would change (the default when neither --out nor --in-place is given)."),
+    check_only: bool = typer.Option(False, "--check", help="Write nothing; exit 1 if any file would change (for pre-commit)."),
+    format: str = typer.Option("text", "--format", "-f", help="Summary format: text or json."),
+    keep_server_fields: bool = typer.Option(False, "--keep-server-fields", help="Keep status, uid, resourceVersion and other server-set fields on converted objects."),
+    select: Optional[List[str]] = typer.Option(None, "--select", help="Only apply fixes of these codes, code prefixes or rule names."),
+    ignore: Optional[List[str]] = typer.Option(None, "--ignore", help="Do not apply fixes of these codes, code prefixes or rule names."),
+    root_namespace: Optional[str] = typer.Option(None, "--root-namespace", help="Istio root namespace (default: from the istio ConfigMap, else istio-system)."),
+    context: Optional[List[str]] = typer.Option(None, "--context", help="Extra paths read only to resolve cross-references."),
+    assume_rbac_on: bool = typer.Option(False, "--assume-rbac-on", help="Convert ServiceRoles even when no ClusterRbacConfig is among the inputs."),
+    verify: bool = typer.Option(False, "--verify", help="Evaluate request classes under the old and the converted security policies and report every difference."),
+) -> None:
+    """Apply every available fix, keeping everything else byte for byte."""
+    from .convert_cli import run_convert
+
+    if in_place and out is not None:
+        raise _fail("--in-place and --out cannot be used together")
+    if format not in ("text", "json"):
+        raise _fail(f"unknown format {format!r} (choose from text, json)")
+    _, settings = _settings(select, ignore, root_namespace, context, assume_rbac_on)
+    result = _lint(paths, settings)
+    try:
+        text, code = run_convert(result, out=out, in_place=in_place, diff=diff or (out is None and not in_place and not check_only),
+                                 check_only=check_only, fmt=format, keep_server_fields=keep_server_fields, verify=verify)
+    except OSError as e:
+        raise _fail(f"cannot write: {e.strerror or e} ({getattr(e, 'filename', '')})")
+    write_output(text, None)
+    raise typer.Exit(code)
 
 
 @app.command("rules")

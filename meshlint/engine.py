@@ -184,6 +184,8 @@ def _violation_finding(rule: Rule, v: Violation, res: Resource, settings: Settin
         path=v.path,
         fixable=v.fix is not None,
         fix=v.fix,
+        doc=res.doc_index,
+        item=res.item_index,
     )
 
 

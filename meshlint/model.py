@@ -184,6 +184,8 @@ class Finding:
     path: str
     fixable: bool
     fix: Any = field(default=None, compare=False, repr=False)
+    doc: int | None = field(default=None, compare=False, repr=False)  # which document (and List item) of the file
+    item: int | None = field(default=None, compare=False, repr=False)
 
     def sort_key(self) -> tuple:
         return (self.file, self.line, self.column, self.code, self.path, self.message)

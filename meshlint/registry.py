@@ -24,6 +24,16 @@ BUILTIN = (
     "rbac_role_conversion",
     "rbac_binding_conversion",
     "rbac_config_conversion",
+    "vs_legacy_header_fields",
+    "vs_websocket_upgrade",
+    "vs_fault_percent",
+    "vs_mirror_percent",
+    "vs_cors_allow_origin",
+    "vs_destination_port_name",
+    "dr_consecutive_errors",
+    "dr_least_conn",
+    "dr_minimum_ring_size",
+    "snake_case_field",
 )
 
 ENTRY_POINT_GROUP = "meshlint.rules"

@@ -1,0 +1,150 @@
+"""What ``meshlint convert`` does after linting: convert, verify, write, summarise.
+
+Returns the text to show and the exit code; the CLI prints it.
+"""
+from __future__ import annotations
+
+import difflib
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+from .convert import ConvertResult, FileResult, convert
+from .engine import Result
+from .fixes import ExtraFile, ReplaceResource
+from .fsutil import atomic_write_bytes
+
+
+def out_path(out_dir: Path, display: str) -> Path:
+    """Where an input file goes under ``--out``: its path as given, made relative and safe."""
+    p = Path(display)
+    if p.is_absolute():
+        try:
+            p = p.resolve().relative_to(Path.cwd().resolve())
+        except ValueError:
+            p = Path(*p.parts[1:])
+    parts = [x for x in p.parts if x not in ("..", ".", "")]
+    return out_dir.joinpath(*parts) if parts else out_dir / "stdin.yaml"
+
+
+def unified_diff(f: FileResult) -> str:
+    if not f.changed:
+        return ""
+    a = (f.original or "").splitlines(keepends=True)
+    b = (f.new_text or "").splitlines(keepends=True)
+    return "".join(difflib.unified_diff(a, b, fromfile=f"a/{f.path}", tofile=f"b/{f.path}"))
+
+
+def security_differences(result: Result, converted: ConvertResult) -> list[str]:
+    """Request classes decided differently by the old security policies and their conversion."""
+    from .index import ResourceIndex
+    from .rbac.convert import assumed_enforcement, enforcement
+    from .rbac.evaluate import verify
+
+    resources = [r for s in result.sources for r in s.resources]
+    index = ResourceIndex(resources)
+    policies = [o for f in result.findings if f.fix is not None and f.code in ("ML400", "ML402") for op in f.fix.ops if isinstance(op, ReplaceResource) for o in op.objects]
+    roles = index.of_kind("ServiceRole", group="rbac.istio.io")
+    lines: list[str] = []
+    if roles or policies:
+        from .engine import root_namespace, Settings
+
+        enf = enforcement(index)
+        if enf.mode is None:
+            enf = assumed_enforcement(index)
+        root = root_namespace(index, Settings())
+        lines += [f"RBAC: {d.describe()}" for d in verify(roles, index, enf, policies, root)]
+    return lines
+
+
+def run_convert(result: Result, out: Path | None, in_place: bool, diff: bool, check_only: bool, fmt: str,
+                keep_server_fields: bool, verify: bool) -> tuple[str, int]:
+    converted = convert(result, keep_server_fields=keep_server_fields, validate=_validator())
+    written: dict[str, str] = {}
+    if not check_only:
+        for f in converted.files:
+            if f.original is None or f.path == "-":
+                continue
+            if out is not None:
+                target = out_path(out, f.path)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                text = f.new_text if f.changed else f.original
+                atomic_write_bytes(target, text.encode("utf-8"))
+                written[f.path] = str(target)
+                for extra in f.extra_files:
+                    written.setdefault(f"{f.path}#{extra.name}", str(_write_extra(out, extra)))
+            elif in_place and f.changed:
+                atomic_write_bytes(f.path, f.new_text.encode("utf-8"))
+                written[f.path] = f.path
+    differences = security_differences(result, converted) if verify else []
+    changed = [f for f in converted.files if f.changed]
+    code = 1 if (converted.errors or differences or (check_only and changed)) else 0
+    if fmt == "json":
+        return json.dumps(_as_json(converted, written, differences), indent=2, ensure_ascii=False) + "\n", code
+    return _as_text(converted, written, differences, diff), code
+
+
+def _write_extra(out: Path, extra: ExtraFile) -> Path:
+    from .textedit import Style, dump_block
+
+    target = out_path(out / "generated", extra.name)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    header = f"# {extra.note}\n" if extra.note else ""
+    atomic_write_bytes(target, (header + "---\n".join(dump_block(o, Style()) for o in extra.objects)).encode("utf-8"))
+    return target
+
+
+def _validator():
+    """The strict target-API validator, when meshlint's target schemas are installed."""
+    try:
+        from .schema import target_validator  # type: ignore[attr-defined]
+    except ImportError:
+        return None
+    return target_validator()
+
+
+def _as_text(converted: ConvertResult, written: dict[str, str], differences: list[str], diff: bool) -> str:
+    out: list[str] = []
+    for f in converted.files:
+        if diff and f.changed:
+            out.append(unified_diff(f).rstrip("\n"))
+        for c in f.changes:
+            what = "; ".join(c.fixes)
+            detail = ", ".join(f"{k} {', '.join(v)}" for k, v in c.changes.items() if v)
+            target = f" → {', '.join(str(r) for r in c.replaced_by) or 'removed'}" if c.replaced_by or c.changes.get("removed") == [""] else ""
+            out.append(f"{f.path}: {c.resource}: {what}{target}" + (f" [{detail}]" if detail and not target else ""))
+        for e in f.errors:
+            out.append(f"{f.path}: error: {e}")
+    for d in differences:
+        out.append(f"verify: {d}")
+    unfixed = [x for x in converted.unfixed if x.severity.name in ("ERROR", "WARNING")]
+    for x in unfixed:
+        out.append(f"{x.file}:{x.line}:{x.column}: {x.severity} {x.code} {x.message} (not fixed automatically)")
+    changed = sum(1 for f in converted.files if f.changed)
+    out.append(f"{changed} file(s) {'changed' if written else 'would change'}, {sum(len(f.changes) for f in converted.files)} resource(s) converted, "
+               f"{len(converted.errors)} conversion error(s), {len(unfixed)} finding(s) left for manual work"
+               + (f", {len(differences)} verification difference(s)" if differences else ""))
+    return "\n".join(x for x in out if x) + "\n"
+
+
+def _as_json(converted: ConvertResult, written: dict[str, str], differences: list[str]) -> dict[str, Any]:
+    return {
+        "version": "1.0",
+        "tool": {"name": "meshlint", "version": __version__},
+        "files": [
+            {"file": f.path, "changed": f.changed, "written_to": written.get(f.path), "errors": f.errors,
+             "resources": [c.as_dict() for c in f.changes], "generated": [e.name for e in f.extra_files]}
+            for f in converted.files if f.changes or f.errors
+        ],
+        "unfixed": [x.as_dict() for x in converted.unfixed],
+        "verify": differences,
+        "summary": {
+            "files_changed": sum(1 for f in converted.files if f.changed),
+            "resources_converted": sum(len(f.changes) for f in converted.files),
+            "errors": len(converted.errors),
+            "unfixed": len(converted.unfixed),
+            "differences": len(differences),
+        },
+    }

@@ -1,0 +1,28 @@
+"""ML206: outlierDetection.consecutiveErrors → consecutiveGatewayErrors plus consecutive5xxErrors: 0."""
+from __future__ import annotations
+
+from typing import Iterator
+
+from ..fixes import Fix, Remove, RenameKey, SetValue
+from ..model import Resource, Violation
+from ..traffic import DR, dr_traffic_policies
+
+CODE = "ML206"
+KINDS = (DR,)
+READS = ()
+
+
+def check(res: Resource, ctx) -> Iterator[Violation]:
+    for base, tp in dr_traffic_policies(res):
+        od = tp.get("outlierDetection")
+        if not isinstance(od, dict) or "consecutiveErrors" not in od:
+            continue
+        at = f"{base}/outlierDetection"
+        ops = []
+        if "consecutiveGatewayErrors" not in od:
+            ops.append(RenameKey(f"{at}/consecutiveErrors", "consecutiveGatewayErrors"))
+            if "consecutive5xxErrors" not in od:
+                ops.append(SetValue(f"{at}/consecutive5xxErrors", 0))
+        else:
+            ops.append(Remove(f"{at}/consecutiveErrors"))
+        yield Violation(f"{at}/consecutiveErrors", {"value": od["consecutiveErrors"]}, fix=Fix("consecutiveErrors → consecutiveGatewayErrors + consecutive5xxErrors: 0", tuple(ops)))

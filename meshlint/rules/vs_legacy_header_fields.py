@@ -1,0 +1,52 @@
+"""ML200: appendHeaders, appendRequestHeaders, appendResponseHeaders, removeRequestHeaders,
+removeResponseHeaders → ``headers.request|response.add|remove``, merged into any existing ``headers``."""
+from __future__ import annotations
+
+from typing import Iterator
+
+from ..fixes import Fix, MergeMapping, MoveKey, Remove
+from ..model import Resource, Violation
+from ..traffic import VS, vs_header_scopes
+
+CODE = "ML200"
+KINDS = (VS,)
+READS = ()
+
+TARGET = {
+    "appendHeaders": ("request", "add"),
+    "appendRequestHeaders": ("request", "add"),
+    "appendResponseHeaders": ("response", "add"),
+    "removeRequestHeaders": ("request", "remove"),
+    "removeResponseHeaders": ("response", "remove"),
+}
+
+
+def _headers_value(scope: dict, fields: list[str]) -> dict:
+    out: dict = {}
+    for f in fields:
+        side, op = TARGET[f]
+        value = scope[f]
+        slot = out.setdefault(side, {})
+        if op == "add":
+            slot.setdefault("add", {}).update({str(k): str(v) for k, v in value.items()} if isinstance(value, dict) else {})
+        else:
+            items = [str(x) for x in value] if isinstance(value, list) else []
+            slot.setdefault("remove", [])
+            slot["remove"] += [x for x in items if x not in slot["remove"]]
+    return out
+
+
+def check(res: Resource, ctx) -> Iterator[Violation]:
+    for base, scope in vs_header_scopes(res):
+        fields = [f for f in TARGET if f in scope]
+        if not fields:
+            continue
+        value = _headers_value(scope, fields)
+        if "headers" in scope:
+            ops = [MergeMapping(f"{base}/headers", value)] + [Remove(f"{base}/{f}") for f in fields]
+        else:
+            ops = [MoveKey(f"{base}/{fields[0]}", f"{base}/headers", value)] + [Remove(f"{base}/{f}") for f in fields[1:]]
+        fix = Fix(f"move {', '.join(fields)} into headers", tuple(ops))
+        for i, f in enumerate(fields):
+            side, op = TARGET[f]
+            yield Violation(f"{base}/{f}", {"field": f, "target": f"headers.{side}.{op}"}, fix=fix if i == 0 else Fix(f"(moved with {fields[0]})", ()))

@@ -1,0 +1,345 @@
+"""Surgical edits of YAML text: every byte outside the edited fields stays as it was.
+
+Positions come from libyaml node marks. Each operation edits the text and the caller
+composes it again before the next one, so marks are always fresh. New values are
+emitted in block style with the document's own mapping indent and sequence style;
+a flow-style parent (``{a: 1}``) is re-emitted in flow style.
+
+All functions work on LF text; the conversion engine restores CRLF afterwards.
+"""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import yaml
+
+from .model import split_pointer
+
+
+class EditError(Exception):
+    """An edit that cannot be made exactly; the caller leaves the file unchanged."""
+
+
+# --------------------------------------------------------------------------- navigation
+
+def compose_documents(text: str) -> list[yaml.Node]:
+    loader = yaml.CSafeLoader(text)
+    try:
+        out = []
+        while loader.check_node():
+            out.append(loader.get_node())
+        return out
+    finally:
+        loader.dispose()
+
+
+def _entry(node: yaml.Node, token: str) -> tuple[yaml.Node | None, yaml.Node | None]:
+    """(key node, value node) of a mapping entry, or (None, item) for a sequence index."""
+    if isinstance(node, yaml.MappingNode):
+        for k, v in reversed(node.value):
+            if isinstance(k, yaml.ScalarNode) and k.value == token:
+                return k, v
+        return None, None
+    if isinstance(node, yaml.SequenceNode) and token.isdigit() and int(token) < len(node.value):
+        return None, node.value[int(token)]
+    return None, None
+
+
+def walk(root: yaml.Node, tokens: list[str]) -> list[tuple[yaml.Node | None, yaml.Node]]:
+    """The chain of (key, node) from the root along ``tokens`` as far as it exists."""
+    chain: list[tuple[yaml.Node | None, yaml.Node]] = [(None, root)]
+    for t in tokens:
+        k, v = _entry(chain[-1][1], t)
+        if v is None:
+            break
+        chain.append((k, v))
+    return chain
+
+
+# --------------------------------------------------------------------------- text geometry
+
+def _line_start(text: str, i: int) -> int:
+    return text.rfind("\n", 0, i) + 1
+
+
+def _line_end(text: str, i: int) -> int:
+    """Index just after the newline ending the line that contains ``i``."""
+    j = text.find("\n", i)
+    return len(text) if j < 0 else j + 1
+
+
+def _last_index(node: yaml.Node) -> int:
+    """End of the last token inside ``node`` (block collections' end marks run too far)."""
+    if isinstance(node, yaml.ScalarNode) or getattr(node, "flow_style", False):
+        return node.end_mark.index
+    items = node.value if isinstance(node, yaml.SequenceNode) else [x for kv in node.value for x in kv]
+    if not items:
+        return node.end_mark.index
+    return max(_last_index(x) for x in items)
+
+
+def _entry_span(text: str, key: yaml.Node | None, value: yaml.Node) -> tuple[int, int]:
+    """[start, end) of whole lines holding a block entry (key and value, or a sequence item)."""
+    first = key if key is not None else value
+    start = _line_start(text, first.start_mark.index)
+    end_idx = _last_index(value)
+    if isinstance(value, yaml.ScalarNode) and value.style in ("|", ">"):
+        end = end_idx if end_idx > 0 and text[end_idx - 1] == "\n" else _line_end(text, end_idx)
+    else:
+        end = _line_end(text, max(end_idx - 1, first.start_mark.index))
+    return start, end
+
+
+# --------------------------------------------------------------------------- emitting
+
+class _Dumper(yaml.SafeDumper):
+    indent_sequences = False
+
+    def increase_indent(self, flow: bool = False, indentless: bool = False):
+        return super().increase_indent(flow, False if self.indent_sequences else indentless)
+
+
+def _represent_str(dumper: yaml.SafeDumper, data: str):
+    style = "|" if "\n" in data else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", data, style=style)
+
+
+_Dumper.add_representer(str, _represent_str)
+
+
+_Dumper.ignore_aliases = lambda self, data: True  # type: ignore[method-assign]
+
+
+class Style:
+    """How a document indents: mapping indent and whether sequences are indented under their key."""
+
+    def __init__(self, indent: int = 2, indent_sequences: bool = False):
+        self.indent = indent
+        self.indent_sequences = indent_sequences
+
+    @classmethod
+    def of(cls, root: yaml.Node) -> "Style":
+        indent, seq = None, None
+        stack = [root]
+        while stack and (indent is None or seq is None):
+            node = stack.pop()
+            if isinstance(node, yaml.MappingNode) and not node.flow_style:
+                for k, v in node.value:
+                    if isinstance(v, yaml.MappingNode) and not v.flow_style and v.value and indent is None:
+                        if v.start_mark.line > k.start_mark.line:
+                            indent = v.start_mark.column - k.start_mark.column
+                    if isinstance(v, yaml.SequenceNode) and not v.flow_style and v.value and seq is None:
+                        if v.start_mark.line > k.start_mark.line:
+                            seq = v.start_mark.column > k.start_mark.column
+                    stack.append(v)
+            elif isinstance(node, yaml.SequenceNode):
+                stack.extend(node.value)
+        return cls(indent if indent and indent > 0 else 2, bool(seq))
+
+
+def dump_block(value: Any, style: Style) -> str:
+    """``value`` as block YAML at column 0 (ends with a newline)."""
+    dumper_cls = type("D", (_Dumper,), {"indent_sequences": style.indent_sequences})
+    return yaml.dump(value, Dumper=dumper_cls, default_flow_style=False, sort_keys=False, allow_unicode=True, width=1 << 30, indent=style.indent)
+
+
+def dump_flow(value: Any) -> str:
+    """``value`` in flow style on one line (a scalar without a document end marker)."""
+    text = yaml.dump([value], Dumper=_Dumper, default_flow_style=True, sort_keys=False, allow_unicode=True, width=1 << 30).strip()
+    return text[1:-1]
+
+
+def _indent_lines(block: str, col: int) -> str:
+    pad = " " * col
+    return "".join(pad + line if line.strip() else line for line in block.splitlines(keepends=True))
+
+
+def _entry_text(key: str, value: Any, col: int, style: Style) -> str:
+    return _indent_lines(dump_block({key: value}, style), col)
+
+
+def _scalar_text(value: Any, like: yaml.ScalarNode | None) -> str:
+    """A scalar in the quoting style of the one it replaces."""
+    if isinstance(value, str) and like is not None and like.style == "'":
+        return "'" + value.replace("'", "''") + "'"
+    if isinstance(value, str) and like is not None and like.style == '"':
+        return json.dumps(value, ensure_ascii=False)
+    return dump_flow(value)
+
+
+# --------------------------------------------------------------------------- operations
+
+def _child_column(text: str, mapping: yaml.MappingNode, parent_key: yaml.Node | None, style: Style) -> int:
+    if mapping.value:
+        return mapping.value[0][0].start_mark.column
+    base = parent_key.start_mark.column if parent_key is not None else 0
+    return base + style.indent
+
+
+def _mapping_entry_bounds(text: str, parent: yaml.MappingNode, key: yaml.Node, value: yaml.Node) -> tuple[int, int, bool]:
+    """[start, end) to delete for a block mapping entry, and whether it starts mid-line
+    (the first key of a sequence item, right after its ``- ``)."""
+    ls = _line_start(text, key.start_mark.index)
+    if not text[ls:key.start_mark.index].strip():
+        start, end = _entry_span(text, key, value)
+        return start, end, False
+    keys = [k for k, _ in parent.value]
+    i = next(n for n, k in enumerate(keys) if k is key)
+    if i + 1 < len(keys):
+        return key.start_mark.index, keys[i + 1].start_mark.index, True
+    return key.start_mark.index, _entry_span(text, key, value)[1] - 1, True
+
+
+def remove(text: str, root: yaml.Node, ptr: str) -> str:
+    tokens = split_pointer(ptr)
+    chain = walk(root, tokens)
+    if len(chain) != len(tokens) + 1:
+        return text  # already absent
+    parent = chain[-2][1]
+    key, value = chain[-1]
+    if getattr(parent, "flow_style", False):
+        return _rewrite_flow(text, root, tokens[:-1], lambda v: _without(v, tokens[-1]))
+    if isinstance(parent, yaml.MappingNode) and key is not None:
+        start, end, midline = _mapping_entry_bounds(text, parent, key, value)
+        only = midline and parent.value[-1][0] is key and parent.value[0][0] is key
+        return text[:start] + ("{}" if only else "") + text[end:]
+    start, end = _entry_span(text, key, value)
+    return text[:start] + text[end:]
+
+
+def _without(v: Any, token: str) -> Any:
+    if isinstance(v, dict):
+        v = dict(v)
+        v.pop(token, None)
+    elif isinstance(v, list) and token.isdigit():
+        v = list(v)
+        del v[int(token)]
+    return v
+
+
+def rename_key(text: str, root: yaml.Node, ptr: str, new_key: str) -> str:
+    tokens = split_pointer(ptr)
+    chain = walk(root, tokens)
+    if len(chain) != len(tokens) + 1 or chain[-1][0] is None:
+        raise EditError(f"no key at {ptr}")
+    key = chain[-1][0]
+    return text[: key.start_mark.index] + new_key + text[key.end_mark.index:]
+
+
+def set_value(text: str, root: yaml.Node, ptr: str, value: Any, position: int | None = None) -> str:
+    """Set (or create, with missing parents) the value at ``ptr``. ``position``: insert a new
+    key at this text index (a line start) instead of after the parent's last entry."""
+    tokens = split_pointer(ptr)
+    chain = walk(root, tokens)
+    style = Style.of(root)
+    if len(chain) == len(tokens) + 1:  # exists: replace
+        key, node = chain[-1]
+        parent = chain[-2][1]
+        if getattr(parent, "flow_style", False):
+            return _rewrite_flow(text, root, tokens[:-1], lambda v: _with(v, tokens[-1], value))
+        if isinstance(node, yaml.ScalarNode) and not isinstance(value, (dict, list)) and node.style not in ("|", ">"):
+            return text[: node.start_mark.index] + _scalar_text(value, node) + text[node.end_mark.index:]
+        if getattr(node, "flow_style", False):
+            return text[: node.start_mark.index] + dump_flow(value) + text[node.end_mark.index:]
+        if key is None:
+            raise EditError(f"cannot replace sequence item {ptr} in place")
+        start, end = _entry_span(text, key, node)
+        return text[:start] + _entry_text(tokens[-1], value, key.start_mark.column, style) + text[end:]
+    # create: the deepest existing node must be a mapping
+    depth = len(chain) - 1
+    parent_key, parent = chain[-1]
+    nested: Any = value
+    for t in reversed(tokens[depth + 1:]):
+        nested = {t: nested}
+    new_key = tokens[depth]
+    if not isinstance(parent, yaml.MappingNode):
+        raise EditError(f"cannot create {ptr}: {'/'.join(tokens[:depth]) or 'the root'} is not a mapping")
+    if parent.flow_style:
+        return _rewrite_flow(text, root, tokens[:depth], lambda v: _with(v, new_key, nested))
+    if not parent.value and parent_key is not None and parent.start_mark.line == parent_key.start_mark.line:
+        raise EditError(f"cannot create {ptr} inside an empty inline mapping")
+    col = _child_column(text, parent, parent_key, style)
+    entry = _entry_text(new_key, nested, col, style)
+    if position is None:
+        if parent.value:
+            k, v = parent.value[-1]
+            position = _entry_span(text, k, v)[1]
+        else:
+            position = _line_end(text, parent.start_mark.index)
+    ls = _line_start(text, position)
+    if position > ls and text[ls:position].strip():
+        # right after a sequence item's "- ": the entry takes the dash's line and the
+        # key that followed moves to the next line, at the same column
+        entry = entry.lstrip(" ")
+        rest = text[position:]
+        return text[:position] + entry + (" " * col if rest.strip() and not rest.startswith("\n") else "") + rest
+    if position > 0 and text[position - 1] != "\n":
+        entry = "\n" + entry
+    return text[:position] + entry + text[position:]
+
+
+def _with(v: Any, token: str, value: Any) -> Any:
+    if isinstance(v, dict):
+        v = dict(v)
+        v[token] = value
+    elif isinstance(v, list) and token.isdigit():
+        v = list(v)
+        v[int(token)] = value
+    return v
+
+
+def replace_entry(text: str, root: yaml.Node, ptr: str, new_key: str, value: Any) -> str:
+    """Replace a mapping entry by ``new_key: value`` at the same place (key order kept)."""
+    tokens = split_pointer(ptr)
+    chain = walk(root, tokens)
+    if len(chain) != len(tokens) + 1 or chain[-1][0] is None:
+        raise EditError(f"no key at {ptr}")
+    key, node = chain[-1]
+    parent = chain[-2][1]
+    if getattr(parent, "flow_style", False):
+        return _rewrite_flow(text, root, tokens[:-1], lambda v: {(new_key if k == tokens[-1] else k): (value if k == tokens[-1] else x) for k, x in v.items()})
+    start, end = _entry_span(text, key, node)
+    entry = _entry_text(new_key, value, key.start_mark.column, Style.of(root))
+    if text[_line_start(text, key.start_mark.index):key.start_mark.index].strip():  # "- key:" starts a sequence item
+        return text[: key.start_mark.index] + entry.lstrip(" ") + text[end:]
+    return text[:start] + entry + text[end:]
+
+
+def entry_start(text: str, root: yaml.Node, ptr: str) -> int | None:
+    """Where an existing mapping entry starts: a replacement key is inserted there."""
+    tokens = split_pointer(ptr)
+    chain = walk(root, tokens)
+    if len(chain) != len(tokens) + 1:
+        return None
+    key, value = chain[-1]
+    parent = chain[-2][1]
+    if getattr(parent, "flow_style", False) or key is None or not isinstance(parent, yaml.MappingNode):
+        return None
+    return _mapping_entry_bounds(text, parent, key, value)[0]
+
+
+def _rewrite_flow(text: str, root: yaml.Node, tokens: list[str], change) -> str:
+    """Re-emit a flow collection with ``change`` applied to its value."""
+    chain = walk(root, tokens)
+    node = chain[-1][1]
+    # the node's current value, built safely from its own text
+    current = yaml.load(text[node.start_mark.index: node.end_mark.index], Loader=yaml.CSafeLoader)
+    return text[: node.start_mark.index] + dump_flow(change(current)) + text[node.end_mark.index:]
+
+
+def replace_node_with_documents(text: str, node: yaml.Node, objects: list[dict], style: Style) -> str:
+    """Replace a document's root node by zero or more documents."""
+    start = _line_start(text, node.start_mark.index)
+    end = _entry_span(text, None, node)[1]
+    body = "---\n".join(dump_block(o, style) for o in objects)
+    return text[:start] + body + text[end:]
+
+
+def replace_sequence_item(text: str, seq: yaml.SequenceNode, index: int, objects: list[dict], style: Style) -> str:
+    """Replace one item of a block sequence (a List export's item) by zero or more items."""
+    start, end = _entry_span(text, None, seq.value[index])
+    line = text[start:_line_end(text, start)]
+    dash_col = len(line) - len(line.lstrip(" "))
+    items = dump_block(objects, style) if objects else ""
+    return text[:start] + _indent_lines(items, dash_col) + text[end:]
