@@ -130,7 +130,7 @@ def apply_file(src: SourceFile, items: list[tuple[Resource, list[Fix]]], keep_se
             if not edits:
                 continue
             if not keep_server_fields:
-                edits += [Remove(p) for p in SERVER_FIELDS if _has(res.body, p)]
+                edits += [Remove(p, prune_empty=p.startswith("/metadata/annotations/")) for p in SERVER_FIELDS if _has(res.body, p)]
             body = copy.deepcopy(res.body)
             for op in edits:
                 text = _apply_to_text(text, res, op, body)
@@ -354,7 +354,7 @@ def summarize(old: Any, new: Any) -> dict[str, list[str]]:
     """What changed between two objects, as JSON Pointers (built with deepdiff)."""
     from deepdiff import DeepDiff
 
-    diff = DeepDiff(old, new, view="tree", verbose_level=0)
+    diff = DeepDiff(old, new, view="tree", verbose_level=0, threshold_to_diff_deeper=0)
     out: dict[str, list[str]] = {"added": [], "removed": [], "changed": []}
     groups = {
         "dictionary_item_added": "added", "iterable_item_added": "added",

@@ -300,10 +300,24 @@ def replace_entry(text: str, root: yaml.Node, ptr: str, new_key: str, value: Any
     if getattr(parent, "flow_style", False):
         return _rewrite_flow(text, root, tokens[:-1], lambda v: {(new_key if k == tokens[-1] else k): (value if k == tokens[-1] else x) for k, x in v.items()})
     start, end = _entry_span(text, key, node)
-    entry = _entry_text(new_key, value, key.start_mark.column, Style.of(root))
+    entry = _keep_comment(_entry_text(new_key, value, key.start_mark.column, Style.of(root)), text, key, node)
     if text[_line_start(text, key.start_mark.index):key.start_mark.index].strip():  # "- key:" starts a sequence item
         return text[: key.start_mark.index] + entry.lstrip(" ") + text[end:]
     return text[:start] + entry + text[end:]
+
+
+def _keep_comment(entry: str, text: str, key: yaml.Node, node: yaml.Node) -> str:
+    """Carry a comment at the end of the replaced key's line over to the new key's line."""
+    line_end = text.find("\n", key.start_mark.index)
+    line_end = len(text) if line_end < 0 else line_end
+    after = node.end_mark.index if isinstance(node, yaml.ScalarNode) and node.start_mark.line == key.start_mark.line else key.end_mark.index
+    tail = text[after:line_end]
+    hash_at = tail.find(" #")
+    if hash_at < 0 or "#" in tail[:hash_at]:
+        return entry
+    comment = tail[hash_at:].rstrip()
+    first, nl, rest = entry.partition("\n")
+    return first + comment + nl + rest
 
 
 def entry_start(text: str, root: yaml.Node, ptr: str) -> int | None:

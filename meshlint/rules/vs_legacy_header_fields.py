@@ -36,10 +36,37 @@ def _headers_value(scope: dict, fields: list[str]) -> dict:
     return out
 
 
+def _conflicts(scope: dict, fields: list[str]) -> list[str]:
+    """Headers that 1.4 appended twice with different values: one map entry cannot hold both."""
+    seen: dict[tuple[str, str], str] = {}
+    existing = scope.get("headers") if isinstance(scope.get("headers"), dict) else {}
+    for side in ("request", "response"):
+        add = (existing.get(side) or {}).get("add") if isinstance(existing.get(side), dict) else None
+        for k, v in (add.items() if isinstance(add, dict) else []):
+            seen[(side, str(k).lower())] = str(v)
+    out = []
+    for f in fields:
+        side, op = TARGET[f]
+        if op != "add" or not isinstance(scope[f], dict):
+            continue
+        for k, v in scope[f].items():
+            key = (side, str(k).lower())
+            if key in seen and seen[key] != str(v):
+                out.append(str(k))
+            seen.setdefault(key, str(v))
+    return sorted(set(out))
+
+
 def check(res: Resource, ctx) -> Iterator[Violation]:
     for base, scope in vs_header_scopes(res):
         fields = [f for f in TARGET if f in scope]
         if not fields:
+            continue
+        conflicts = _conflicts(scope, fields)
+        if conflicts:
+            for f in fields:
+                side, op = TARGET[f]
+                yield Violation(f"{base}/{f}", {"field": f, "target": f"headers.{side}.{op}", "headers": ", ".join(conflicts)}, message="conflict")
             continue
         value = _headers_value(scope, fields)
         if "headers" in scope:
