@@ -70,7 +70,9 @@ class ConvertResult:
 
     @property
     def unfixed(self) -> list[Finding]:
-        return [f for f in self.lint.findings if f.fix is None]
+        """Findings no fix resolves (a resource replaced by a fix resolves all of its findings)."""
+        replaced = {(f.file, f.doc, f.item) for f in self.lint.findings if f.fix is not None and any(isinstance(op, ReplaceResource) for op in f.fix.ops)}
+        return [f for f in self.lint.findings if f.fix is None and (f.file, f.doc, f.item) not in replaced]
 
     @property
     def errors(self) -> list[tuple[str, str]]:
