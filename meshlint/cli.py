@@ -105,7 +105,7 @@ def _lint(paths, settings):
 @app.command()
 def check(
     paths: List[str] = typer.Argument(..., help="Files, directories (searched for *.yaml, *.yml, *.json) or - for stdin."),
-    format: str = typer.Option("text", "--format", "-f", help="Output format: text or json."),
+    format: str = typer.Option("text", "--format", "-f", help="Output format: text, json, sarif, junit, github or gitlab."),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write the report to this file instead of stdout."),
     select: Optional[List[str]] = typer.Option(None, "--select", help="Only these codes, code prefixes or rule names (comma-separated, repeatable)."),
     ignore: Optional[List[str]] = typer.Option(None, "--ignore", help="Skip these codes, code prefixes or rule names."),
@@ -115,6 +115,8 @@ def check(
     context: Optional[List[str]] = typer.Option(None, "--context", help="Extra paths read only to resolve cross-references (Services, roles, workloads); not reported on."),
     color: Optional[bool] = typer.Option(None, "--color/--no-color", help="Colour text output (default: when writing to a terminal)."),
     assume_rbac_on: bool = typer.Option(False, "--assume-rbac-on", help="Convert ServiceRoles even when no ClusterRbacConfig is among the inputs (1.4 then enforced nothing)."),
+    baseline: Optional[Path] = typer.Option(None, "--baseline", help="Report (and fail on) only findings not in this baseline file."),
+    write_baseline: Optional[Path] = typer.Option(None, "--write-baseline", help="Write every current finding to this baseline file and exit 0."),
 ) -> None:
     """Check configuration and report findings."""
     from .model import Severity
@@ -128,11 +130,37 @@ def check(
     fail = _severity(fail_on, "--fail-on") or cfg.fail_on or Severity.WARNING
     shown = _severity(min_severity, "--min-severity") or Severity.INFO
     result = _lint(paths, settings)
+    if write_baseline is not None:
+        from .baseline import dump
+
+        write_output(dump(result.findings), write_baseline)
+        typer.echo(f"meshlint: wrote {len(result.findings)} finding(s) to baseline {write_baseline}", err=True)
+        raise typer.Exit(0)
+    if baseline is not None:
+        result = _apply_baseline(result, baseline)
     options = {}
     if format == "text":
         options["color"] = color if color is not None else (output is None and sys.stdout.isatty() and "NO_COLOR" not in os.environ)
     write_output(render(result.filtered(shown), **options), output)
     raise typer.Exit(result.exit_code(fail))
+
+
+def _apply_baseline(result, path: Path):
+    from dataclasses import replace
+
+    from .baseline import BaselineError, apply, load
+
+    try:
+        applied = apply(result.findings, load(path.read_text(encoding="utf-8")))
+    except OSError as e:
+        raise _fail(f"cannot read baseline {path}: {e.strerror or e}")
+    except BaselineError as e:
+        raise _fail(f"{path}: {e}")
+    if applied.stale:
+        typer.echo(f"meshlint: {sum(n for _, n in applied.stale)} baseline entr(y/ies) no longer occur; shrink the baseline with --write-baseline:", err=True)
+        for k, n in applied.stale:
+            typer.echo(f"  {k}" + (f" (x{n})" if n > 1 else ""), err=True)
+    return replace(result, findings=applied.findings)
 
 
 @app.command()

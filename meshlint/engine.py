@@ -91,8 +91,11 @@ def lint(paths: list[str], settings: Settings = Settings()) -> Result:
 def _context_sources(paths: tuple[str, ...], already: set[str]) -> list[SourceFile]:
     if not paths:
         return []
+    import os
+
     files, _ = discover(list(paths))  # unreadable context is not the user's input: skip it
-    return [read_input(f) for f in files if f.display not in already]
+    seen = {os.path.realpath(p) for p in already}
+    return [read_input(f) for f in files if f.fs_path is None or os.path.realpath(f.fs_path) not in seen]
 
 
 def root_namespace(index: ResourceIndex, settings: Settings) -> str:

@@ -11,6 +11,10 @@ from typing import Callable
 REPORTERS: dict[str, str] = {
     "text": "meshlint.reporters.text",
     "json": "meshlint.reporters.json_report",
+    "sarif": "meshlint.reporters.sarif",
+    "junit": "meshlint.reporters.junit",
+    "github": "meshlint.reporters.github",
+    "gitlab": "meshlint.reporters.gitlab",
 }
 
 

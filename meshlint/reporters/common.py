@@ -1,0 +1,43 @@
+"""Helpers shared by the CI reporters: repository-relative paths and stable fingerprints."""
+from __future__ import annotations
+
+import functools
+import hashlib
+import os
+import subprocess
+
+from ..model import Finding, Severity
+
+
+@functools.lru_cache(maxsize=1)
+def repo_root() -> str:
+    """The git top-level of the working directory, else the working directory itself."""
+    try:
+        out = subprocess.run(["git", "rev-parse", "--show-toplevel"], capture_output=True, text=True, timeout=5)
+        if out.returncode == 0 and out.stdout.strip():
+            return os.path.realpath(out.stdout.strip())
+    except (OSError, subprocess.SubprocessError):
+        pass
+    return os.path.realpath(os.getcwd())
+
+
+def relative_uri(path: str) -> str:
+    if path == "-":
+        return "stdin"
+    rel = os.path.relpath(os.path.realpath(path), repo_root())
+    return rel.replace(os.sep, "/")
+
+
+def identity_key(f: Finding) -> str:
+    """Rule, resource identity and field path (never a line number); file-level findings use the file."""
+    if f.resource is not None:
+        r = f.resource
+        return "|".join(str(x) for x in (f.code, r.api_version, r.kind, r.namespace, r.name, f.path))
+    return "|".join((f.code, relative_uri(f.file), f.message))
+
+
+def fingerprint(f: Finding) -> str:
+    return hashlib.sha256((relative_uri(f.file) + "|" + identity_key(f)).encode("utf-8")).hexdigest()
+
+
+LEVELS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}

@@ -1,0 +1,33 @@
+"""JUnit XML: one testcase per resource (and per file for file-level findings)."""
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+from xml.sax.saxutils import escape, quoteattr
+
+from ..engine import Result
+
+
+def render(result: Result, **_: Any) -> str:
+    cases: dict[tuple[str, str], list] = {}
+    for src in result.sources:
+        if src.path not in result.files:
+            continue
+        cases.setdefault((src.path, "(file)"), [])
+        for res in src.resources:
+            cases.setdefault((src.path, str(res.identity)), [])
+    for f in result.findings:
+        cases.setdefault((f.file, str(f.resource) if f.resource else "(file)"), []).append(f)
+    failures = sum(1 for v in cases.values() if v)
+    out = ['<?xml version="1.0" encoding="UTF-8"?>',
+           f'<testsuites name="meshlint" tests="{len(cases)}" failures="{failures}">',
+           f'  <testsuite name="meshlint" tests="{len(cases)}" failures="{failures}" errors="0" skipped="0">']
+    for (file, name), found in cases.items():
+        out.append(f"    <testcase classname={quoteattr(file)} name={quoteattr(name)}>")
+        if found:
+            summary = f"{len(found)} finding(s): " + ", ".join(sorted({f.code for f in found}))
+            body = "\n".join(f"{f.file}:{f.line}:{f.column}: {f.severity} {f.code} {f.message}" for f in found)
+            out.append(f"      <failure message={quoteattr(summary)} type={quoteattr(str(max(f.severity for f in found)))}>{escape(body)}</failure>")
+        out.append("    </testcase>")
+    out += ["  </testsuite>", "</testsuites>"]
+    return "\n".join(out) + "\n"
