@@ -283,6 +283,8 @@ def _parent(body: Any, tokens: list[str], create: bool) -> Any:
             if t not in node or not isinstance(node[t], (dict, list)):
                 if not create:
                     return None
+                if t.isdigit():
+                    raise textedit.EditError(f"{'/'.join(tokens)}: no such list item to change")
                 node[t] = {}
             node = node[t]
         elif isinstance(node, list) and t.isdigit() and int(t) < len(node):

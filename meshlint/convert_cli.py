@@ -12,7 +12,7 @@ from typing import Any
 
 from . import __version__
 from .convert import ConvertResult, FileResult, convert
-from .engine import Result
+from .engine import Result, redact_text, secret_values
 from .fixes import ExtraFile, ReplaceResource
 from .fsutil import atomic_write_bytes
 
@@ -82,8 +82,11 @@ def run_convert(result: Result, out: Path | None, in_place: bool, diff: bool, ch
     changed = [f for f in converted.files if f.changed]
     code = 1 if (converted.errors or differences or (check_only and changed)) else 0
     if fmt == "json":
-        return json.dumps(_as_json(converted, written, differences), indent=2, ensure_ascii=False) + "\n", code
-    return _as_text(converted, written, differences, diff), code
+        text = json.dumps(_as_json(converted, written, differences), indent=2, ensure_ascii=False) + "\n"
+    else:
+        text = _as_text(converted, written, differences, diff)
+    # a diff shows context lines of the user's files: Secret values never reach the output
+    return redact_text(text, secret_values([r for s in result.sources for r in s.resources])), code
 
 
 def _write_extra(out: Path, extra: ExtraFile) -> Path:

@@ -127,7 +127,7 @@ def lint_sources(sources: list[SourceFile], settings: Settings = Settings(), con
     index = ResourceIndex(resources + [res for src in context for res in src.resources])
     ctx_root = root_namespace(index, settings)
     views = {r.code: Context(IndexView(index, r.reads, r.code), ctx_root, settings) for r in checkers}
-    secrets = _secret_values(resources)
+    secrets = secret_values(resources)
     dispatch: dict[str, list[Rule]] = {}
 
     findings: list[Finding] = []
@@ -244,7 +244,7 @@ def _path_matches(path: str, glob: str) -> bool:
     return fnmatchcase(p, glob) or fnmatchcase(p, glob.rstrip("/") + "/*")
 
 
-def _secret_values(resources: list[Resource]) -> list[str]:
+def secret_values(resources: list[Resource]) -> list[str]:
     """Every Secret data/stringData value (raw and base64), longest first, for redaction."""
     values: set[str] = set()
     for res in resources:

@@ -34,6 +34,19 @@ BUILTIN = (
     "dr_least_conn",
     "dr_minimum_ring_size",
     "snake_case_field",
+    "envoyfilter_unsupported",
+    "envoyfilter_old_style",
+    "envoyfilter_deprecated_name",
+    "envoyfilter_v2_type_url",
+    "envoyfilter_untyped_config",
+    "envoyfilter_removed_filter",
+    "plugin_ca_cert",
+    "deployment_mounts_cacerts",
+    "custom_gateway",
+    "gateway_selector_orphaned",
+    "namespace_injection_label",
+    "namespace_conflicting_injection_labels",
+    "removed_pod_annotation",
 )
 
 ENTRY_POINT_GROUP = "meshlint.rules"

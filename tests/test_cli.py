@@ -181,3 +181,29 @@ def test_secret_values_never_printed(cli, tmp_path):
         assert secret not in r.out + r.err
         assert "plain-text-token-value" not in r.out + r.err
         assert "[redacted]" in r.out
+
+
+def test_secret_values_never_reach_any_format_or_conversion_output(cli, tmp_path):
+    """The example export carries a plugin CA Secret; none of its values may be printed."""
+    import base64
+
+    import yaml
+
+    export = REPO / "fixtures" / "examples" / "gke-1.4-addon-export.yaml"
+    secrets = [i for i in yaml.safe_load(export.read_text())["items"] if i["kind"] == "Secret"]
+    values = [v for s in secrets for v in s["data"].values()]
+    values += [base64.b64decode(v).decode() for v in values]
+    assert values
+    from meshlint.reporters import REPORTERS
+
+    outputs = [cli("check", "-f", fmt, export).out for fmt in REPORTERS]
+    conv = tmp_path / "out"
+    outputs.append(cli("convert", "--diff", export).out)
+    outputs.append(cli("convert", "--format", "json", "--out", conv, export).out)
+    outputs += [p.read_text() for p in (conv / "generated").rglob("*.yaml")] if (conv / "generated").exists() else []
+    for out in outputs:
+        for v in values:
+            for line in v.splitlines():
+                if len(line) > 8:
+                    assert line not in out
+    assert any("cacerts" in o for o in outputs)

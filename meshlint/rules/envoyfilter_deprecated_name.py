@@ -1,0 +1,21 @@
+"""ML502: deprecated Envoy filter names (no longer matched since Istio 1.19)."""
+from __future__ import annotations
+
+from typing import Iterator
+
+from ..envoyfilter import KIND, RENAMED, name_fields
+from ..fixes import Fix, SetValue
+from ..model import Resource, Violation
+
+CODE = "ML502"
+KINDS = (KIND,)
+READS = ()
+
+
+def check(res: Resource, ctx) -> Iterator[Violation]:
+    for path, name in name_fields(res):
+        if path.startswith("/spec/filters/"):
+            continue  # old-style filters: ML501 converts them, names included
+        if name in RENAMED:
+            new = RENAMED[name]
+            yield Violation(path, {"name": name, "new": new}, fix=Fix(f"{name} → {new}", (SetValue(path, new),)))

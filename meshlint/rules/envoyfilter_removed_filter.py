@@ -1,0 +1,17 @@
+"""ML505: an EnvoyFilter that matches or names a filter that no longer exists."""
+from __future__ import annotations
+
+from typing import Iterator
+
+from ..envoyfilter import KIND, REMOVED_FILTERS, name_fields
+from ..model import Resource, Violation
+
+CODE = "ML505"
+KINDS = (KIND,)
+READS = ()
+
+
+def check(res: Resource, ctx) -> Iterator[Violation]:
+    for path, name in name_fields(res):
+        if name in REMOVED_FILTERS:
+            yield Violation(path, {"name": name, "what": REMOVED_FILTERS[name]})

@@ -1,0 +1,16 @@
+"""ML500: user EnvoyFilters, which a managed control plane does not support."""
+from __future__ import annotations
+
+from typing import Iterator
+
+from ..envoyfilter import KIND, is_addon_default
+from ..model import Resource, Violation
+
+CODE = "ML500"
+KINDS = (KIND,)
+READS = ()
+
+
+def check(res: Resource, ctx) -> Iterator[Violation]:
+    if not is_addon_default(res):
+        yield Violation("/kind", {"name": res.name or "?"})

@@ -1,0 +1,20 @@
+"""ML503: Envoy v2 API type URLs in EnvoyFilter payloads (rejected since Istio 1.19)."""
+from __future__ import annotations
+
+import re
+from typing import Iterator
+
+from ..envoyfilter import KIND, walk_strings
+from ..model import Resource, Violation
+
+CODE = "ML503"
+KINDS = (KIND,)
+READS = ()
+
+_V2 = re.compile(r"^type\.googleapis\.com/envoy\.(config|api)\.[\w.]*\bv2(alpha\d*|beta\d*)?\.")
+
+
+def check(res: Resource, ctx) -> Iterator[Violation]:
+    for path, key, value in walk_strings(res.spec.get("configPatches"), "/spec/configPatches"):
+        if key in ("@type", "type_url", "typeUrl") and _V2.match(value):
+            yield Violation(path, {"type": value})

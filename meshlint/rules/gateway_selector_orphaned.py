@@ -1,0 +1,23 @@
+"""ML711: a Gateway whose selector matches no gateway workload among the inputs."""
+from __future__ import annotations
+
+from typing import Iterator
+
+from ..gateways import is_gateway_deployment
+from ..model import Resource, Violation
+
+CODE = "ML711"
+KINDS = ("networking.istio.io/Gateway",)
+READS = ("apps/Deployment",)
+
+
+def check(res: Resource, ctx) -> Iterator[Violation]:
+    selector = res.spec.get("selector")
+    if not isinstance(selector, dict) or not selector:
+        return
+    gateways = [d for d in ctx.index.of_kind("Deployment") if is_gateway_deployment(d)]
+    if not gateways:
+        return  # the inputs hold no gateway workloads at all (a config-only repository): nothing to compare with
+    # without PILOT_SCOPE_GATEWAY_TO_NAMESPACE a Gateway selects gateway pods in every namespace
+    if not any(d in gateways for d in ctx.index.workloads_selected(None, selector, kinds=("Deployment",))):
+        yield Violation("/spec/selector", {"selector": ", ".join(f"{k}={v}" for k, v in selector.items()), "name": res.name or "?"})

@@ -1,0 +1,16 @@
+"""ML721: both istio-injection and istio.io/rev on one namespace: injection fails."""
+from __future__ import annotations
+
+from typing import Iterator
+
+from ..model import Resource, Violation
+
+CODE = "ML721"
+KINDS = ("/Namespace",)
+READS = ()
+
+
+def check(res: Resource, ctx) -> Iterator[Violation]:
+    labels = res.labels
+    if "istio-injection" in labels and "istio.io/rev" in labels:
+        yield Violation("/metadata/labels/istio.io~1rev", {"ns": res.name or "?", "injection": labels["istio-injection"], "rev": labels["istio.io/rev"]})

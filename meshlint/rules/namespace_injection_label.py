@@ -1,0 +1,16 @@
+"""ML720: namespaces injected with the 1.4 label istio-injection=enabled (relabel to istio.io/rev)."""
+from __future__ import annotations
+
+from typing import Iterator
+
+from ..model import Resource, Violation
+
+CODE = "ML720"
+KINDS = ("/Namespace",)
+READS = ()
+
+
+def check(res: Resource, ctx) -> Iterator[Violation]:
+    labels = res.labels
+    if labels.get("istio-injection") == "enabled" and "istio.io/rev" not in labels:
+        yield Violation("/metadata/labels/istio-injection", {"ns": res.name or "?"})

@@ -1,0 +1,34 @@
+"""ML722: pod annotations that modern Istio no longer reads."""
+from __future__ import annotations
+
+from typing import Iterator
+
+from ..model import Resource, Violation, pointer
+
+CODE = "ML722"
+KINDS = ("apps/Deployment", "apps/StatefulSet", "apps/DaemonSet", "apps/ReplicaSet", "/Pod", "batch/Job")
+READS = ()
+
+REMOVED = {
+    "policy.istio.io/check": "Mixer policy checks (Mixer was removed in 1.8)",
+    "policy.istio.io/checkRetries": "Mixer policy check retries (Mixer was removed in 1.8)",
+    "policy.istio.io/checkBaseRetryWaitTime": "Mixer policy check retries (Mixer was removed in 1.8)",
+    "policy.istio.io/checkMaxRetryWaitTime": "Mixer policy check retries (Mixer was removed in 1.8)",
+    "policy.istio.io/lang": "the Mixer expression language (Mixer was removed in 1.8)",
+    "sidecar.istio.io/controlPlaneAuthPolicy": "per-pod control-plane mTLS (the control plane connection is always secured now)",
+    "security.istio.io/autoMTLS": "per-pod auto mTLS (auto mTLS is a mesh-wide setting)",
+}
+
+
+def check(res: Resource, ctx) -> Iterator[Violation]:
+    if res.kind == "Pod":
+        annotations, base = res.annotations, ("metadata", "annotations")
+    else:
+        tmpl = res.spec.get("template")
+        md = tmpl.get("metadata") if isinstance(tmpl, dict) else None
+        raw = md.get("annotations") if isinstance(md, dict) else None
+        annotations = {str(k): str(v) for k, v in raw.items()} if isinstance(raw, dict) else {}
+        base = ("spec", "template", "metadata", "annotations")
+    for key in annotations:
+        if key in REMOVED:
+            yield Violation(pointer(*base, key), {"annotation": key, "what": REMOVED[key]})

@@ -1,0 +1,104 @@
+"""What a managed control plane won't run: corpus coverage, generated manifests, conversions."""
+from __future__ import annotations
+
+import csv
+
+import yaml
+
+from meshlint.convert import convert
+from meshlint.engine import Settings, lint, lint_sources
+from meshlint.envoyfilter import convert_old_style
+from meshlint.gateways import replacement_manifests
+from meshlint.fixes import ExtraFile
+from meshlint.loader import load_bytes
+
+from conftest import FIXTURES
+from upstream_crds import strict_errors
+
+FEATURE_CODES = {
+    "envoyfilter-old:filters": ("ML501", "filters"),
+    "envoyfilter-old:workloadLabels": ("ML501", "workloadLabels"),
+    "envoyfilter-new:configPatches": ("ML500", "kind"),
+    "cacerts-secret": ("ML700", "name"),
+    "gateway-deployment": ("ML710", "name"),
+}
+
+
+def test_corpus_files_with_these_features_are_reported_at_their_lines(shared):
+    checked = 0
+    with open(shared / "corpus" / "MANIFEST.tsv") as fh:
+        rows = list(csv.DictReader(fh, delimiter="\t"))
+    for row in rows:
+        feats = [f for f in row["deprecated_features"].split(";") if f in FEATURE_CODES]
+        if not feats or row["parse"] != "ok":
+            continue
+        path = shared / "corpus" / row["local_path"]
+        lines = path.read_text().splitlines()
+        result = lint([str(path)], Settings())
+        for feat in feats:
+            code, key = FEATURE_CODES[feat]
+            hits = [f for f in result.findings if f.code == code]
+            if feat == "envoyfilter-new:configPatches" and not hits:
+                # the add-on's own telemetry filters (stats-filter-*, metadata-exchange-*) are not user config
+                assert all(r.name.startswith(("stats-filter", "metadata-exchange", "tcp-stats-filter", "tcp-metadata-exchange")) for s in result.sources for r in s.resources if r.kind == "EnvoyFilter"), row["local_path"]
+                continue
+            assert hits, (row["local_path"], feat)
+            for h in hits:
+                last = h.path.rsplit("/", 1)[-1].replace("~1", "/").replace("~0", "~")
+                text = lines[h.line - 1]
+                assert (last.isdigit() and text.lstrip().startswith("-")) or last in text, (row["local_path"], h.line, h.path, text)
+            assert any(key in lines[h.line - 1] for h in hits) or key in ("kind", "name"), (row["local_path"], feat)
+            checked += 1
+    assert checked >= 8
+
+
+def test_old_style_envoyfilters_convert_to_strictly_valid_configpatches_or_are_refused_with_reasons(shared):
+    corpus = [shared / "corpus/istio__istio/1.4.10/galley/testdata/validation/dataset/networking-v1alpha3-EnvoyFilter-valid.yaml",
+              shared / "corpus/istio__istio/1.4.10/tests/testdata/networking/envoyfilter-without-service/configs.yaml"]
+    for path in corpus:
+        for doc in yaml.safe_load_all(path.read_text()):
+            if isinstance(doc, dict) and doc.get("kind") == "EnvoyFilter" and "filters" in doc.get("spec", {}):
+                spec, refusals = convert_old_style(doc["spec"])
+                assert spec is None and refusals and all(len(reason) > 20 for _, reason in refusals)
+    expected = next(yaml.safe_load_all((FIXTURES / "convert" / "envoyfilter-old-style" / "expected.yaml").read_text()))
+    assert "configPatches" in expected["spec"] and "filters" not in expected["spec"]
+    assert strict_errors(shared, "1.30.3", expected) == []
+
+
+def test_old_style_envoyfilter_convert_golden():
+    case = FIXTURES / "convert" / "envoyfilter-old-style"
+    src = load_bytes((case / "input.yaml").read_bytes(), "input.yaml")
+    f = convert(lint_sources([src], Settings())).files[0]
+    assert not f.errors
+    assert f.new_text == (case / "expected.yaml").read_text()
+
+
+def test_gateway_replacements_keep_selector_labels_and_are_well_formed():
+    src = load_bytes((FIXTURES / "rules" / "custom-gateway" / "fail" / "private.yaml").read_bytes(), "gw.yaml")
+    result = lint_sources([src], Settings(select=("ML710",)))
+    extras = [op for f in result.findings for op in f.fix.ops if isinstance(op, ExtraFile)]
+    assert len(extras) == 2
+    objs = {o["kind"]: o for o in extras[0].objects}
+    assert set(objs) == {"ServiceAccount", "Deployment", "Service", "Role", "RoleBinding"}
+    dep = objs["Deployment"]
+    tmpl = dep["spec"]["template"]
+    assert dep["spec"]["selector"]["matchLabels"].items() <= tmpl["metadata"]["labels"].items()
+    assert tmpl["metadata"]["labels"]["istio"] == "private-ingressgateway"  # what Gateway selectors use
+    assert tmpl["metadata"]["labels"]["istio.io/rev"] == "asm-managed"
+    assert tmpl["metadata"]["annotations"]["inject.istio.io/templates"] == "gateway"
+    assert tmpl["spec"]["containers"][0]["image"] == "auto"
+    assert tmpl["spec"]["serviceAccountName"] == objs["ServiceAccount"]["metadata"]["name"]
+    assert objs["Service"]["spec"]["selector"] == dep["spec"]["selector"]["matchLabels"]
+    assert [p["port"] for p in objs["Service"]["spec"]["ports"]] == [8443]
+    assert objs["RoleBinding"]["roleRef"]["name"] == objs["Role"]["metadata"]["name"]
+    for o in extras[0].objects:
+        assert o["apiVersion"] and o["kind"] and o["metadata"]["name"] and o["metadata"]["namespace"] == "istio-system"
+
+
+def test_convert_out_writes_generated_gateway_manifests(cli, tmp_path):
+    r = cli("convert", "--out", tmp_path, FIXTURES / "rules" / "custom-gateway" / "fail" / "private.yaml")
+    assert r.code == 0, r.err
+    files = sorted(p.name for p in (tmp_path / "generated" / "gateways").iterdir())
+    assert files == ["istio-system-istio-egressgateway.yaml", "istio-system-istio-private-ingressgateway.yaml"]
+    docs = list(yaml.safe_load_all((tmp_path / "generated" / "gateways" / files[1]).read_text()))
+    assert [d["kind"] for d in docs] == ["ServiceAccount", "Deployment", "Service", "Role", "RoleBinding"]
