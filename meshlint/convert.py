@@ -82,7 +82,12 @@ class ConvertResult:
 # --------------------------------------------------------------------------- planning
 
 def convert(result: Result, keep_server_fields: bool = False, validate: Validator | None = None) -> ConvertResult:
-    """Apply every finding's fix, file by file."""
+    """Apply every finding's fix, file by file. Converted objects are always validated
+    strictly against the target API (``validate`` adds a check, e.g. user CRDs)."""
+    from .schema import validate as target
+
+    checks = [target] + ([validate] if validate is not None else [])
+    validate = lambda obj: [e for check in checks for e in check(obj)]  # noqa: E731
     fixes_of: dict[tuple[str, int | None, int | None], list[Fix]] = defaultdict(list)
     for f in result.findings:
         if f.fix is not None:

@@ -61,7 +61,7 @@ def security_differences(result: Result, converted: ConvertResult) -> list[str]:
 
 def run_convert(result: Result, out: Path | None, in_place: bool, diff: bool, check_only: bool, fmt: str,
                 keep_server_fields: bool, verify: bool) -> tuple[str, int]:
-    converted = convert(result, keep_server_fields=keep_server_fields, validate=_validator())
+    converted = convert(result, keep_server_fields=keep_server_fields)
     written: dict[str, str] = {}
     if not check_only:
         for f in converted.files:
@@ -97,15 +97,6 @@ def _write_extra(out: Path, extra: ExtraFile) -> Path:
     header = f"# {extra.note}\n" if extra.note else ""
     atomic_write_bytes(target, (header + "---\n".join(dump_block(o, Style()) for o in extra.objects)).encode("utf-8"))
     return target
-
-
-def _validator():
-    """The strict target-API validator, when meshlint's target schemas are installed."""
-    try:
-        from .schema import target_validator  # type: ignore[attr-defined]
-    except ImportError:
-        return None
-    return target_validator()
 
 
 def _as_text(converted: ConvertResult, written: dict[str, str], differences: list[str], diff: bool) -> str:

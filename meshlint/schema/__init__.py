@@ -1,0 +1,47 @@
+"""Strict validation of converted objects against meshlint's own target-API schemas."""
+from __future__ import annotations
+
+import difflib
+import functools
+from typing import Any, Callable
+
+from .target import SPECS, document_schema
+
+
+@functools.lru_cache(maxsize=None)
+def _validator(group: str, version: str, kind: str):
+    import jsonschema  # lazily: only conversions pay for it
+
+    schema = document_schema(group, version, kind)
+    return None if schema is None else jsonschema.Draft7Validator(schema)
+
+
+def _suggest(error) -> str:
+    if error.validator != "additionalProperties":
+        return ""
+    known = list((error.schema.get("properties") or {}).keys())
+    extra = [k for k in (error.instance or {}) if k not in known]
+    hints = [f"{k} → {m[0]}" for k in extra for m in [difflib.get_close_matches(k, known, n=1)] if m]
+    return f" (did you mean {', '.join(hints)}?)" if hints else ""
+
+
+def validate(obj: dict) -> list[str]:
+    """Errors for one object ('/json/pointer: message'); [] when valid or not an Istio kind meshlint knows."""
+    av = obj.get("apiVersion") if isinstance(obj, dict) else None
+    if not isinstance(av, str) or "/" not in av:
+        return []
+    group, _, version = av.rpartition("/")
+    kind = obj.get("kind")
+    if (group, kind) not in SPECS:
+        return []
+    v = _validator(group, version, kind)
+    if v is None:
+        return [f"/apiVersion: {av} has no {kind} in the target API"]
+    return [f"/{'/'.join(map(str, e.absolute_path))}: {e.message}{_suggest(e)}" for e in sorted(v.iter_errors(obj), key=lambda e: list(map(str, e.absolute_path)))]
+
+
+def target_validator() -> Callable[[dict], list[str]]:
+    return validate
+
+
+__all__ = ["validate", "target_validator"]

@@ -1,0 +1,167 @@
+"""meshlint's own strict JSON Schemas for the objects conversions write (the target API).
+
+Written from the Istio API's field definitions, stricter than the upstream CRDs on
+purpose: removed and deprecated fields (``mirrorPercent``, ``allowOrigin``,
+``consecutiveErrors``, ``LEAST_CONN``, ``minimumRingSize`` outside ``ringHash``) are
+unknown here, and every message rejects unknown fields except user-data maps.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+S: dict = {"type": "string"}
+I: dict = {"type": "integer"}
+B: dict = {"type": "boolean"}
+N: dict = {"type": "number"}
+DUR = S  # durations are strings such as "5s"
+ANY: dict = {}
+STRS = {"type": "array", "items": S}
+LABELS = {"type": "object", "additionalProperties": S}
+PORT_NUM = {"type": "integer", "minimum": 0, "maximum": 4294967295}
+
+
+def obj(props: dict[str, Any], required: tuple[str, ...] = (), **extra: Any) -> dict:
+    out = {"type": "object", "additionalProperties": False, "properties": props}
+    if required:
+        out["required"] = list(required)
+    out.update(extra)
+    return out
+
+
+def arr(items: dict) -> dict:
+    return {"type": "array", "items": items}
+
+
+def enum(*values: str) -> dict:
+    return {"type": "string", "enum": list(values)}
+
+
+PERCENT = obj({"value": N})
+STRING_MATCH = obj({"exact": S, "prefix": S, "regex": S}, maxProperties=1)
+PORT_SELECTOR = obj({"number": PORT_NUM})
+DESTINATION = obj({"host": S, "subset": S, "port": PORT_SELECTOR}, ("host",))
+HEADER_OPS = obj({"set": LABELS, "add": LABELS, "remove": STRS})
+HEADERS = obj({"request": HEADER_OPS, "response": HEADER_OPS})
+SELECTOR = obj({"matchLabels": LABELS})
+TARGET_REF = obj({"group": S, "kind": S, "name": S, "namespace": S})
+
+HTTP_MATCH = obj({
+    "name": S, "uri": STRING_MATCH, "scheme": STRING_MATCH, "method": STRING_MATCH, "authority": STRING_MATCH,
+    "headers": {"type": "object", "additionalProperties": STRING_MATCH}, "port": PORT_NUM, "sourceLabels": LABELS,
+    "gateways": STRS, "queryParams": {"type": "object", "additionalProperties": STRING_MATCH}, "ignoreUriCase": B,
+    "withoutHeaders": {"type": "object", "additionalProperties": STRING_MATCH}, "sourceNamespace": S, "statPrefix": S,
+})
+HTTP_ROUTE = obj({
+    "name": S, "match": arr(HTTP_MATCH),
+    "route": arr(obj({"destination": DESTINATION, "weight": I, "headers": HEADERS}, ("destination",))),
+    "redirect": obj({"uri": S, "authority": S, "port": PORT_NUM, "derivePort": enum("FROM_PROTOCOL_DEFAULT", "FROM_REQUEST_PORT"), "scheme": S, "redirectCode": I}),
+    "directResponse": obj({"status": I, "body": obj({"string": S, "bytes": S})}, ("status",)),
+    "delegate": obj({"name": S, "namespace": S}),
+    "rewrite": obj({"uri": S, "authority": S, "uriRegexRewrite": obj({"match": S, "rewrite": S})}),
+    "timeout": DUR,
+    "retries": obj({"attempts": I, "perTryTimeout": DUR, "retryOn": S, "retryRemoteLocalities": B, "retryIgnorePreviousHosts": B, "backoff": DUR}),
+    "fault": obj({
+        "delay": obj({"fixedDelay": DUR, "exponentialDelay": DUR, "percentage": PERCENT}),
+        "abort": obj({"httpStatus": I, "grpcStatus": S, "http2Error": S, "percentage": PERCENT}),
+    }),
+    "mirror": DESTINATION, "mirrorPercentage": PERCENT,
+    "mirrors": arr(obj({"destination": DESTINATION, "percentage": PERCENT}, ("destination",))),
+    "corsPolicy": obj({"allowOrigins": arr(STRING_MATCH), "allowMethods": STRS, "allowHeaders": STRS, "exposeHeaders": STRS,
+                       "maxAge": DUR, "allowCredentials": B, "unmatchedPreflights": enum("UNSPECIFIED", "FORWARD", "IGNORE")}),
+    "headers": HEADERS,
+})
+ROUTE_DESTINATION = obj({"destination": DESTINATION, "weight": I}, ("destination",))
+L4_MATCH = {"destinationSubnets": STRS, "port": PORT_NUM, "sourceLabels": LABELS, "gateways": STRS, "sourceNamespace": S}
+VIRTUAL_SERVICE = obj({
+    "hosts": STRS, "gateways": STRS, "exportTo": STRS, "http": arr(HTTP_ROUTE),
+    "tls": arr(obj({"match": arr(obj({"sniHosts": STRS, **L4_MATCH}, ("sniHosts",))), "route": arr(ROUTE_DESTINATION)}, ("match",))),
+    "tcp": arr(obj({"match": arr(obj({**L4_MATCH, "sourceSubnet": S})), "route": arr(ROUTE_DESTINATION)})),
+})
+
+LB = obj({
+    "simple": enum("UNSPECIFIED", "RANDOM", "PASSTHROUGH", "ROUND_ROBIN", "LEAST_REQUEST"),
+    "consistentHash": obj({
+        "httpHeaderName": S, "httpCookie": obj({"name": S, "path": S, "ttl": DUR, "attributes": arr(obj({"name": S, "value": S}))}, ("name",)),
+        "useSourceIp": B, "httpQueryParameterName": S,
+        "ringHash": obj({"minimumRingSize": I}), "maglev": obj({"tableSize": I}),
+    }),
+    "localityLbSetting": obj({"distribute": arr(obj({"from": S, "to": {"type": "object", "additionalProperties": I}})),
+                              "failover": arr(obj({"from": S, "to": S})), "failoverPriority": STRS, "enabled": {"type": ["boolean", "null"]}}),
+    "warmupDurationSecs": DUR,
+})
+CONNECTION_POOL = obj({
+    "tcp": obj({"maxConnections": I, "connectTimeout": DUR, "tcpKeepalive": obj({"probes": I, "time": DUR, "interval": DUR}),
+                "maxConnectionDuration": DUR, "idleTimeout": DUR}),
+    "http": obj({"http1MaxPendingRequests": I, "http2MaxRequests": I, "maxRequestsPerConnection": I, "maxRetries": I, "idleTimeout": DUR,
+                 "h2UpgradePolicy": enum("DEFAULT", "DO_NOT_UPGRADE", "UPGRADE"), "useClientProtocol": B, "maxConcurrentStreams": I}),
+})
+OUTLIER = obj({"splitExternalLocalOriginErrors": B, "consecutiveLocalOriginFailures": I, "consecutiveGatewayErrors": I, "consecutive5xxErrors": I,
+               "interval": DUR, "baseEjectionTime": DUR, "maxEjectionPercent": I, "minHealthPercent": I})
+CLIENT_TLS = obj({"mode": enum("DISABLE", "SIMPLE", "MUTUAL", "ISTIO_MUTUAL"), "clientCertificate": S, "privateKey": S, "caCertificates": S,
+                  "credentialName": S, "subjectAltNames": STRS, "sni": S, "insecureSkipVerify": {"type": ["boolean", "null"]}, "caCrl": S})
+PORT_POLICY = obj({"port": PORT_SELECTOR, "loadBalancer": LB, "connectionPool": CONNECTION_POOL, "outlierDetection": OUTLIER, "tls": CLIENT_TLS})
+TRAFFIC_POLICY = obj({"loadBalancer": LB, "connectionPool": CONNECTION_POOL, "outlierDetection": OUTLIER, "tls": CLIENT_TLS,
+                      "portLevelSettings": arr(PORT_POLICY), "tunnel": obj({"protocol": S, "targetHost": S, "targetPort": PORT_NUM}),
+                      "proxyProtocol": obj({"version": enum("V1", "V2")})})
+DESTINATION_RULE = obj({
+    "host": S, "trafficPolicy": TRAFFIC_POLICY, "exportTo": STRS, "workloadSelector": SELECTOR,
+    "subsets": arr(obj({"name": S, "labels": LABELS, "trafficPolicy": TRAFFIC_POLICY}, ("name",))),
+}, ("host",))
+
+ENVOY_FILTER = obj({
+    "workloadSelector": obj({"labels": LABELS}), "targetRefs": arr(TARGET_REF), "priority": I,
+    "configPatches": arr(obj({
+        "applyTo": enum("INVALID", "LISTENER", "FILTER_CHAIN", "NETWORK_FILTER", "HTTP_FILTER", "ROUTE_CONFIGURATION", "VIRTUAL_HOST",
+                        "HTTP_ROUTE", "CLUSTER", "EXTENSION_CONFIG", "BOOTSTRAP", "LISTENER_FILTER"),
+        "match": obj({
+            "context": enum("ANY", "SIDECAR_INBOUND", "SIDECAR_OUTBOUND", "GATEWAY"),
+            "proxy": obj({"proxyVersion": S, "metadata": LABELS}),
+            "listener": obj({"portNumber": PORT_NUM, "portName": S, "name": S, "listenerFilter": S,
+                             "filterChain": obj({"name": S, "sni": S, "transportProtocol": S, "applicationProtocols": S, "destinationPort": PORT_NUM,
+                                                 "filter": obj({"name": S, "subFilter": obj({"name": S})})})}),
+            "routeConfiguration": obj({"portNumber": PORT_NUM, "portName": S, "gateway": S, "name": S,
+                                       "vhost": obj({"name": S, "domainName": S, "route": obj({"name": S, "action": enum("ANY", "ROUTE", "REDIRECT", "DIRECT_RESPONSE")})})}),
+            "cluster": obj({"portNumber": PORT_NUM, "service": S, "subset": S, "name": S}),
+        }),
+        "patch": obj({"operation": enum("INVALID", "MERGE", "ADD", "REMOVE", "INSERT_BEFORE", "INSERT_AFTER", "INSERT_FIRST", "REPLACE"),
+                      "value": {"type": "object"}, "filterClass": enum("UNSPECIFIED", "AUTHN", "AUTHZ", "STATS")}),
+    })),
+})
+
+SOURCE = obj({k: STRS for k in ("principals", "notPrincipals", "requestPrincipals", "notRequestPrincipals", "namespaces", "notNamespaces",
+                                "ipBlocks", "notIpBlocks", "remoteIpBlocks", "notRemoteIpBlocks", "serviceAccounts", "notServiceAccounts")})
+OPERATION = obj({k: STRS for k in ("hosts", "notHosts", "ports", "notPorts", "methods", "notMethods", "paths", "notPaths")})
+AUTHORIZATION_POLICY = obj({
+    "selector": SELECTOR, "targetRef": TARGET_REF, "targetRefs": arr(TARGET_REF),
+    "action": enum("ALLOW", "DENY", "AUDIT", "CUSTOM"), "provider": obj({"name": S}),
+    "rules": arr(obj({"from": arr(obj({"source": SOURCE})), "to": arr(obj({"operation": OPERATION})),
+                      "when": arr(obj({"key": S, "values": STRS, "notValues": STRS}, ("key",)))})),
+})
+MTLS = obj({"mode": enum("UNSET", "DISABLE", "PERMISSIVE", "STRICT")})
+PEER_AUTHENTICATION = obj({"selector": SELECTOR, "mtls": MTLS, "portLevelMtls": {"type": "object", "additionalProperties": MTLS}})
+REQUEST_AUTHENTICATION = obj({
+    "selector": SELECTOR, "targetRef": TARGET_REF, "targetRefs": arr(TARGET_REF),
+    "jwtRules": arr(obj({"issuer": S, "audiences": STRS, "jwksUri": S, "jwks": S, "fromHeaders": arr(obj({"name": S, "prefix": S}, ("name",))),
+                         "fromParams": STRS, "fromCookies": STRS, "outputPayloadToHeader": S, "forwardOriginalToken": B,
+                         "outputClaimToHeaders": arr(obj({"header": S, "claim": S})), "timeout": DUR}, ("issuer",))),
+})
+
+METADATA = {"type": "object", "required": ["name"], "properties": {"name": S, "namespace": S, "labels": LABELS, "annotations": LABELS}}
+
+SPECS = {
+    ("networking.istio.io", "VirtualService"): (VIRTUAL_SERVICE, ("v1alpha3", "v1beta1", "v1")),
+    ("networking.istio.io", "DestinationRule"): (DESTINATION_RULE, ("v1alpha3", "v1beta1", "v1")),
+    ("networking.istio.io", "EnvoyFilter"): (ENVOY_FILTER, ("v1alpha3",)),
+    ("security.istio.io", "AuthorizationPolicy"): (AUTHORIZATION_POLICY, ("v1beta1", "v1")),
+    ("security.istio.io", "PeerAuthentication"): (PEER_AUTHENTICATION, ("v1beta1", "v1")),
+    ("security.istio.io", "RequestAuthentication"): (REQUEST_AUTHENTICATION, ("v1beta1", "v1")),
+}
+
+
+def document_schema(group: str, version: str, kind: str) -> dict | None:
+    entry = SPECS.get((group, kind))
+    if entry is None or version not in entry[1]:
+        return None
+    spec, _ = entry
+    return obj({"apiVersion": {"const": f"{group}/{version}"}, "kind": {"const": kind}, "metadata": METADATA, "spec": spec},
+               ("apiVersion", "kind", "metadata"))

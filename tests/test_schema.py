@@ -1,0 +1,78 @@
+"""meshlint's own strict target schemas: agreement with the upstream CRDs, strictness, did-you-mean."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from meshlint.convert import convert
+from meshlint.engine import Settings, lint
+from meshlint.schema import validate
+
+from upstream_crds import strict_errors
+
+
+def _docs(paths):
+    for p in paths:
+        for d in yaml.safe_load_all(Path(p).read_text()):
+            if isinstance(d, dict) and d.get("kind"):
+                yield d
+
+
+def test_agrees_with_upstream_strict_1_30_on_oracle_goldens(shared):
+    goldens = list((shared / "corpus/istio__istio/1.4.10/istioctl/cmd/testdata/authz/converter").glob("*.golden.yaml"))
+    goldens += list((shared / "oracles/security-policy-migrate").glob("*-output.yaml"))
+    n = 0
+    for d in _docs(goldens):
+        d.get("metadata", {}).pop("creationTimestamp", None)
+        assert validate(d) == [] and strict_errors(shared, "1.30.3", d) == [], d["metadata"]
+        n += 1
+    assert n >= 30
+
+
+def test_agrees_with_upstream_strict_1_30_on_converted_corpus(shared):
+    result = lint([str(shared / "corpus")], Settings())
+    converted = convert(result)
+    n = 0
+    for f in converted.files:
+        if not f.changed:
+            continue
+        for d in _docs_text(f.new_text):
+            if d.get("kind") in ("VirtualService", "DestinationRule", "AuthorizationPolicy", "PeerAuthentication", "RequestAuthentication"):
+                mine, theirs = validate(d), strict_errors(shared, "1.30.3", d)
+                assert (mine == []) == (theirs == []), (f.path, d["metadata"], mine, theirs)
+                n += 1
+    assert n >= 10
+
+
+def _docs_text(text):
+    try:
+        return [d for d in yaml.safe_load_all(text) if isinstance(d, dict)]
+    except yaml.YAMLError:
+        return []
+
+
+def test_stricter_than_upstream_where_fields_are_removed(shared):
+    vs = {"apiVersion": "networking.istio.io/v1", "kind": "VirtualService", "metadata": {"name": "x"},
+          "spec": {"hosts": ["a"], "http": [{"route": [{"destination": {"host": "a"}}], "mirror": {"host": "b"}, "mirror_percent": 5,
+                                             "corsPolicy": {"allowOrigin": ["x"]}}]}}
+    upstream = strict_errors(shared, "1.30.3", vs)
+    mine = validate(vs)
+    assert upstream == []  # the 1.30 CRD still lists both removed fields
+    assert any("mirror_percent" in e for e in mine) and any("allowOrigin" in e for e in mine)
+
+
+def test_did_you_mean_on_a_misspelled_field():
+    errs = validate({"apiVersion": "networking.istio.io/v1beta1", "kind": "VirtualService", "metadata": {"name": "x"},
+                     "spec": {"hosts": ["a"], "tls": [{"match": [{"sniHost": ["a"]}], "route": [{"destination": {"host": "a"}}]}]}})
+    assert any("did you mean sniHost → sniHosts" in e and e.startswith("/spec/tls/0/match/0") for e in errs)
+
+
+def test_invalid_conversion_is_not_written(cli, tmp_path):
+    f = tmp_path / "vs.yaml"
+    original = ("apiVersion: networking.istio.io/v1alpha3\nkind: VirtualService\nmetadata: {name: x}\nspec:\n  hosts: [a]\n  http:\n"
+                "  - websocketUpgrade: true\n    route:\n    - destination: {host: a, port: {name: http}}\n")
+    f.write_text(original)
+    r = cli("convert", "--in-place", f)
+    assert r.code == 1 and "not valid for the target API" in r.out and "/port" in r.out
+    assert f.read_text() == original
