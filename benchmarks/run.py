@@ -1,0 +1,185 @@
+"""Benchmark: meshlint against the floor (PyYAML C load), a ruamel.yaml round-trip load and yamllint.
+
+    python benchmarks/run.py [--copies 25] [--synthetic 600] [--work DIR]
+
+Builds a large config repository from ../shared/corpus (read at run time, never copied into
+the repository) plus generated files full of deprecated fields, then measures everything on the
+same tree, in child processes, and prints a Markdown table with the ratios that
+docs/performance.md reports. It asserts nothing: targets are read off the table.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED = Path(os.environ.get("MESHLINT_SHARED") or REPO.parent / "shared")
+
+SYNTHETIC = """# generated for the benchmark: file {i}
+apiVersion: networking.istio.io/v1alpha3
+kind: VirtualService
+metadata:
+  name: svc-{i}-{j}
+  namespace: ns-{n}
+spec:
+  hosts: ["svc-{i}-{j}"]
+  http:
+  - appendHeaders:
+      x-bench: "{j}"
+    websocketUpgrade: true
+    fault:
+      abort:
+        percent: 5
+        httpStatus: 503
+    route:
+    - destination: {{host: svc-{i}-{j}, subset: v1}}
+    mirror: {{host: svc-{i}-{j}, subset: v2}}
+    mirror_percent: 10
+    corsPolicy:
+      allowOrigin: ["https://{j}.example.com"]
+---
+apiVersion: networking.istio.io/v1alpha3
+kind: DestinationRule
+metadata:
+  name: svc-{i}-{j}
+  namespace: ns-{n}
+spec:
+  host: svc-{i}-{j}
+  trafficPolicy:
+    loadBalancer:
+      simple: LEAST_CONN
+    outlierDetection:
+      consecutiveErrors: 5
+      interval: 10s
+---
+"""
+
+
+def build(work: Path, copies: int, synthetic: int, docs_per_file: int = 10) -> tuple[int, int]:
+    if work.exists():
+        shutil.rmtree(work)
+    corpus = SHARED / "corpus"
+    for c in range(copies):
+        shutil.copytree(corpus, work / f"corpus-{c:03d}", ignore=shutil.ignore_patterns("*.tsv", "*.pem", "*.md"))
+    gen = work / "generated"
+    gen.mkdir(parents=True)
+    for i in range(synthetic):
+        (gen / f"app-{i:05d}.yaml").write_text("".join(SYNTHETIC.format(i=i, j=j, n=i % 40) for j in range(docs_per_file // 2)))
+    files = [p for p in work.rglob("*") if p.suffix in (".yaml", ".yml", ".json")]
+    import yaml
+
+    docs = 0
+    for p in files:
+        try:
+            docs += sum(1 for d in yaml.load_all(p.read_bytes(), Loader=yaml.CSafeLoader) if isinstance(d, dict))
+        except yaml.YAMLError:
+            pass
+    return len(files), docs
+
+
+FLOOR = """
+import os, sys, yaml
+for root, _, names in os.walk(sys.argv[1]):
+    for n in names:
+        if n.endswith(('.yaml', '.yml', '.json')):
+            try:
+                with open(os.path.join(root, n), 'rb') as fh:
+                    for _ in yaml.load_all(fh, Loader=yaml.CSafeLoader):
+                        pass
+            except Exception:
+                pass
+"""
+RUAMEL = """
+import os, sys
+from ruamel.yaml import YAML
+y = YAML(typ='rt')
+for root, _, names in os.walk(sys.argv[1]):
+    for n in names:
+        if n.endswith(('.yaml', '.yml', '.json')):
+            try:
+                with open(os.path.join(root, n), 'rb') as fh:
+                    for _ in y.load_all(fh):
+                        pass
+            except Exception:
+                pass
+"""
+
+
+def timed(cmd: list[str], cwd: Path = REPO) -> tuple[float, float, int]:
+    """(wall seconds, peak RSS MB, exit code) of a child process."""
+    probe = ("import json, resource, subprocess, sys, time\n"
+             "t = time.perf_counter(); p = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)\n"
+             "print(json.dumps([time.perf_counter() - t, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, p.returncode]))")
+    out = subprocess.run([sys.executable, "-c", probe, *cmd], capture_output=True, text=True, cwd=cwd)
+    return tuple(json.loads(out.stdout))
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--copies", type=int, default=25)
+    ap.add_argument("--synthetic", type=int, default=1200)
+    ap.add_argument("--work", type=Path, default=REPO / "benchmarks" / ".work")
+    ap.add_argument("--single-runs", type=int, default=20)
+    args = ap.parse_args()
+    if not (SHARED / "corpus").is_dir():
+        print(f"benchmark: {SHARED}/corpus is missing (set MESHLINT_SHARED)", file=sys.stderr)
+        return 2
+    tree = args.work / "tree"
+    nfiles, ndocs = build(tree, args.copies, args.synthetic)
+    py = sys.executable
+    rows = {}
+    rows["PyYAML CSafeLoader load (floor)"] = timed([py, "-c", FLOOR, str(tree)])
+    rows["ruamel.yaml round-trip load"] = timed([py, "-c", RUAMEL, str(tree)])
+    rows["meshlint check"] = timed([py, "-m", "meshlint", "check", "-f", "json", "-o", str(args.work / "out.json"), str(tree)])
+    yamllint = shutil.which("yamllint", path=os.path.dirname(py)) or shutil.which("yamllint")
+    rows["yamllint -d relaxed"] = timed([yamllint, "-d", "relaxed", str(tree)]) if yamllint else None
+    # convert when every file needs a change: the generated files only
+    gen = args.work / "convert-tree"
+    if gen.exists():
+        shutil.rmtree(gen)
+    shutil.copytree(tree / "generated", gen)
+    rows["ruamel.yaml round-trip load (convert tree)"] = timed([py, "-c", RUAMEL, str(gen)])
+    rows["meshlint convert --in-place (every file changes)"] = timed([py, "-m", "meshlint", "convert", "--in-place", str(gen)])
+    # pre-commit latency
+    one = tree / "generated" / "app-00000.yaml"
+    singles = [timed([py, "-m", "meshlint", "check", str(one)])[0] for _ in range(args.single_runs)]
+    # scaling: N and 4N generated files
+    scale = {}
+    for label, n in (("N", args.synthetic // 4), ("4N", args.synthetic)):
+        d = args.work / f"scale-{label}"
+        if d.exists():
+            shutil.rmtree(d)
+        d.mkdir(parents=True)
+        for p in sorted((tree / "generated").iterdir())[:n]:
+            shutil.copy(p, d / p.name)
+        scale[label] = timed([py, "-m", "meshlint", "check", str(d)])[0]
+
+    floor = rows["PyYAML CSafeLoader load (floor)"][0]
+    check = rows["meshlint check"]
+    print(f"Tree: {nfiles} files, {ndocs} resources ({args.copies} copies of the corpus + {args.synthetic} generated files); machine: {os.cpu_count()} cores\n")
+    print("| measure | wall (s) | peak RSS (MB) |\n|---|---|---|")
+    for name, r in rows.items():
+        print(f"| {name} | {r[0]:.2f} | {r[1]:.0f} |" if r else f"| {name} | not installed | |")
+    print(f"| meshlint check one file (median of {len(singles)}) | {statistics.median(singles) * 1000:.0f} ms | |")
+    print("\n| ratio | value | target |\n|---|---|---|")
+    print(f"| meshlint check / PyYAML C load | {check[0] / floor:.2f}x | <= 3x |")
+    if rows["yamllint -d relaxed"]:
+        print(f"| meshlint check / yamllint | {check[0] / rows['yamllint -d relaxed'][0]:.3f}x | <= 0.15x |")
+    conv = rows["meshlint convert --in-place (every file changes)"][0] / rows["ruamel.yaml round-trip load (convert tree)"][0]
+    print(f"| meshlint convert / ruamel round-trip load | {conv:.2f}x | <= 1.5x |")
+    print(f"| meshlint check one file, median | {statistics.median(singles) * 1000:.0f} ms | <= 250 ms |")
+    print(f"| peak RSS, meshlint check on the tree | {check[1]:.0f} MB | <= 200 MB |")
+    print(f"| scaling time(4N) / time(N) | {scale['4N'] / scale['N']:.2f} | <= 4.4 |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
