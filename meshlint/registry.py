@@ -21,6 +21,7 @@ BUILTIN = (
     "unknown_istio_kind",
     "removed_api_kind",
     "mixer_resource",
+    "authn_policy_conversion",
     "rbac_role_conversion",
     "rbac_binding_conversion",
     "rbac_config_conversion",

@@ -106,12 +106,12 @@ def test_suppression_comments_and_annotation(cli, tmp_path):
 
 def test_disable_file(cli, tmp_path):
     p = tmp_path / "s.yaml"
-    p.write_text("# meshlint: disable-file=ML1,ML4\n" + REMOVED.read_text())
+    p.write_text("# meshlint: disable-file=ML1,ML3,ML4\n" + REMOVED.read_text())
     assert cli("check", p).code == 0
 
 
 def test_config_file_found_upward(cli, tmp_path):
-    (tmp_path / ".meshlint.yaml").write_text("ignore: [ML100, ML4]\nseverity:\n  ML008: error\n")
+    (tmp_path / ".meshlint.yaml").write_text("ignore: [ML100, ML3, ML4]\nseverity:\n  ML008: error\n")
     sub = tmp_path / "deep" / "er"
     sub.mkdir(parents=True)
     (sub / "a.yaml").write_text(REMOVED.read_text())

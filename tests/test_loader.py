@@ -161,7 +161,7 @@ items:
 def test_json_input(tmp_path):
     p = tmp_path / "x.json"
     p.write_text('{"apiVersion": "authentication.istio.io/v1alpha1",\n "kind": "MeshPolicy",\n "metadata": {"name": "default"}}\n')
-    result = lint([str(p)], Settings())
+    result = lint([str(p)], Settings(select=("ML100",)))
     assert [(f.code, f.line) for f in result.findings] == [("ML100", 2)]
 
 

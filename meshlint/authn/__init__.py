@@ -1,0 +1,1 @@
+"""Alpha authentication (Policy, MeshPolicy) → PeerAuthentication, RequestAuthentication, AuthorizationPolicy."""

@@ -1,0 +1,236 @@
+"""Alpha authentication policies → beta security objects, resolved offline.
+
+Facts carried over from the upstream converter (Istio's alpha-policy migration tool):
+one set of objects per target Service, named ``<policy>-<service>``, selecting the
+Service's pods; mTLS from ``peers[0]`` only; JWT origins become RequestAuthentication
+``jwtRules`` plus, unless the origin is optional, a DENY AuthorizationPolicy that rejects
+requests without a request principal on the trigger rules' paths and the target ports.
+Nothing is widened or dropped silently: what cannot be expressed is a refusal.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..model import Resource, pointer
+
+API = "security.istio.io/v1"
+SOURCE_ANNOTATION = "meshlint.io/converted-from"
+
+
+@dataclass(frozen=True)
+class Note:
+    path: str
+    message: str  # catalogue message key
+    params: dict = field(default_factory=dict)
+
+
+@dataclass
+class Plan:
+    objects: list[dict] = field(default_factory=list)
+    refusals: list[tuple[str, str]] = field(default_factory=list)  # (pointer, reason)
+    notes: list[Note] = field(default_factory=list)
+
+
+def _get(d: Any, *names: str) -> Any:
+    if isinstance(d, dict):
+        for n in names:
+            if n in d:
+                return d[n]
+    return None
+
+
+def _list(v: Any) -> list:
+    return v if isinstance(v, list) else []
+
+
+def _meta(name: str, ns: str, origin: str) -> dict:
+    return {"name": name, "namespace": ns, "annotations": {SOURCE_ANNOTATION: origin}}
+
+
+def _mtls(spec: dict, plan: Plan) -> str | None:
+    peers = _list(spec.get("peers"))
+    if not peers:
+        plan.notes.append(Note("/spec", "plaintext"))
+        return "PERMISSIVE"
+    first = peers[0]
+    if not isinstance(first, dict):
+        plan.refusals.append(("/spec/peers/0", "a peer method must be a mapping"))
+        return None
+    if "jwt" in first:
+        plan.refusals.append(("/spec/peers/0/jwt", "JWT as a peer authentication method has no PeerAuthentication equivalent"))
+        return None
+    if "mtls" not in first:
+        plan.refusals.append(("/spec/peers/0", f"unknown peer method {', '.join(map(str, first)) or '(empty)'}"))
+        return None
+    mtls = first.get("mtls")
+    mode = (mtls or {}).get("mode", "STRICT") if isinstance(mtls, dict) or mtls is None else None
+    if mode not in ("STRICT", "PERMISSIVE"):
+        plan.refusals.append(("/spec/peers/0/mtls/mode" if isinstance(mtls, dict) else "/spec/peers/0/mtls", f"unknown mTLS mode {mode!r}"))
+        return None
+    if len(peers) > 1:
+        plan.notes.append(Note("/spec/peers/1", "extra_peers"))
+    return mode
+
+
+def _match(m: Any, at: str, plan: Plan) -> str | None:
+    if not isinstance(m, dict):
+        plan.refusals.append((at, "a path match must be a mapping"))
+        return None
+    if "exact" in m:
+        return str(m["exact"])
+    if "prefix" in m:
+        return f"{m['prefix']}*"
+    if "suffix" in m:
+        return f"*{m['suffix']}"
+    if "regex" in m:
+        plan.refusals.append((at + "/regex", f"regex path {m['regex']!r} cannot be expressed by AuthorizationPolicy paths (exact, prefix* or *suffix only)"))
+        return None
+    plan.refusals.append((at, "a path match needs exact, prefix, suffix or regex"))
+    return None
+
+
+def _jwt(origins: list, plan: Plan) -> tuple[list[dict], list[list[dict]] | None]:
+    """(jwtRules, trigger-rule operations or None for "every path")."""
+    rules, triggers = [], None
+    for i, origin in enumerate(origins):
+        jwt = origin.get("jwt") if isinstance(origin, dict) else None
+        at = pointer("spec", "origins", i, "jwt")
+        if not isinstance(jwt, dict):
+            plan.refusals.append((pointer("spec", "origins", i), "an origin must have a jwt"))
+            continue
+        rule: dict = {"issuer": str(jwt.get("issuer", ""))}
+        for src, dst in (("audiences", "audiences"), ("jwksUri", "jwksUri"), ("jwks_uri", "jwksUri"), ("jwks", "jwks")):
+            if src in jwt:
+                rule[dst] = jwt[src]
+        headers = _get(jwt, "jwtHeaders", "jwt_headers")
+        if headers:
+            rule["fromHeaders"] = [{"name": str(h)} for h in _list(headers)]
+        params = _get(jwt, "jwtParams", "jwt_params")
+        if params:
+            rule["fromParams"] = [str(p) for p in _list(params)]
+        rule["forwardOriginalToken"] = True
+        rules.append(rule)
+        trig = _get(jwt, "triggerRules", "trigger_rules")
+        if trig:
+            if len(origins) > 1:
+                key = "triggerRules" if "triggerRules" in jwt else "trigger_rules"
+                plan.refusals.append((f"{at}/{key}", "trigger rules with more than one issuer cannot be expressed: a request needs a token from the issuer whose rule matches, which AuthorizationPolicy cannot tie to paths"))
+                continue
+            triggers = []
+            key = "triggerRules" if "triggerRules" in jwt else "trigger_rules"
+            for j, tr in enumerate(_list(trig)):
+                tat = f"{at}/{key}/{j}"
+                op: dict = {}
+                for src, dst in (("includedPaths", "paths"), ("included_paths", "paths"), ("excludedPaths", "notPaths"), ("excluded_paths", "notPaths")):
+                    for k, m in enumerate(_list(_get(tr, src))):
+                        p = _match(m, f"{tat}/{src}/{k}", plan)
+                        if p is not None:
+                            op.setdefault(dst, []).append(p)
+                triggers.append(op)
+    return rules, triggers
+
+
+def _service_port(svc: Resource, port: Any, index, at: str, plan: Plan) -> str | None:
+    """A target's Service port (number or name) → the workload port it reaches."""
+    want_num = port.get("number") if isinstance(port, dict) else None
+    want_name = port.get("name") if isinstance(port, dict) else None
+    for p in _list(svc.spec.get("ports")):
+        if not isinstance(p, dict):
+            continue
+        if (want_num is not None and p.get("port") == want_num) or (want_name is not None and p.get("name") == want_name):
+            target = p.get("targetPort", p.get("port"))
+            if isinstance(target, int):
+                return str(target)
+            resolved = _named_target_port(svc, str(target), index)
+            if resolved is None:
+                plan.refusals.append((at, f"Service {svc.name} port {want_num or want_name} targets the named port {target!r}, and no Deployment among the inputs that the Service selects declares it"))
+            return resolved
+    plan.refusals.append((at, f"Service {svc.name} has no port {want_num if want_num is not None else want_name!r}"))
+    return None
+
+
+def _named_target_port(svc: Resource, name: str, index) -> str | None:
+    sel = svc.spec.get("selector")
+    if not isinstance(sel, dict):
+        return None
+    numbers = set()
+    for d in index.workloads_selected(index.ns(svc), sel, kinds=("Deployment",)):
+        tmpl = d.spec.get("template") if isinstance(d.spec.get("template"), dict) else {}
+        for c in _list((tmpl.get("spec") or {}).get("containers")):
+            for p in _list(c.get("ports") if isinstance(c, dict) else None):
+                if isinstance(p, dict) and p.get("name") == name and isinstance(p.get("containerPort"), int):
+                    numbers.add(p["containerPort"])
+    return str(numbers.pop()) if len(numbers) == 1 else None
+
+
+def plan_policy(res: Resource, index, root_ns: str) -> Plan:
+    plan = Plan()
+    spec = res.spec
+    mesh = res.kind == "MeshPolicy"
+    ns = root_ns if mesh else index.ns(res)
+    who = f"{res.file}#{res.kind} {'' if mesh else ns + '/'}{res.name}"
+    mode = _mtls(spec, plan)
+    origins = _list(spec.get("origins"))
+    jwt_rules, triggers = _jwt(origins, plan) if origins else ([], None)
+    optional = bool(_get(spec, "originIsOptional", "origin_is_optional"))
+    binding = _get(spec, "principalBinding", "principal_binding")
+    if binding == "USE_PEER":
+        plan.notes.append(Note("/spec/principalBinding" if "principalBinding" in spec else "/spec/principal_binding", "use_peer"))
+    targets = _list(spec.get("targets"))
+    if mesh and targets:
+        plan.refusals.append(("/spec/targets", "a MeshPolicy cannot have targets"))
+    seen: set[str] = set()
+    groups: list[tuple[str, dict | None, list[str] | None]] = []  # (name, selector, ports)
+    for i, t in enumerate(targets):
+        at = pointer("spec", "targets", i)
+        name = t.get("name") if isinstance(t, dict) else None
+        if not isinstance(name, str):
+            plan.refusals.append((at, "a target needs a Service name"))
+            continue
+        if name in seen:
+            plan.refusals.append((f"{at}/name", f"Service {name} is targeted twice; 1.4 rejected such policies"))
+            continue
+        seen.add(name)
+        svc = index.get("Service", ns, name, group="")
+        if svc is None:
+            plan.refusals.append((f"{at}/name", f"Service {ns}/{name} is not among the inputs; its selector is needed to target the workloads (add the Service's YAML to the inputs or --context)"))
+            continue
+        sel = svc.spec.get("selector")
+        if not isinstance(sel, dict) or not sel:
+            plan.refusals.append((f"{at}/name", f"Service {ns}/{name} has no selector, so its workloads cannot be selected"))
+            continue
+        ports = None
+        if t.get("ports"):
+            ports = [_service_port(svc, p, index, f"{at}/ports/{j}", plan) for j, p in enumerate(_list(t.get("ports")))]
+            ports = [p for p in ports if p is not None]
+        groups.append((name, {str(k): str(v) for k, v in sel.items()}, ports))
+    if plan.refusals:
+        return plan
+    if not targets:
+        groups.append(("", None, None))
+    for svc_name, selector, ports in groups:
+        name = "default" if mesh else (f"{res.name}-{svc_name}" if svc_name else res.name or "default")
+        sel = {"selector": {"matchLabels": selector}} if selector else {}
+        pa: dict = dict(sel)
+        if ports:
+            pa["portLevelMtls"] = {p: {"mode": mode} for p in ports}
+        else:
+            pa["mtls"] = {"mode": mode}
+        plan.objects.append({"apiVersion": API, "kind": "PeerAuthentication", "metadata": _meta(name, ns, who), "spec": pa})
+        if jwt_rules:
+            plan.objects.append({"apiVersion": API, "kind": "RequestAuthentication", "metadata": _meta(name, ns, who), "spec": {**sel, "jwtRules": jwt_rules}})
+            if not optional:
+                rules = []
+                for op in (triggers if triggers is not None else [{}]):
+                    op = dict(op)
+                    if ports:
+                        op["ports"] = list(ports)
+                    rule: dict = {"from": [{"source": {"notRequestPrincipals": ["*"]}}]}
+                    if op:
+                        rule["to"] = [{"operation": op}]
+                    rules.append(rule)
+                plan.objects.append({"apiVersion": API, "kind": "AuthorizationPolicy", "metadata": _meta(name, ns, who), "spec": {**sel, "action": "DENY", "rules": rules}})
+    if jwt_rules and not optional:
+        plan.notes.append(Note("/spec/origins", "status_change"))
+    return plan
