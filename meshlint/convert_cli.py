@@ -49,13 +49,20 @@ def security_differences(result: Result, converted: ConvertResult) -> list[str]:
     roles = index.of_kind("ServiceRole", group="rbac.istio.io")
     lines: list[str] = []
     if roles or policies:
-        from .engine import root_namespace, Settings
-
         enf = enforcement(index)
         if enf.mode is None:
             enf = assumed_enforcement(index)
-        root = root_namespace(index, Settings())
+        root = result.root_namespace
         lines += [f"RBAC: {d.describe()}" for d in verify(roles, index, enf, policies, root)]
+    from .authn.evaluate import verify as verify_authn
+
+    alpha = [r for r in resources if r.group == "authentication.istio.io" and r.kind in ("Policy", "MeshPolicy")]
+    beta = [o for f in result.findings if f.fix is not None and f.code == "ML300" for op in f.fix.ops if isinstance(op, ReplaceResource) for o in op.objects]
+    if alpha and beta:
+        root = result.root_namespace
+        converted_from = {o["metadata"]["annotations"]["meshlint.io/converted-from"].split("#", 1)[1] for o in beta}
+        done = [p for p in alpha if f"{p.kind} {'' if p.kind == 'MeshPolicy' else index.ns(p) + '/'}{p.name}" in converted_from]
+        lines += [f"authentication: {d.describe()}" for d in verify_authn(done, beta, index, root)]
     return lines
 
 

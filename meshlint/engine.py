@@ -52,6 +52,7 @@ class Result:
     resources: int
     rules: dict[str, Rule]
     sources: list[SourceFile] = field(default_factory=list, repr=False)
+    root_namespace: str = DEFAULT_ROOT_NAMESPACE
 
     def count(self, severity: Severity) -> int:
         return sum(1 for f in self.findings if f.severity == severity)
@@ -60,7 +61,7 @@ class Result:
         return 1 if any(f.severity >= fail_on for f in self.findings) else 0
 
     def filtered(self, min_severity: Severity) -> "Result":
-        return Result([f for f in self.findings if f.severity >= min_severity], self.files, self.resources, self.rules, self.sources)
+        return Result([f for f in self.findings if f.severity >= min_severity], self.files, self.resources, self.rules, self.sources, self.root_namespace)
 
 
 def active_rules(settings: Settings, rules: Mapping[str, Rule] | None = None) -> dict[str, Rule]:
@@ -159,7 +160,7 @@ def lint_sources(sources: list[SourceFile], settings: Settings = Settings(), con
     if secrets:
         findings = [_redact(f, secrets) for f in findings]
     findings.sort(key=Finding.sort_key)
-    return Result(findings, [s.path for s in sources], len(resources), active, sources)
+    return Result(findings, [s.path for s in sources], len(resources), active, sources, ctx_root)
 
 
 def _run_rule(rule: Rule, res: Resource, ctx: Context, rules: Mapping[str, Rule]) -> list[Finding]:

@@ -121,3 +121,62 @@ def test_no_peers_explains_the_plaintext_change(tmp_path):
     objs = _converted(result)
     assert [o["kind"] for o in objs] == ["PeerAuthentication", "RequestAuthentication", "AuthorizationPolicy"]
     assert objs[0]["spec"] == {"mtls": {"mode": "PERMISSIVE"}}
+
+
+# --------------------------------------------------------------------------- verification
+
+from meshlint.authn.evaluate import verify as verify_authn  # noqa: E402
+from meshlint.index import ResourceIndex  # noqa: E402
+
+
+def _verify_case(shared, tmp_path, name, mutate=None):
+    inp = shared / ORACLES / f"{name}-input.yaml"
+    namespaces = {d["metadata"].get("namespace") for d in yaml.safe_load_all(inp.read_text()) if d and d["kind"] == "Policy"}
+    result = lint([str(inp), *_services_in(shared, namespaces - {None}, tmp_path)], Settings(select=("ML300",)))
+    resources = [r for s in result.sources for r in s.resources]
+    index = ResourceIndex(resources)
+    objs = _converted(result)
+    if mutate:
+        objs = mutate(objs)
+    alpha = [r for r in resources if r.kind in ("Policy", "MeshPolicy")]
+    return verify_authn(alpha, objs, index, "istio-system")
+
+
+@pytest.mark.parametrize("name", ["mtls-httpbin", "mtls-httpbin-helloworld", "mtls-mesh", "mtls-namespace", "mtls-port", "both-basic"])
+def test_verify_finds_no_difference_where_the_conversion_is_exact(shared, tmp_path, name):
+    assert [d.describe() for d in _verify_case(shared, tmp_path, name)] == []
+
+
+def test_verify_reports_the_plaintext_change_with_its_reason(shared, tmp_path):
+    diffs = _verify_case(shared, tmp_path, "jwt-basic")
+    assert diffs
+    assert all(d.request.mtls and not d.old and d.new and "no peers" in d.reason for d in diffs)
+
+
+def test_verify_reports_tokens_checked_beyond_the_trigger_rules(shared, tmp_path):
+    diffs = _verify_case(shared, tmp_path, "both-port-level")
+    assert diffs and all(d.request.token == "meshlint-wrong-issuer" and d.old and not d.new for d in diffs)
+    assert all("unknown issuer" in d.reason for d in diffs)
+
+
+def test_verify_catches_a_widened_conversion(shared, tmp_path):
+    def drop_deny(objs):
+        return [o for o in objs if o["kind"] != "AuthorizationPolicy"]
+
+    diffs = _verify_case(shared, tmp_path, "jwt-trigger-rule-include", drop_deny)
+    assert any(d.request.token is None and not d.old and d.new and d.request.path == "/headers" for d in diffs)
+
+
+def test_convert_verify_through_the_cli(cli, shared, tmp_path):
+    services = _services_in(shared, {"foo"}, tmp_path)
+    r = cli("convert", "--verify", "--select", "ML300", shared / ORACLES / "mtls-port-input.yaml", *services)
+    assert r.code == 0 and "verify:" not in r.out
+    r = cli("convert", "--verify", "--select", "ML300", shared / ORACLES / "jwt-basic-input.yaml", *services)
+    assert r.code == 1 and "verify: authentication: mTLS request" in r.out and "no peers" in r.out
+
+
+def test_rbac_verify_through_the_cli(cli, shared):
+    d = shared / "corpus/istio__istio/1.4.10/istioctl/cmd/testdata/authz/converter"
+    r = cli("convert", "--verify", "--root-namespace", "my-root-namespace", d / "one-rule-one-service.yaml", d / "one-subject.yaml", d / "rbac-global-on.yaml", d / "svc-bookinfo.yaml")
+    assert r.code == 0, r.out
+    assert "verification difference" not in r.out
