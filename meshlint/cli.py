@@ -197,6 +197,33 @@ def convert(
     raise typer.Exit(code)
 
 
+@app.command()
+def report(
+    paths: List[str] = typer.Argument(..., help="The export and/or config files to report on."),
+    format: str = typer.Option("markdown", "--format", "-f", help="markdown, html or json."),
+    revision: str = typer.Option("asm-managed", "--revision", help="Target revision: asm-managed, asm-managed-stable or asm-managed-rapid."),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Write the report to this file instead of stdout."),
+    root_namespace: Optional[str] = typer.Option(None, "--root-namespace", help="Istio root namespace (default: from the istio ConfigMap, else istio-system)."),
+    context: Optional[List[str]] = typer.Option(None, "--context", help="Extra paths read only to resolve cross-references."),
+    assume_rbac_on: bool = typer.Option(False, "--assume-rbac-on", help="Convert ServiceRoles even when no ClusterRbacConfig is among the inputs."),
+) -> None:
+    """Write the migration report: what blocks, what converts, and the cluster steps in order."""
+    import importlib
+
+    from .engine import redact_text, secret_values
+    from .report import REVISIONS, build
+
+    renderers = {"markdown": "meshlint.report.markdown", "html": "meshlint.report.html", "json": "meshlint.report.json_report"}
+    if format not in renderers:
+        raise _fail(f"unknown format {format!r} (choose from {', '.join(renderers)})")
+    if revision not in REVISIONS:
+        raise _fail(f"unknown revision {revision!r} (choose from {', '.join(REVISIONS)})")
+    _, settings = _settings(None, None, root_namespace, context, assume_rbac_on)
+    result = _lint(paths, settings)
+    text = importlib.import_module(renderers[format]).render(build(result, revision))
+    write_output(redact_text(text, secret_values([r for s in result.sources for r in s.resources])), out)
+
+
 @app.command("rules")
 def list_rules(format: str = typer.Option("text", "--format", "-f", help="text or json.")) -> None:
     """List every rule: code, name, severity, area, whether it can fix."""

@@ -70,9 +70,7 @@ class ConvertResult:
 
     @property
     def unfixed(self) -> list[Finding]:
-        """Findings no fix resolves (a resource replaced by a fix resolves all of its findings)."""
-        replaced = {(f.file, f.doc, f.item) for f in self.lint.findings if f.fix is not None and any(isinstance(op, ReplaceResource) for op in f.fix.ops)}
-        return [f for f in self.lint.findings if f.fix is None and (f.file, f.doc, f.item) not in replaced]
+        return unresolved(self.lint.findings)
 
     @property
     def errors(self) -> list[tuple[str, str]]:
@@ -80,6 +78,12 @@ class ConvertResult:
 
 
 # --------------------------------------------------------------------------- planning
+
+def unresolved(findings: list[Finding]) -> list[Finding]:
+    """Findings no fix resolves (a resource replaced by a fix resolves all of its findings)."""
+    replaced = {(f.file, f.doc, f.item) for f in findings if f.fix is not None and any(isinstance(op, ReplaceResource) for op in f.fix.ops)}
+    return [f for f in findings if f.fix is None and (f.file, f.doc, f.item) not in replaced]
+
 
 def convert(result: Result, keep_server_fields: bool = False, validate: Validator | None = None) -> ConvertResult:
     """Apply every finding's fix, file by file. Converted objects are always validated

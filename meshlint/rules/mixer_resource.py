@@ -19,7 +19,7 @@ READS = ()
 
 _NOT_MIXER = {"RouteRule", "DestinationPolicy", "EgressRule"}  # pre-1.0 routing kinds: ML100
 
-_TELEMETRY = "Istio's telemetry v2 (Envoy stats) produces the standard metrics; customise them with the Telemetry API (telemetry.istio.io/v1 `metrics` overrides)"
+_TELEMETRY = "telemetry v2: the proxies' own Envoy stats produce the standard metrics, customised with the Telemetry API (telemetry.istio.io/v1 `metrics` overrides)"
 _AUTHZ = "an AuthorizationPolicy (security.istio.io/v1), e.g. `action: DENY` with `from.source.ipBlocks` or `notIpBlocks`"
 _RATELIMIT = "Envoy rate limiting (a global rate-limit service, or local rate limiting on in-cluster Istio); a managed control plane has no Mixer quotas"
 _LOGGING = "access logging through the Telemetry API (`accessLogging`) or meshConfig.accessLogFile"
