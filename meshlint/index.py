@@ -29,12 +29,14 @@ class ResourceIndex:
     def __init__(self, resources: Iterable[Resource], default_namespace: str = DEFAULT_NAMESPACE):
         self.default_namespace = default_namespace
         self._by_kind: dict[str, list[Resource]] = defaultdict(list)
+        self._by_kind_ns: dict[tuple[str, str], list[Resource]] = defaultdict(list)
         self._by_name: dict[tuple[str, str, str], list[Resource]] = defaultdict(list)
         self._by_label: dict[tuple[str, str, str], set[int]] = defaultdict(set)
         self._workloads: list[Resource] = []
         for res in resources:
             kind = res.kind or ""
             self._by_kind[kind].append(res)
+            self._by_kind_ns[(kind, self.ns(res))].append(res)
             if res.name is not None:
                 self._by_name[(kind, self.ns(res), res.name)].append(res)
             if kind in WORKLOAD_KINDS:
@@ -48,11 +50,9 @@ class ResourceIndex:
         return res.namespace or self.default_namespace
 
     def of_kind(self, kind: str, namespace: str | None = None, group: str | None = None) -> list[Resource]:
-        out = self._by_kind.get(kind, [])
+        out = self._by_kind.get(kind, []) if namespace is None else self._by_kind_ns.get((kind, namespace), [])
         if group is not None:
             out = [r for r in out if r.group == group]
-        if namespace is not None:
-            out = [r for r in out if self.ns(r) == namespace]
         return out
 
     def get(self, kind: str, namespace: str | None, name: str, group: str | None = None) -> Resource | None:

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterator
 
 import yaml
+import yaml.cyaml
 
 from .model import Problem, Resource, ResourceId, split_pointer
 
@@ -190,7 +191,7 @@ class _Chunk:
     def nodes(self) -> list[yaml.Node]:
         if self._nodes is None:
             text = self.src.text or ""
-            self._nodes = _compose("\n" * self.pad + text[self.start:self.end])
+            self._nodes = _compose("\n" * self.pad + text[self.start:self.end], _PositionLoader)
         return self._nodes
 
     def release(self) -> None:
@@ -226,8 +227,57 @@ def _compose_all(src: "SourceFile", text: str) -> list[tuple[int, _Chunk, int, y
     return out
 
 
-def _compose(text: str) -> list[yaml.Node]:
-    loader = yaml.CSafeLoader(text)
+_PLAIN = "meshlint:plain"
+_IMPLICIT = yaml.resolver.Resolver.yaml_implicit_resolvers
+_PLAIN_CACHE: dict[str, str] = {}
+
+
+def _resolve_plain(value: str) -> str:
+    """The YAML 1.1 tag of a plain scalar, as PyYAML's resolver decides it (cached)."""
+    tag = _PLAIN_CACHE.get(value)
+    if tag is None:
+        tag = _STR
+        for t, regexp in _IMPLICIT.get(value[:1] if value else "", []):
+            if regexp.match(value):
+                tag = t
+                break
+        if len(_PLAIN_CACHE) < 100_000 and len(value) <= 64:
+            _PLAIN_CACHE[value] = tag
+    return tag
+
+
+class _FastLoader(yaml.cyaml.CParser):
+    """libyaml composition that leaves plain scalars untyped (``meshlint:plain``): they are
+    resolved later, with a cache, instead of through PyYAML's per-node Python resolver."""
+
+    def resolve(self, kind, value, implicit):  # noqa: D102
+        if kind is yaml.ScalarNode:
+            return _PLAIN if implicit[0] else _STR
+        return "tag:yaml.org,2002:seq" if kind is yaml.SequenceNode else "tag:yaml.org,2002:map"
+
+    def descend_resolver(self, current_node, current_index):  # noqa: D102
+        pass
+
+    def ascend_resolver(self):  # noqa: D102
+        pass
+
+
+class _PositionLoader(yaml.cyaml.CParser):
+    """libyaml composition without tag resolution: positions need no types, and PyYAML's
+    Python-level resolver is most of the composition's cost."""
+
+    def resolve(self, kind, value, implicit):  # noqa: D102
+        return _STR if kind is yaml.ScalarNode else ("tag:yaml.org,2002:seq" if kind is yaml.SequenceNode else "tag:yaml.org,2002:map")
+
+    def descend_resolver(self, current_node, current_index):  # noqa: D102
+        pass
+
+    def ascend_resolver(self):  # noqa: D102
+        pass
+
+
+def _compose(text: str, loader_class: type = _FastLoader) -> list[yaml.Node]:
+    loader = loader_class(text)
     try:
         out = []
         while loader.check_node():
@@ -251,7 +301,7 @@ def _syntax_problem(e: yaml.YAMLError, text: str) -> Problem:
 
 
 def _add_document(src: SourceFile, doc_index: int, node: yaml.Node, may_alias: bool, ref: "_DocRef") -> None:
-    if isinstance(node, yaml.ScalarNode) and node.tag == _NULL:
+    if isinstance(node, yaml.ScalarNode) and _scalar_value(node) is None:
         return  # empty document: kubectl skips these too
     line, col = node.start_mark.line + 1, node.start_mark.column + 1
     builder = _Builder(src.problems, may_alias)
@@ -343,6 +393,8 @@ class _Builder:
             out: dict[Any, Any] = {}
             merged: dict[Any, Any] = {}
             for knode, vnode in node.value:
+                if knode.tag == _PLAIN and knode.value == "<<":
+                    knode.tag = _MERGE
                 if knode.tag == _MERGE:
                     v, s = self._build(vnode, depth + 1)
                     size += s
@@ -376,6 +428,8 @@ def _key(knode: yaml.Node) -> Any:
 
 def _scalar_value(node: yaml.ScalarNode) -> Any:
     tag = node.tag
+    if tag == _PLAIN:
+        tag = node.tag = _resolve_plain(node.value)
     if tag == _STR:
         return node.value
     try:
@@ -400,6 +454,8 @@ def _child(node: yaml.Node, token: str) -> yaml.Node | None:
         merges = []
         for k, v in node.value:
             if k.tag == _MERGE:
+                merges.append(v)
+            elif isinstance(k, yaml.ScalarNode) and k.value == "<<" and k.style is None:
                 merges.append(v)
             elif isinstance(k, yaml.ScalarNode) and k.value == token:
                 found = v  # the last duplicate wins, as in the built value

@@ -25,7 +25,10 @@ class Severity(IntEnum):
             raise ValueError(f"unknown severity {text!r} (expected error, warning or info)") from None
 
     def __str__(self) -> str:  # "error", "warning", "info"
-        return self.name.lower()
+        return _SEVERITY_NAMES[self._value_]
+
+
+_SEVERITY_NAMES = {1: "info", 2: "warning", 3: "error"}
 
 
 def escape_pointer_token(token: str | int) -> str:

@@ -29,4 +29,5 @@ def as_data(result: Result) -> dict[str, Any]:
 
 
 def render(result: Result, **_: Any) -> str:
-    return json.dumps(as_data(result), indent=2, ensure_ascii=False) + "\n"
+    # compact: json's C encoder only runs without indentation (10x faster on large reports)
+    return json.dumps(as_data(result), ensure_ascii=False, separators=(",", ":")) + "\n"
