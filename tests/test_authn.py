@@ -180,3 +180,50 @@ def test_rbac_verify_through_the_cli(cli, shared):
     r = cli("convert", "--verify", "--root-namespace", "my-root-namespace", d / "one-rule-one-service.yaml", d / "one-subject.yaml", d / "rbac-global-on.yaml", d / "svc-bookinfo.yaml")
     assert r.code == 0, r.out
     assert "verification difference" not in r.out
+
+
+def test_named_target_port_jwt_headers_params_and_use_peer(tmp_path):
+    p = tmp_path / "p.yaml"
+    p.write_text("""apiVersion: v1
+kind: Service
+metadata: {name: ledger, namespace: pay}
+spec:
+  selector: {app: ledger}
+  ports:
+  - {name: http, port: 80, targetPort: http-web}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: ledger-v1, namespace: pay}
+spec:
+  template:
+    metadata: {labels: {app: ledger, version: v1}}
+    spec:
+      containers:
+      - name: ledger
+        ports: [{name: http-web, containerPort: 9080}]
+---
+apiVersion: authentication.istio.io/v1alpha1
+kind: Policy
+metadata: {name: jwt, namespace: pay}
+spec:
+  targets:
+  - name: ledger
+    ports: [{name: http}]
+  peers: [{mtls: {mode: STRICT}}]
+  origins:
+  - jwt:
+      issuer: https://issuer.example.com
+      jwks_uri: https://issuer.example.com/jwks
+      jwt_headers: [x-token]
+      jwtParams: [token]
+  principalBinding: USE_PEER
+""")
+    result = lint([str(p)], Settings(select=("ML300",)))
+    objs = {o["kind"]: o for o in _converted(result)}
+    assert objs["PeerAuthentication"]["spec"]["portLevelMtls"] == {"9080": {"mode": "STRICT"}}
+    rule = objs["RequestAuthentication"]["spec"]["jwtRules"][0]
+    assert rule == {"issuer": "https://issuer.example.com", "jwksUri": "https://issuer.example.com/jwks", "fromHeaders": [{"name": "x-token"}],
+                    "fromParams": ["token"], "forwardOriginalToken": True}
+    assert objs["AuthorizationPolicy"]["spec"]["rules"][0]["to"] == [{"operation": {"ports": ["9080"]}}]
+    assert any("USE_PEER" in f.message and f.path == "/spec/principalBinding" for f in result.findings)

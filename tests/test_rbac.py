@@ -110,3 +110,20 @@ def test_every_corpus_rbac_resource_converts_or_is_refused(shared):
         assert f.fixable or f.severity.name in ("ERROR", "WARNING", "INFO") and len(f.message) > 40
     for obj in _converted(result):
         assert strict_errors(shared, "1.30.3", obj) == [], obj
+
+
+def test_inclusion_and_exclusion_by_service_use_workload_selectors(tmp_path):
+    p = tmp_path / "cfg.yaml"
+    base = "apiVersion: v1\nkind: Service\nmetadata: {name: ratings, namespace: shop}\nspec:\n  selector: {app: ratings, tier: backend}\n---\n"
+    for mode, key, expect_rules in (("ON_WITH_INCLUSION", "inclusion", False), ("ON_WITH_EXCLUSION", "exclusion", True)):
+        p.write_text(base + f"apiVersion: rbac.istio.io/v1alpha1\nkind: ClusterRbacConfig\nmetadata: {{name: default}}\nspec:\n  mode: {mode}\n  {key}:\n    services: [ratings.shop.svc.cluster.local]\n")
+        result = lint([str(p)], Settings())
+        objs = _converted(result)
+        svc_policies = [o for o in objs if o["metadata"]["namespace"] == "shop"]
+        assert len(svc_policies) == 1
+        assert svc_policies[0]["spec"]["selector"] == {"matchLabels": {"app": "ratings", "tier": "backend"}}
+        assert ("rules" in svc_policies[0]["spec"]) is expect_rules
+    p.write_text(base.replace("ratings, namespace", "other, namespace") + "apiVersion: rbac.istio.io/v1alpha1\nkind: ClusterRbacConfig\nmetadata: {name: default}\nspec:\n  mode: ON_WITH_INCLUSION\n  inclusion:\n    services: [ratings.shop.svc.cluster.local]\n")
+    result = lint([str(p)], Settings())
+    refused = [f for f in result.findings if f.code == "ML402" and f.severity.name == "ERROR"]
+    assert refused and refused[0].path == "/spec/inclusion/services/0" and _converted(result) == []
