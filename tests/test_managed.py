@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import csv
+import json
 
 import yaml
 
@@ -102,3 +103,21 @@ def test_convert_out_writes_generated_gateway_manifests(cli, tmp_path):
     assert files == ["istio-system-istio-egressgateway.yaml", "istio-system-istio-private-ingressgateway.yaml"]
     docs = list(yaml.safe_load_all((tmp_path / "generated" / "gateways" / files[1]).read_text()))
     assert [d["kind"] for d in docs] == ["ServiceAccount", "Deployment", "Service", "Role", "RoleBinding"]
+
+
+def test_default_1_6_addon_export_gives_no_findings_at_all(cli):
+    export = FIXTURES / "examples" / "gke-1.6-addon-export.yaml"
+    r = cli("check", "-f", "json", export)
+    assert r.code == 0 and r.json()["findings"] == []
+    assert r.json()["summary"]["resources"] >= 10
+    rep = cli("report", "-f", "json", export)
+    assert json.loads(rep.out)["verdict"]["state"] == "SUCCESS"
+    assert json.loads(rep.out)["export"]["addon_markers"] == ["istio-1611"]
+
+
+def test_addon_default_filters_are_not_flagged_by_any_envoyfilter_rule():
+    src = load_bytes((FIXTURES / "examples" / "gke-1.6-addon-export.yaml").read_bytes(), "x.yaml")
+    result = lint_sources([src], Settings(select=("ML5",)))
+    assert result.findings == []
+    filters = [r for r in src.resources if r.kind == "EnvoyFilter"]
+    assert len(filters) == 4

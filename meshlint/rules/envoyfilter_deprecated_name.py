@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from ..envoyfilter import KIND, RENAMED, name_fields
+from ..envoyfilter import KIND, is_addon_default, RENAMED, name_fields
 from ..fixes import Fix, SetValue
 from ..model import Resource, Violation
 
@@ -13,6 +13,8 @@ READS = ()
 
 
 def check(res: Resource, ctx) -> Iterator[Violation]:
+    if is_addon_default(res):
+        return  # the add-on's own filters go away with the add-on
     for path, name in name_fields(res):
         if path.startswith("/spec/filters/"):
             continue  # old-style filters: ML501 converts them, names included

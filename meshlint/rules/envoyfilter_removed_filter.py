@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from ..envoyfilter import KIND, REMOVED_FILTERS, name_fields
+from ..envoyfilter import KIND, is_addon_default, REMOVED_FILTERS, name_fields
 from ..model import Resource, Violation
 
 CODE = "ML505"
@@ -12,6 +12,8 @@ READS = ()
 
 
 def check(res: Resource, ctx) -> Iterator[Violation]:
+    if is_addon_default(res):
+        return  # the add-on's own filters go away with the add-on
     for path, name in name_fields(res):
         if name in REMOVED_FILTERS:
             yield Violation(path, {"name": name, "what": REMOVED_FILTERS[name]})

@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from typing import Iterator
 
-from ..envoyfilter import KIND, walk_strings
+from ..envoyfilter import KIND, is_addon_default, walk_strings
 from ..model import Resource, Violation
 
 CODE = "ML503"
@@ -15,6 +15,8 @@ _V2 = re.compile(r"^type\.googleapis\.com/envoy\.(config|api)\.[\w.]*\bv2(alpha\
 
 
 def check(res: Resource, ctx) -> Iterator[Violation]:
+    if is_addon_default(res):
+        return  # the add-on's own filters go away with the add-on
     for path, key, value in walk_strings(res.spec.get("configPatches"), "/spec/configPatches"):
         if key in ("@type", "type_url", "typeUrl") and _V2.match(value):
             yield Violation(path, {"type": value})
