@@ -121,3 +121,24 @@ def test_addon_default_filters_are_not_flagged_by_any_envoyfilter_rule():
     assert result.findings == []
     filters = [r for r in src.resources if r.kind == "EnvoyFilter"]
     assert len(filters) == 4
+
+
+def test_mixer_addon_defaults_are_information_only(shared, tmp_path):
+    """A Mixer object whose spec digest is one the add-on installs is reported as info, not an error;
+    the same object with one changed value is custom configuration."""
+    import hashlib
+
+    from meshlint.rules.mixer_resource import spec_digest
+
+    facts = {line.split()[1] for line in (shared / "mixer-default-hashes.txt").read_text().splitlines() if line.strip() and not line.startswith("#")}
+    assert len(facts) == 52
+    path = shared / "corpus/istio__istio/1.4.10/samples/fortio/stackdriver.yaml"
+    docs = [d for d in yaml.safe_load_all(path.read_text()) if isinstance(d, dict) and d.get("kind") == "instance" and d["metadata"]["name"] == "stackdriver-span"]
+    assert spec_digest(docs[0]["spec"]) in facts
+    result = lint([str(path)], Settings(select=("ML600",)))
+    default = [f for f in result.findings if f.resource.name == "stackdriver-span"]
+    assert [str(f.severity) for f in default] == ["info"] and "add-on" in default[0].message
+    changed = dict(docs[0], spec={**docs[0]["spec"], "name": "changed"})
+    p = tmp_path / "m.yaml"
+    p.write_text(yaml.safe_dump(changed))
+    assert [str(f.severity) for f in lint([str(p)], Settings(select=("ML600",))).findings] == ["error"]

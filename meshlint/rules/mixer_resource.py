@@ -46,11 +46,11 @@ _SPEC_KINDS = {"HTTPAPISpec", "HTTPAPISpecBinding", "QuotaSpec", "QuotaSpecBindi
 
 
 @functools.lru_cache(maxsize=1)
-def defaults() -> dict[str, dict[str, str]]:
-    """``{kind: {name: sha256}}`` of the GKE add-on's default Mixer resources."""
+def defaults() -> dict[str, dict[str, frozenset[str]]]:
+    """``{kind: {"names": ..., "sha256": ...}}`` of the GKE add-on's default Mixer resources."""
     with _res.files("meshlint").joinpath("data/mixer_defaults.json").open("rb") as fh:
         data = json.load(fh)
-    return {k: v for k, v in data.items() if not k.startswith("_")}
+    return {k: {"names": frozenset(v.get("names", [])), "sha256": frozenset(v.get("sha256", []))} for k, v in data.items() if not k.startswith("_")}
 
 
 def spec_digest(spec: Any) -> str:
@@ -58,8 +58,12 @@ def spec_digest(spec: Any) -> str:
 
 
 def is_addon_default(res: Resource) -> bool:
-    expected = defaults().get(res.kind or "", {}).get(res.name or "")
-    return expected is not None and expected == spec_digest(res.body.get("spec"))
+    """Unmodified add-on default: its spec digest is one the add-on installs, and its name is
+    one of the add-on's names where those are known (else the digest alone decides)."""
+    known = defaults().get(res.kind or "")
+    if not known or spec_digest(res.body.get("spec")) not in known["sha256"]:
+        return False
+    return not known["names"] or (res.name or "") in known["names"]
 
 
 def adapter_of(res: Resource) -> str | None:
