@@ -142,3 +142,18 @@ def test_mixer_addon_defaults_are_information_only(shared, tmp_path):
     p = tmp_path / "m.yaml"
     p.write_text(yaml.safe_dump(changed))
     assert [str(f.severity) for f in lint([str(p)], Settings(select=("ML600",))).findings] == ["error"]
+
+
+def test_listchecker_rule_gives_a_strictly_valid_draft_authorization_policy(shared):
+    from meshlint.schema import validate
+
+    result = lint([str(FIXTURES / "examples" / "gke-1.4-addon-export.yaml")], Settings(select=("ML600",)))
+    drafts = [op for f in result.findings if f.fix for op in f.fix.ops if isinstance(op, ExtraFile) and op.name.startswith("mixer/")]
+    assert [d.name for d in drafts] == ["mixer/ledger-office-only-draft-authorizationpolicy.yaml"]
+    policy = drafts[0].objects[0]
+    assert policy["spec"] == {"selector": {"matchLabels": {"app": "ledger"}}, "action": "DENY",
+                              "rules": [{"from": [{"source": {"notIpBlocks": ["203.0.113.0/24"]}}]}]}
+    assert "review" in policy["metadata"]["annotations"]["meshlint.io/draft"]
+    assert strict_errors(shared, "1.30.3", policy) == [] and validate(policy) == []
+    # the prometheus rule has no exact equivalent: no draft, guidance only
+    assert not any(op.name.startswith("mixer/orders") for op in drafts)
