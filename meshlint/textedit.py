@@ -24,14 +24,10 @@ class EditError(Exception):
 # --------------------------------------------------------------------------- navigation
 
 def compose_documents(text: str) -> list[yaml.Node]:
-    loader = yaml.CSafeLoader(text)
-    try:
-        out = []
-        while loader.check_node():
-            out.append(loader.get_node())
-        return out
-    finally:
-        loader.dispose()
+    """Every document's node tree, with marks (no tag resolution: edits need positions only)."""
+    from .loader import _PositionLoader, _compose
+
+    return _compose(text, _PositionLoader)
 
 
 def _entry(node: yaml.Node, token: str) -> tuple[yaml.Node | None, yaml.Node | None]:
