@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from fnmatch import fnmatchcase
-from typing import Any, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
 from .model import Resource
 
@@ -33,6 +33,7 @@ class ResourceIndex:
         self._by_name: dict[tuple[str, str, str], list[Resource]] = defaultdict(list)
         self._by_label: dict[tuple[str, str, str], set[int]] = defaultdict(set)
         self._workloads: list[Resource] = []
+        self._memo: dict[str, Any] = {}
         for res in resources:
             kind = res.kind or ""
             self._by_kind[kind].append(res)
@@ -48,6 +49,12 @@ class ResourceIndex:
 
     def ns(self, res: Resource) -> str:
         return res.namespace or self.default_namespace
+
+    def memo(self, key: str, build: Callable[[], Any]) -> Any:
+        """A lookup table derived from the index, built once per run (e.g. bindings by role)."""
+        if key not in self._memo:
+            self._memo[key] = build()
+        return self._memo[key]
 
     def of_kind(self, kind: str, namespace: str | None = None, group: str | None = None) -> list[Resource]:
         out = self._by_kind.get(kind, []) if namespace is None else self._by_kind_ns.get((kind, namespace), [])
@@ -93,6 +100,9 @@ class IndexView:
 
     def ns(self, res: Resource) -> str:
         return self._index.ns(res)
+
+    def memo(self, key: str, build: Callable[[], Any]) -> Any:
+        return self._index.memo(key, build)
 
     def of_kind(self, kind: str, namespace: str | None = None, group: str | None = None) -> list[Resource]:
         self._check(kind, group)

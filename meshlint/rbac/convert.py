@@ -205,16 +205,19 @@ def _selector(svc: Resource | None) -> dict[str, str] | None:
 # --------------------------------------------------------------------------- roles
 
 def bindings_of(role: Resource, index) -> list[Resource]:
-    ns = _ns(role, index)
-    out = []
-    for b in index.of_kind("ServiceRoleBinding", namespace=ns, group="rbac.istio.io"):
-        ref = b.spec.get("roleRef")
-        name = ref.get("name") if isinstance(ref, dict) else None
-        if name is None and isinstance(b.spec.get("role"), str):
-            name = b.spec["role"].lstrip("/")
-        if name == role.name:
-            out.append(b)
-    return out
+    """The ServiceRoleBindings that refer to ``role`` (a table built once per run)."""
+    def table() -> dict[tuple[str, str], list[Resource]]:
+        out: dict[tuple[str, str], list[Resource]] = {}
+        for b in index.of_kind("ServiceRoleBinding", group="rbac.istio.io"):
+            ref = b.spec.get("roleRef")
+            name = ref.get("name") if isinstance(ref, dict) else None
+            if name is None and isinstance(b.spec.get("role"), str):
+                name = b.spec["role"].lstrip("/")
+            if isinstance(name, str):
+                out.setdefault((index.ns(b), name), []).append(b)
+        return out
+
+    return index.memo("rbac:bindings-by-role", table).get((_ns(role, index), role.name), [])
 
 
 def resolve_services(pattern: str, namespace: str, index) -> list[Resource] | None:
