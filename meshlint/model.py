@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import IntEnum
-from typing import Any, Callable, Iterable, Iterator, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
 
 class Severity(IntEnum):
@@ -246,6 +246,3 @@ class _Params(dict):
     def __missing__(self, key: str) -> str:
         return "{" + key + "}"
 
-
-def iter_findings_sorted(findings: Iterable[Finding]) -> Iterator[Finding]:
-    yield from sorted(findings, key=Finding.sort_key)

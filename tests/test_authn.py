@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 import yaml
@@ -115,7 +114,6 @@ def test_no_peers_explains_the_plaintext_change(tmp_path):
     p = tmp_path / "p.yaml"
     p.write_text("apiVersion: authentication.istio.io/v1alpha1\nkind: Policy\nmetadata: {name: default, namespace: shop}\nspec:\n  origins:\n  - jwt: {issuer: a, jwksUri: 'https://a/jwks'}\n")
     result = lint([str(p)], Settings(select=("ML300",)))
-    msgs = {f.message.split(":")[0]: f for f in result.findings}
     assert any("plain text" in f.message and f.severity.name == "WARNING" for f in result.findings)
     assert any("401" in f.message and f.severity.name == "INFO" for f in result.findings)
     objs = _converted(result)

@@ -12,7 +12,7 @@ from meshlint.convert import convert
 from meshlint.engine import Settings, lint, lint_sources
 from meshlint.loader import load_bytes
 
-from conftest import FIXTURES, REPO
+from conftest import FIXTURES
 from upstream_crds import strict_errors
 
 CASES = sorted(p for p in (FIXTURES / "convert").iterdir() if p.is_dir())

@@ -9,7 +9,6 @@ import yaml
 from meshlint.convert import convert
 from meshlint.engine import Settings, lint, lint_sources
 from meshlint.envoyfilter import convert_old_style
-from meshlint.gateways import replacement_manifests
 from meshlint.fixes import ExtraFile
 from meshlint.loader import load_bytes
 
@@ -126,8 +125,6 @@ def test_addon_default_filters_are_not_flagged_by_any_envoyfilter_rule():
 def test_mixer_addon_defaults_are_information_only(shared, tmp_path):
     """A Mixer object whose spec digest is one the add-on installs is reported as info, not an error;
     the same object with one changed value is custom configuration."""
-    import hashlib
-
     from meshlint.rules.mixer_resource import spec_digest
 
     facts = {line.split()[1] for line in (shared / "mixer-default-hashes.txt").read_text().splitlines() if line.strip() and not line.startswith("#")}

@@ -1,7 +1,6 @@
 """Alpha RBAC → AuthorizationPolicy: upstream istioctl 1.4 cases, the evaluator, the corpus."""
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 import pytest

@@ -10,7 +10,6 @@ import sys
 import textwrap
 import time
 from importlib import resources
-from pathlib import Path
 
 import jsonschema
 import pytest

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Iterator
 
 from ..model import Resource
-from ..rbac.evaluate import Request as AuthzRequest, match_string, new_allows
+from ..rbac.evaluate import Request as AuthzRequest, new_allows
 from .convert import _get, _list, _service_port, Plan
 
 WRONG_ISSUER = "meshlint-wrong-issuer"

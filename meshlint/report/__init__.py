@@ -131,7 +131,7 @@ def build(result: Result, revision: str = "asm-managed") -> dict[str, Any]:
         "mesh_ca": mesh_ca,
         "workloads": workloads,
         "gateways": gateways,
-        "finish": [f"kubectl get namespace -l istio-injection=enabled  # expect none left",
+        "finish": ["kubectl get namespace -l istio-injection=enabled  # expect none left",
                    "gcloud container clusters update CLUSTER --update-addons=Istio=DISABLED  # remove the Istio on GKE add-on once every workload runs on the new control plane",
                    "kubectl delete namespace istio-system --ignore-not-found  # only after the add-on is gone and nothing else lives there"],
         "rollback": [c for w in workloads for c in (f"kubectl label namespace {w['namespace']} istio-injection=enabled istio.io/rev- --overwrite",

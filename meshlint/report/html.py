@@ -17,7 +17,7 @@ def _chart(report: dict[str, Any]) -> str:
     height = top + len(rows) * (bar_h + gap) + 70
     peak = max([sum(v.values()) for _, v in rows] + [1])
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label="Findings by category and severity" width="{width}" height="{height}" viewBox="0 0 {width} {height}">',
-             f'<text x="0" y="16" font-size="14" font-weight="bold">Findings by category and severity</text>']
+             '<text x="0" y="16" font-size="14" font-weight="bold">Findings by category and severity</text>']
     top = 34
     for i, (area, sev) in enumerate(rows):
         y = top + i * (bar_h + gap)

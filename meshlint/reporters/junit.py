@@ -1,7 +1,6 @@
 """JUnit XML: one testcase per resource (and per file for file-level findings)."""
 from __future__ import annotations
 
-from collections import defaultdict
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import difflib
 import functools
-from typing import Any, Callable
+from typing import Callable
 
 from .target import SPECS, document_schema
 
