@@ -138,6 +138,8 @@ def check(
         raise typer.Exit(0)
     if baseline is not None:
         result = _apply_baseline(result, baseline)
+    for src in result.sources:
+        src.text = None  # no reporter needs the files' text any more: free it before rendering
     options = {}
     if format == "text":
         options["color"] = color if color is not None else (output is None and sys.stdout.isatty() and "NO_COLOR" not in os.environ)

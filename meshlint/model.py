@@ -174,7 +174,7 @@ class Problem:
     resource: ResourceId | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Finding:
     code: str
     name: str

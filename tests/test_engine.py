@@ -129,3 +129,16 @@ def test_lint_sources_accepts_in_memory_input():
     src = load_bytes(b"apiVersion: authentication.istio.io/v1alpha1\nkind: Policy\nmetadata: {name: p}\n", "mem.yaml")
     result = lint_sources([src], Settings(select=("ML100",)))
     assert [(f.code, f.file, f.line) for f in result.findings] == [("ML100", "mem.yaml", 2)]
+
+
+def test_streamed_json_equals_the_contract_data():
+    import json
+
+    from meshlint.reporters.json_report import as_data, render
+
+    src = load_bytes(b"apiVersion: authentication.istio.io/v1alpha1\nkind: Policy\nmetadata: {name: p, namespace: x}\nspec:\n  peers:\n  - mtls: {}\n", "mem.yaml")
+    result = lint_sources([src])
+    assert result.findings
+    assert json.loads(render(result)) == as_data(result)
+    empty = lint_sources([load_bytes(b"apiVersion: v1\nkind: Namespace\nmetadata: {name: a}\n", "e.yaml")])
+    assert json.loads(render(empty)) == as_data(empty) and as_data(empty)["findings"] == []
