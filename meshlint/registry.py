@@ -48,6 +48,10 @@ BUILTIN = (
     "namespace_injection_label",
     "namespace_conflicting_injection_labels",
     "removed_pod_annotation",
+    "schema_unknown_field",
+    "schema_wrong_type",
+    "schema_invalid_enum",
+    "schema_missing_field",
 )
 
 ENTRY_POINT_GROUP = "meshlint.rules"

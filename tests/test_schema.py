@@ -76,3 +76,28 @@ def test_invalid_conversion_is_not_written(cli, tmp_path):
     r = cli("convert", "--in-place", f)
     assert r.code == 1 and "not valid for the target API" in r.out and "/port" in r.out
     assert f.read_text() == original
+
+
+def test_check_reports_schema_problems_at_the_field_line_with_did_you_mean(cli, tmp_path):
+    p = tmp_path / "vs.yaml"
+    p.write_text("apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: {name: x}\nspec:\n  hosts: [a]\n  tls:\n  - match:\n    - port: 443\n      sniHost: [a]\n    route:\n    - destination: {host: a}\n")
+    r = cli("check", "-f", "json", "--select", "ML8", p)
+    got = {(f["code"], f["line"], f["path"]) for f in r.json()["findings"]}
+    assert ("ML800", 9, "/spec/tls/0/match/0/sniHost") in got
+    assert ("ML803", 8, "/spec/tls/0/match/0") in got  # sniHosts is required in a TLS match
+    assert any("Did you mean sniHosts?" in f["message"] for f in r.json()["findings"])
+
+
+def test_schema_rules_leave_deprecated_fields_to_their_rules(cli, tmp_path):
+    p = tmp_path / "vs.yaml"
+    p.write_text("apiVersion: networking.istio.io/v1beta1\nkind: VirtualService\nmetadata: {name: x}\nspec:\n  hosts: [a]\n  http:\n  - websocketUpgrade: true\n    mirror_percent: 5\n    route:\n    - destination: {host: a}\n")
+    codes = [f["code"] for f in cli("check", "-f", "json", p).json()["findings"]]
+    assert "ML201" in codes and "ML203" in codes
+    assert not [c for c in codes if c.startswith("ML8")]
+
+
+def test_galley_invalid_authorization_policy_is_caught(shared):
+    result = lint([str(shared / "corpus/istio__istio/1.4.10/galley/testdata/validation/dataset/security-v1beta1-AuthorizationPolicy-invalid.yaml")], Settings(select=("ML8",)))
+    assert [f.code for f in result.findings] == ["ML803"]
+    valid = lint([str(shared / "corpus/istio__istio/1.4.10/galley/testdata/validation/dataset/security-v1beta1-AuthorizationPolicy-valid.yaml")], Settings(select=("ML8",)))
+    assert valid.findings == []
