@@ -101,3 +101,28 @@ def test_galley_invalid_authorization_policy_is_caught(shared):
     assert [f.code for f in result.findings] == ["ML803"]
     valid = lint([str(shared / "corpus/istio__istio/1.4.10/galley/testdata/validation/dataset/security-v1beta1-AuthorizationPolicy-valid.yaml")], Settings(select=("ML8",)))
     assert valid.findings == []
+
+
+def test_small_validator_agrees_with_jsonschema_on_meshlint_schemas(shared):
+    """The fast validator must give the same verdict and paths as jsonschema on our own schemas."""
+    import jsonschema
+
+    from meshlint.schema.target import SPECS, document_schema
+    from meshlint.schema.validator import Validator
+
+    docs = list(_docs((shared / "oracles/security-policy-migrate").glob("*-output.yaml")))
+    docs += [{"apiVersion": "networking.istio.io/v1", "kind": "VirtualService", "metadata": {"name": "x"},
+              "spec": {"hosts": "a", "http": [{"route": [{"destination": {"subset": 1}, "weight": "x"}], "mirror_percent": 5,
+                                               "corsPolicy": {"allowOrigins": [{"exact": "a", "prefix": "b"}]}}]}},
+             {"apiVersion": "security.istio.io/v1", "kind": "AuthorizationPolicy", "metadata": {}, "spec": {"action": "NOPE", "rules": [{"when": [{}]}]}}]
+    compared = 0
+    for d in docs:
+        group, _, version = d["apiVersion"].rpartition("/")
+        schema = document_schema(group, version, d["kind"])
+        if schema is None:
+            continue
+        theirs = sorted((list(map(str, e.absolute_path)), e.validator) for e in jsonschema.Draft7Validator(schema).iter_errors(d))
+        mine = sorted((list(map(str, e.absolute_path)), e.validator) for e in Validator(schema).iter_errors(d))
+        assert mine == theirs, d["metadata"]
+        compared += 1
+    assert compared >= 20

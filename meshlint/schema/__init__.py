@@ -10,10 +10,10 @@ from .target import SPECS, document_schema
 
 @functools.lru_cache(maxsize=None)
 def _validator(group: str, version: str, kind: str):
-    import jsonschema  # lazily: only conversions pay for it
+    from .validator import Validator
 
     schema = document_schema(group, version, kind)
-    return None if schema is None else jsonschema.Draft7Validator(schema)
+    return None if schema is None else Validator(schema)
 
 
 def _suggest(error) -> str:
