@@ -107,7 +107,7 @@ def test_small_validator_agrees_with_jsonschema_on_meshlint_schemas(shared):
     """The fast validator must give the same verdict and paths as jsonschema on our own schemas."""
     import jsonschema
 
-    from meshlint.schema.target import SPECS, document_schema
+    from meshlint.schema.target import document_schema
     from meshlint.schema.validator import Validator
 
     docs = list(_docs((shared / "oracles/security-policy-migrate").glob("*-output.yaml")))
