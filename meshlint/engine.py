@@ -165,21 +165,21 @@ def lint_sources(sources: list[SourceFile], settings: Settings = Settings(), con
 
 def _run_rule(rule: Rule, res: Resource, ctx: Context, rules: Mapping[str, Rule]) -> list[Finding]:
     try:
-        return [_violation_finding(rule, v, res, ctx.settings) for v in rule.check(res, ctx)]
+        return [_violation_finding(rule, v, res) for v in rule.check(res, ctx)]
     except Exception as e:  # a rule bug must never become a traceback for the user
         crashed = rules.get(RULE_CRASHED)
         if crashed is None:
             return []
-        return [_violation_finding(crashed, Violation("", {"rule": rule.code, "error": f"{type(e).__name__}: {e}"}), res, ctx.settings)]
+        return [_violation_finding(crashed, Violation("", {"rule": rule.code, "error": f"{type(e).__name__}: {e}"}), res)]
 
 
-def _violation_finding(rule: Rule, v: Violation, res: Resource, settings: Settings) -> Finding:
+def _violation_finding(rule: Rule, v: Violation, res: Resource) -> Finding:
+    """A finding at the violation's field; configured severity overrides come later (``_finish_file``)."""
     line, col = res.locate(v.path)
-    severity = settings.severity_overrides.get(rule.code) or settings.severity_overrides.get(rule.name) or v.severity or rule.severity
     return Finding(
         code=rule.code,
         name=rule.name,
-        severity=severity,
+        severity=v.severity or rule.severity,
         message=rule.format(v.message, v.params),
         file=res.file,
         line=line,
