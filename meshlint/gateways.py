@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .index import pod_labels
 from .model import Resource
 
 
@@ -13,13 +14,6 @@ def _containers(res: Resource) -> list[dict]:
     return [c for c in cs if isinstance(c, dict)] if isinstance(cs, list) else []
 
 
-def _pod_labels(res: Resource) -> dict[str, str]:
-    tmpl = res.spec.get("template")
-    md = tmpl.get("metadata") if isinstance(tmpl, dict) else None
-    labels = md.get("labels") if isinstance(md, dict) else None
-    return {str(k): str(v) for k, v in labels.items()} if isinstance(labels, dict) else {}
-
-
 def is_gateway_deployment(res: Resource) -> bool:
     """A Deployment running an Istio gateway proxy: ``router`` in the proxy args, or a
     proxyv2 image with the ``istio`` gateway label."""
@@ -27,7 +21,7 @@ def is_gateway_deployment(res: Resource) -> bool:
         args = [str(a) for a in c.get("args") or []] if isinstance(c.get("args"), list) else []
         if "router" in args and any(a == "proxy" for a in args):
             return True
-        if "proxyv2" in str(c.get("image", "")) and "istio" in _pod_labels(res) and "gateway" in _pod_labels(res).get("istio", ""):
+        if "proxyv2" in str(c.get("image", "")) and "istio" in pod_labels(res) and "gateway" in pod_labels(res).get("istio", ""):
             return True
     return False
 
@@ -47,9 +41,9 @@ def replacement_manifests(res: Resource, revision: str = "asm-managed") -> list[
     ServiceAccount, Role and RoleBinding, keeping the labels Gateway selectors rely on."""
     name = res.name or "gateway"
     ns = res.namespace or "default"
-    labels = {k: v for k, v in _pod_labels(res).items() if not k.startswith(("pod-template-hash", "service.istio.io", "security.istio.io"))}
+    labels = {k: v for k, v in pod_labels(res).items() if not k.startswith(("pod-template-hash", "service.istio.io", "security.istio.io"))}
     labels.setdefault("istio", name.removeprefix("istio-"))
-    pod_labels = {**labels, "istio.io/rev": revision, "sidecar.istio.io/inject": "true"}
+    template_labels = {**labels, "istio.io/rev": revision, "sidecar.istio.io/inject": "true"}
     ports = []
     for c in _containers(res):
         for p in c.get("ports") or []:
@@ -62,7 +56,7 @@ def replacement_manifests(res: Resource, revision: str = "asm-managed") -> list[
         {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": sa, "namespace": ns}},
         {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": name, "namespace": ns, "labels": labels},
          "spec": {"replicas": replicas, "selector": {"matchLabels": labels},
-                  "template": {"metadata": {"annotations": {"inject.istio.io/templates": "gateway"}, "labels": pod_labels},
+                  "template": {"metadata": {"annotations": {"inject.istio.io/templates": "gateway"}, "labels": template_labels},
                                "spec": {"serviceAccountName": sa, "containers": [{"name": "istio-proxy", "image": "auto"}]}}}},
         {"apiVersion": "v1", "kind": "Service", "metadata": {"name": name, "namespace": ns, "labels": labels},
          "spec": {"type": "LoadBalancer", "selector": labels, "ports": service_ports}},
