@@ -79,6 +79,12 @@ class ConvertResult:
 
 # --------------------------------------------------------------------------- planning
 
+def replacement_objects(findings: list[Finding], codes: tuple[str, ...]) -> list[dict]:
+    """The objects that the fixes of these rules' findings put in place of their resources."""
+    return [o for f in findings if f.fix is not None and f.code in codes
+            for op in f.fix.ops if isinstance(op, ReplaceResource) for o in op.objects]
+
+
 def unresolved(findings: list[Finding]) -> list[Finding]:
     """Findings no fix resolves (a resource replaced by a fix resolves all of its findings)."""
     replaced = {(f.file, f.doc, f.item) for f in findings if f.fix is not None and any(isinstance(op, ReplaceResource) for op in f.fix.ops)}

@@ -10,9 +10,9 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
-from .convert import ConvertResult, FileResult, convert
+from .convert import ConvertResult, FileResult, convert, replacement_objects
 from .engine import Result, redact_text, secret_values
-from .fixes import ExtraFile, ReplaceResource
+from .fixes import ExtraFile
 from .fsutil import atomic_write_bytes
 
 
@@ -44,7 +44,7 @@ def security_differences(result: Result, converted: ConvertResult) -> list[str]:
 
     resources = [r for s in result.sources for r in s.resources]
     index = ResourceIndex(resources)
-    policies = [o for f in result.findings if f.fix is not None and f.code in ("ML400", "ML402") for op in f.fix.ops if isinstance(op, ReplaceResource) for o in op.objects]
+    policies = replacement_objects(result.findings, ("ML400", "ML402"))
     roles = index.of_kind("ServiceRole", group="rbac.istio.io")
     lines: list[str] = []
     if roles or policies:
@@ -56,7 +56,7 @@ def security_differences(result: Result, converted: ConvertResult) -> list[str]:
     from .authn.evaluate import verify as verify_authn
 
     alpha = [r for r in resources if r.group == "authentication.istio.io" and r.kind in ("Policy", "MeshPolicy")]
-    beta = [o for f in result.findings if f.fix is not None and f.code == "ML300" for op in f.fix.ops if isinstance(op, ReplaceResource) for o in op.objects]
+    beta = replacement_objects(result.findings, ("ML300",))
     if alpha and beta:
         root = result.root_namespace
         converted_from = {o["metadata"]["annotations"]["meshlint.io/converted-from"].split("#", 1)[1] for o in beta}

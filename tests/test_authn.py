@@ -7,7 +7,7 @@ import pytest
 import yaml
 
 from meshlint.engine import Settings, lint
-from meshlint.fixes import ReplaceResource
+from meshlint.convert import replacement_objects
 
 from upstream_crds import strict_errors
 
@@ -37,7 +37,7 @@ def _services_in(shared, namespaces, tmp_path) -> list[str]:
 
 
 def _converted(result):
-    return [o for f in result.findings if f.fix is not None and f.code == "ML300" for op in f.fix.ops if isinstance(op, ReplaceResource) for o in op.objects]
+    return replacement_objects(result.findings, ("ML300",))
 
 
 def _normal(obj: dict) -> tuple:

@@ -7,7 +7,7 @@ import pytest
 import yaml
 
 from meshlint.engine import Settings, lint
-from meshlint.fixes import ReplaceResource
+from meshlint.convert import replacement_objects
 from meshlint.index import ResourceIndex
 from meshlint.rbac.convert import assumed_enforcement, enforcement
 from meshlint.rbac.evaluate import new_allows, request_classes, verify
@@ -28,13 +28,7 @@ def _cases(shared: Path):
 
 
 def _converted(result):
-    out = []
-    for f in result.findings:
-        if f.fix is not None and f.code.startswith("ML4"):
-            for op in f.fix.ops:
-                if isinstance(op, ReplaceResource):
-                    out.extend(op.objects)
-    return out
+    return replacement_objects(result.findings, ("ML400", "ML401", "ML402"))
 
 
 def _run(shared: Path, row):
