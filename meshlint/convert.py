@@ -17,7 +17,7 @@ from . import textedit
 from .engine import Result
 from .fixes import ExtraFile, Fix, MergeMapping, MoveKey, RenameKey, Remove, ReplaceResource, SetValue
 from .loader import SourceFile, load_text
-from .model import Finding, Resource, ResourceId, split_pointer
+from .model import Finding, Resource, ResourceId, escape_pointer_token, split_pointer
 
 SERVER_FIELDS = (
     "/status",
@@ -130,30 +130,21 @@ def apply_file(src: SourceFile, items: list[tuple[Resource, list[Fix]]], keep_se
     crlf = "\r\n" in src.text and src.text.count("\r\n") == src.text.count("\n")
     text = src.text.replace("\r\n", "\n") if crlf else src.text
     expected: dict[tuple[int, int | None], list[dict]] = {(r.doc_index, r.item_index): [r.body] for r in src.resources}
-    ordered = sorted(items, key=lambda it: (it[0].doc_index, -1 if it[0].item_index is None else it[0].item_index), reverse=True)
+    spans = textedit.document_spans(text)
+    by_doc: dict[int, list[tuple[Resource, list[Fix]]]] = defaultdict(list)
+    for res, fixes in items:
+        by_doc[res.doc_index].append((res, fixes))
     try:
-        for res, fixes in ordered:
-            ops = [op for fx in fixes for op in fx.ops]
-            out.extra_files.extend(op for op in ops if isinstance(op, ExtraFile))
-            replace = [op for op in ops if isinstance(op, ReplaceResource)]
-            edits = [op for op in ops if not isinstance(op, (ReplaceResource, ExtraFile))]
-            if replace:
-                objects = [_clean(o) for op in replace[-1:] for o in op.objects]
-                text = _replace_resource(text, res, objects)
-                expected[(res.doc_index, res.item_index)] = objects
-                out.changes.append(ResourceChange(res.identity, [fx.description for fx in fixes if fx.ops], {"removed": [""], "added": [], "changed": []},
-                                                  [ResourceId(o.get("apiVersion"), o.get("kind"), (o.get("metadata") or {}).get("namespace"), (o.get("metadata") or {}).get("name")) for o in objects]))
-                continue
-            if not edits:
-                continue
-            if not keep_server_fields:
-                edits += [Remove(p, prune_empty=p.startswith("/metadata/annotations/")) for p in SERVER_FIELDS if _has(res.body, p)]
-            body = copy.deepcopy(res.body)
-            for op in edits:
-                text = _apply_to_text(text, res, op, body)
-                body = apply_to_data(body, op)
-            expected[(res.doc_index, res.item_index)] = [body]
-            out.changes.append(ResourceChange(res.identity, [fx.description for fx in fixes if fx.ops], summarize(res.body, body)))
+        # last document first, so the spans of the documents before it stay valid
+        for doc_index in sorted(by_doc, reverse=True):
+            if doc_index >= len(spans):
+                raise textedit.EditError(f"document {doc_index} is gone")
+            start, end = spans[doc_index]
+            doc_items = sorted(by_doc[doc_index], key=lambda it: -1 if it[0].item_index is None else it[0].item_index, reverse=True)
+            doc_text = text[start:end]
+            for res, fixes in doc_items:
+                doc_text = _apply_fixes(doc_text, res, fixes, keep_server_fields, expected, out)
+            text = text[:start] + doc_text + text[end:]
     except textedit.EditError as e:
         out.errors.append(f"cannot edit the file exactly ({e}); it is left unchanged")
         return out
@@ -173,6 +164,33 @@ def apply_file(src: SourceFile, items: list[tuple[Resource, list[Fix]]], keep_se
     return out
 
 
+def _apply_fixes(doc_text: str, res: Resource, fixes: list[Fix], keep_server_fields: bool,
+                 expected: dict[tuple[int, int | None], list[dict]], out: FileResult) -> str:
+    """One resource's fixes applied to the text of the document that holds it."""
+    ops = [op for fx in fixes for op in fx.ops]
+    out.extra_files.extend(op for op in ops if isinstance(op, ExtraFile))
+    replace = [op for op in ops if isinstance(op, ReplaceResource)]
+    edits = [op for op in ops if not isinstance(op, (ReplaceResource, ExtraFile))]
+    described = [fx.description for fx in fixes if fx.ops]
+    if replace:
+        objects = [_clean(o) for op in replace[-1:] for o in op.objects]
+        expected[(res.doc_index, res.item_index)] = objects
+        out.changes.append(ResourceChange(res.identity, described, {"removed": [""], "added": [], "changed": []},
+                                          [ResourceId(o.get("apiVersion"), o.get("kind"), (o.get("metadata") or {}).get("namespace"), (o.get("metadata") or {}).get("name")) for o in objects]))
+        return _replace_resource(doc_text, res.item_index, objects)
+    if not edits:
+        return doc_text
+    if not keep_server_fields:
+        edits += [Remove(p, prune_empty=p.startswith("/metadata/annotations/")) for p in SERVER_FIELDS if _has(res.body, p)]
+    body = copy.deepcopy(res.body)
+    for op in edits:
+        doc_text = _apply_to_text(doc_text, res.item_index, op, body)
+        body = apply_to_data(body, op)
+    expected[(res.doc_index, res.item_index)] = [body]
+    out.changes.append(ResourceChange(res.identity, described, summarize(res.body, body)))
+    return doc_text
+
+
 def _clean(obj: dict) -> dict:
     return copy.deepcopy(obj)
 
@@ -186,25 +204,24 @@ def _has(body: Any, ptr: str) -> bool:
     return True
 
 
-def _root_and_prefix(text: str, res: Resource) -> tuple[Any, str]:
+def _root_and_prefix(text: str, item: int | None) -> tuple[Any, str]:
+    """The root node of one document's text, and the pointer prefix of a List item in it."""
     docs = textedit.compose_documents(text)
-    if res.doc_index >= len(docs):
-        raise textedit.EditError(f"document {res.doc_index} is gone")
-    root = docs[res.doc_index]
-    prefix = f"/items/{res.item_index}" if res.item_index is not None else ""
-    return root, prefix
+    if len(docs) != 1:
+        raise textedit.EditError(f"the document's text holds {len(docs)} documents")
+    return docs[0], (f"/items/{item}" if item is not None else "")
 
 
-def _apply_to_text(text: str, res: Resource, op, body: Any) -> str:
-    """Apply one operation to the text; ``body`` is the resource's data before it."""
-    root, prefix = _root_and_prefix(text, res)
+def _apply_to_text(text: str, item: int | None, op, body: Any) -> str:
+    """Apply one operation to a document's text; ``body`` is the resource's data before it."""
+    root, prefix = _root_and_prefix(text, item)
     if isinstance(op, SetValue):
         return textedit.set_value(text, root, prefix + op.path, op.value)
     if isinstance(op, Remove):
         text = textedit.remove(text, root, prefix + op.path)
         if op.prune_empty:
             parent = "/".join(op.path.split("/")[:-1])
-            root, _ = _root_and_prefix(text, res)
+            root, _ = _root_and_prefix(text, item)
             chain = textedit.walk(root, split_pointer(prefix + parent))
             node = chain[-1][1]
             if len(chain) == len(split_pointer(prefix + parent)) + 1 and not getattr(node, "value", None) and parent:
@@ -219,17 +236,17 @@ def _apply_to_text(text: str, res: Resource, op, body: Any) -> str:
         if op.path.rsplit("/", 1)[0] == op.new_path.rsplit("/", 1)[0]:
             return textedit.replace_entry(text, root, prefix + op.path, split_pointer(op.new_path)[-1], value)
         text = textedit.remove(text, root, prefix + op.path)
-        root, _ = _root_and_prefix(text, res)
+        root, _ = _root_and_prefix(text, item)
         return textedit.set_value(text, root, prefix + op.new_path, value)
     if isinstance(op, MergeMapping):
-        return _merge_text(text, res, prefix, op.path, op.value, op.overwrite, body)
+        return _merge_text(text, item, prefix, op.path, op.value, op.overwrite, body)
     raise textedit.EditError(f"unknown operation {type(op).__name__}")
 
 
-def _merge_text(text: str, res: Resource, prefix: str, path: str, value: dict, overwrite: bool, body: Any) -> str:
+def _merge_text(text: str, item: int | None, prefix: str, path: str, value: dict, overwrite: bool, body: Any) -> str:
     import yaml
 
-    root, _ = _root_and_prefix(text, res)
+    root, _ = _root_and_prefix(text, item)
     tokens = split_pointer(prefix + path)
     chain = textedit.walk(root, tokens)
     if len(chain) != len(tokens) + 1:
@@ -241,11 +258,11 @@ def _merge_text(text: str, res: Resource, prefix: str, path: str, value: dict, o
     for k, v in value.items():
         child = f"{path}/{str(k).replace('~', '~0').replace('/', '~1')}"
         current = _get(body, child)
-        root, _ = _root_and_prefix(text, res)
+        root, _ = _root_and_prefix(text, item)
         if current is None and not _has(body, child):
             text = textedit.set_value(text, root, prefix + child, v)
         elif isinstance(v, dict) and isinstance(current, dict):
-            text = _merge_text(text, res, prefix, child, v, overwrite, body)
+            text = _merge_text(text, item, prefix, child, v, overwrite, body)
         elif isinstance(v, list) and isinstance(current, list):
             text = textedit.set_value(text, root, prefix + child, current + [x for x in v if x not in current])
         elif overwrite:
@@ -253,13 +270,13 @@ def _merge_text(text: str, res: Resource, prefix: str, path: str, value: dict, o
     return text
 
 
-def _replace_resource(text: str, res: Resource, objects: list[dict]) -> str:
-    root, _ = _root_and_prefix(text, res)
+def _replace_resource(text: str, item: int | None, objects: list[dict]) -> str:
+    root, _ = _root_and_prefix(text, item)
     style = textedit.Style.of(root)
-    if res.item_index is None:
+    if item is None:
         return textedit.replace_node_with_documents(text, root, objects, style)
     items = textedit.walk(root, ["items"])[-1][1]
-    return textedit.replace_sequence_item(text, items, res.item_index, objects, style)
+    return textedit.replace_sequence_item(text, items, item, objects, style)
 
 
 def _verify(text: str, src: SourceFile, expected: dict[tuple[int, int | None], list[dict]]) -> str | None:
@@ -272,7 +289,7 @@ def _verify(text: str, src: SourceFile, expected: dict[tuple[int, int | None], l
     if want != have:
         for i, (w, h) in enumerate(zip(want, have)):
             if w != h:
-                return f"object {i + 1} differs: {next(iter(summarize(w, h).values()), [])}"
+                return f"object {i + 1} differs: {explain_difference(w, h)}"
         return f"{len(have)} objects instead of {len(want)}"
     return None
 
@@ -370,21 +387,47 @@ def _merge(current: dict, value: dict, overwrite: bool) -> dict:
 
 
 def summarize(old: Any, new: Any) -> dict[str, list[str]]:
-    """What changed between two objects, as JSON Pointers (built with deepdiff)."""
+    """What changed between two objects of plain data, as JSON Pointers: keys and list items
+    added or removed, and leaves whose value or type changed."""
+    out: dict[str, list[str]] = {"added": [], "removed": [], "changed": []}
+    _diff(old, new, "", out)
+    return {k: sorted(v) for k, v in out.items()}
+
+
+def _diff(a: Any, b: Any, ptr: str, out: dict[str, list[str]]) -> None:
+    if isinstance(a, dict) and isinstance(b, dict):
+        for k, v in a.items():
+            p = ptr + "/" + escape_pointer_token(k)
+            if k in b:
+                _diff(v, b[k], p, out)
+            else:
+                out["removed"].append(p)
+        out["added"].extend(ptr + "/" + escape_pointer_token(k) for k in b if k not in a)
+    elif isinstance(a, list) and isinstance(b, list):
+        if len(a) == len(b):
+            for i, (x, y) in enumerate(zip(a, b)):
+                _diff(x, y, f"{ptr}/{i}", out)
+            return
+        # lengths differ: align the items first, so a removed middle item is one removal
+        import difflib
+        import json
+
+        keys = [[json.dumps(x, sort_keys=True, default=str) for x in seq] for seq in (a, b)]
+        for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, keys[0], keys[1], autojunk=False).get_opcodes():
+            if op == "equal":
+                continue
+            paired = min(i2 - i1, j2 - j1) if op == "replace" else 0
+            for i, j in zip(range(i1, i1 + paired), range(j1, j1 + paired)):
+                _diff(a[i], b[j], f"{ptr}/{i}", out)
+            out["removed"].extend(f"{ptr}/{i}" for i in range(i1 + paired, i2))
+            out["added"].extend(f"{ptr}/{j}" for j in range(j1 + paired, j2))
+    elif type(a) is not type(b) or a != b:
+        out["changed"].append(ptr)
+
+
+def explain_difference(want: Any, have: Any) -> str:
+    """A readable account of how the re-read data differs from the intended data (deepdiff),
+    for the rare conversion that cannot be written exactly."""
     from deepdiff import DeepDiff
 
-    diff = DeepDiff(old, new, view="tree", verbose_level=0, threshold_to_diff_deeper=0)
-    out: dict[str, list[str]] = {"added": [], "removed": [], "changed": []}
-    groups = {
-        "dictionary_item_added": "added", "iterable_item_added": "added",
-        "dictionary_item_removed": "removed", "iterable_item_removed": "removed",
-        "values_changed": "changed", "type_changes": "changed",
-    }
-    for kind, items in diff.items():
-        bucket = groups.get(kind)
-        if bucket is None:
-            continue
-        for item in items:
-            ptr = "".join("/" + str(t).replace("~", "~0").replace("/", "~1") for t in item.path(output_format="list"))
-            out[bucket].append(ptr)
-    return {k: sorted(v) for k, v in out.items()}
+    return " ".join(DeepDiff(want, have, verbose_level=1).pretty().split())[:300]

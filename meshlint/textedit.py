@@ -30,6 +30,29 @@ def compose_documents(text: str) -> list[yaml.Node]:
     return _compose(text, _PositionLoader)
 
 
+def document_spans(text: str) -> list[tuple[int, int]]:
+    """[start, end) of every document's text: each slice composes on its own to that one
+    document (YAML documents share nothing, not even anchors), so an edit composes only the
+    document it changes. Slices touch: together they are the whole text."""
+    from .loader import _PositionLoader
+
+    parser = _PositionLoader(text)
+    starts = []
+    try:
+        while True:
+            event = parser.get_event()
+            if isinstance(event, yaml.DocumentStartEvent):
+                starts.append(event.start_mark.index)
+            elif isinstance(event, yaml.StreamEndEvent):
+                break
+    finally:
+        parser.dispose()
+    if not starts:
+        return []
+    bounds = [0] + starts[1:] + [len(text)]
+    return list(zip(bounds, bounds[1:]))
+
+
 def _entry(node: yaml.Node, token: str) -> tuple[yaml.Node | None, yaml.Node | None]:
     """(key node, value node) of a mapping entry, or (None, item) for a sequence index."""
     if isinstance(node, yaml.MappingNode):

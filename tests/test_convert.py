@@ -256,3 +256,18 @@ def test_conflicting_added_headers_are_reported_not_guessed():
     ml200 = [f for f in result.findings if f.code == "ML200"]
     assert len(ml200) == 1 and not ml200[0].fixable and "x-a" in ml200[0].message
     assert convert(result).files[0].new_text == text
+
+
+def test_change_summary_aligns_lists_and_tells_booleans_from_numbers():
+    """The summary JSON reports: a removed middle item is one removal (not a change plus a removal
+    at the end), nested changes are reported at the leaf, and YAML false -> 0 is a change."""
+    from meshlint.convert import summarize
+
+    old = {"spec": {"hosts": ["a", "b", "c"], "http": [{"retries": {"attempts": 3}}], "tls": False}}
+    new = {"spec": {"hosts": ["a", "c"], "http": [{"retries": {"attempts": 5}, "timeout": "1s"}], "tls": 0}}
+    assert summarize(old, new) == {
+        "added": ["/spec/http/0/timeout"],
+        "removed": ["/spec/hosts/1"],
+        "changed": ["/spec/http/0/retries/attempts", "/spec/tls"],
+    }
+    assert summarize({"a/b": {"~": 1}}, {"a/b": {}}) == {"added": [], "removed": ["/a~1b/~0"], "changed": []}
