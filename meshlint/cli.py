@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import List, Optional
 
@@ -45,8 +46,15 @@ def _severity(value: Optional[str], option: str):
 def write_output(text: str, output: Optional[Path]) -> None:
     """Write to stdout, or atomically to a file."""
     if output is None:
-        sys.stdout.write(text)
+        from .fsutil import write_text_chunks
+
+        buffer = getattr(sys.stdout, "buffer", None)
         sys.stdout.flush()
+        if buffer is None:  # a replaced stdout (an embedding program's) takes text
+            sys.stdout.write(text)
+        else:
+            write_text_chunks(buffer, text)
+            buffer.flush()
         return
     from .fsutil import atomic_write_text
 
@@ -123,6 +131,7 @@ def check(
     from . import reporters
 
     cfg, settings = _settings(select, ignore, root_namespace, context, assume_rbac_on)
+    settings = replace(settings, keep_fixes=False)  # reporters say "fixable"; only convert and report need the fixes
     try:
         render = reporters.get(format)
     except ValueError as e:
@@ -148,8 +157,6 @@ def check(
 
 
 def _apply_baseline(result, path: Path):
-    from dataclasses import replace
-
     from .baseline import BaselineError, apply, load
 
     try:

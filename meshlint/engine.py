@@ -34,6 +34,7 @@ class Settings:
     root_namespace: str | None = None
     context_paths: tuple[str, ...] = ()  # read for cross-references; not reported on
     assume_rbac_on: bool = False  # convert ServiceRoles even when no ClusterRbacConfig is among the inputs
+    keep_fixes: bool = True  # findings carry their fix data (convert and report need it; check only says "fixable")
 
 
 @dataclass
@@ -145,7 +146,7 @@ def lint_sources(sources: list[SourceFile], settings: Settings = Settings(), con
                 todo = dispatch[key] = [r for r in checkers if kind_matches(r.kinds, key)]
             res_findings: list[Finding] = []
             for rule in todo:
-                res_findings.extend(_run_rule(rule, res, views[rule.code], rules))
+                res_findings.extend(_run_rule(rule, res, views[rule.code], rules, settings.keep_fixes))
             directive = annotation_directive(res)
             if directive is not None:
                 res_findings = [f for f in res_findings if not directive.silences(f, rules[f.code])]
@@ -163,9 +164,9 @@ def lint_sources(sources: list[SourceFile], settings: Settings = Settings(), con
     return Result(findings, [s.path for s in sources], len(resources), active, sources, ctx_root)
 
 
-def _run_rule(rule: Rule, res: Resource, ctx: Context, rules: Mapping[str, Rule]) -> list[Finding]:
+def _run_rule(rule: Rule, res: Resource, ctx: Context, rules: Mapping[str, Rule], keep_fixes: bool = True) -> list[Finding]:
     try:
-        return [_violation_finding(rule, v, res) for v in rule.check(res, ctx)]
+        return [_violation_finding(rule, v, res, keep_fixes) for v in rule.check(res, ctx)]
     except Exception as e:  # a rule bug must never become a traceback for the user
         crashed = rules.get(RULE_CRASHED)
         if crashed is None:
@@ -173,7 +174,7 @@ def _run_rule(rule: Rule, res: Resource, ctx: Context, rules: Mapping[str, Rule]
         return [_violation_finding(crashed, Violation("", {"rule": rule.code, "error": f"{type(e).__name__}: {e}"}), res)]
 
 
-def _violation_finding(rule: Rule, v: Violation, res: Resource) -> Finding:
+def _violation_finding(rule: Rule, v: Violation, res: Resource, keep_fix: bool = True) -> Finding:
     """A finding at the violation's field; configured severity overrides come later (``_finish_file``)."""
     line, col = res.locate(v.path)
     return Finding(
@@ -187,7 +188,7 @@ def _violation_finding(rule: Rule, v: Violation, res: Resource) -> Finding:
         resource=res.identity,
         path=v.path,
         fixable=v.fix is not None,
-        fix=v.fix,
+        fix=v.fix if keep_fix else None,
         doc=res.doc_index,
         item=res.item_index,
     )

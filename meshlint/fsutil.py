@@ -6,7 +6,18 @@ import tempfile
 from pathlib import Path
 
 
-def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
+CHUNK = 1 << 20
+
+
+def write_text_chunks(fh, text: str) -> None:
+    """Write text to a binary file as UTF-8 a slice at a time: a large report is never held
+    twice (as str and as bytes) at once."""
+    for i in range(0, len(text), CHUNK):
+        fh.write(text[i:i + CHUNK].encode("utf-8"))
+
+
+def atomic_write_bytes(path: str | os.PathLike, data: bytes | str) -> None:
+    """Write ``data`` (bytes, or str written as UTF-8) atomically."""
     path = Path(path)
     directory = path.parent if str(path.parent) else Path(".")
     mode = None
@@ -17,7 +28,10 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".meshlint-tmp", dir=directory)
     try:
         with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
+            if isinstance(data, str):
+                write_text_chunks(fh, data)
+            else:
+                fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
         if mode is not None:
@@ -32,4 +46,4 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
 
 
 def atomic_write_text(path: str | os.PathLike, text: str) -> None:
-    atomic_write_bytes(path, text.encode("utf-8"))
+    atomic_write_bytes(path, text)

@@ -5,6 +5,7 @@ these types on every run, including the 250 ms pre-commit path.
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import Any, Callable, Iterable, Mapping
@@ -137,8 +138,9 @@ class Resource:
         v = self.body.get("spec")
         return v if isinstance(v, dict) else {}
 
-    @property
+    @functools.cached_property
     def identity(self) -> ResourceId:
+        """One shared identity per resource (every finding on it refers to this one)."""
         return ResourceId(self.api_version, self.kind, self.namespace, self.name)
 
     @property

@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import json
 import os
 import subprocess
+from typing import Any, Iterable
 
 from ..model import Finding, Severity
 
@@ -21,6 +23,7 @@ def repo_root() -> str:
     return os.path.realpath(os.getcwd())
 
 
+@functools.lru_cache(maxsize=None)
 def relative_uri(path: str) -> str:
     if path == "-":
         return "stdin"
@@ -41,3 +44,22 @@ def fingerprint(f: Finding) -> str:
 
 
 LEVELS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
+
+
+_ITEMS = "\x00meshlint-items\x00"
+ITEMS = _ITEMS  # put this where the document's one large array goes
+
+
+def encode_with_items(doc: Any, items: Iterable[Any], separator: str = ",") -> str:
+    """Compact JSON of ``doc`` with the value ``ITEMS`` replaced by the array of ``items``, each
+    encoded on its own: a report with many findings never holds all of them as dicts at once
+    (and json's C encoder only runs without indentation)."""
+    enc = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+    head, tail = enc(doc).split(enc(_ITEMS), 1)
+    parts = [head, "["]
+    for i, item in enumerate(items):
+        if i:
+            parts.append(separator)
+        parts.append(enc(item))
+    parts += ["]", tail, "\n"]
+    return "".join(parts)

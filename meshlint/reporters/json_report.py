@@ -1,12 +1,12 @@
 """The JSON output contract (docs/json-output.md, meshlint/schemas/output.schema.json)."""
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from .. import __version__
 from ..engine import Result
 from ..model import Severity
+from .common import ITEMS, encode_with_items
 
 CONTRACT_VERSION = "1.0"
 
@@ -21,14 +21,9 @@ def as_data(result: Result) -> dict[str, Any]:
 
 
 def render(result: Result, **_: Any) -> str:
-    """The same document as ``as_data``, encoded one finding at a time so that a large report
-    never holds every finding as a dict at once (compact: json's C encoder runs only without indentation)."""
-    enc = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
-    head = {"version": CONTRACT_VERSION, "tool": {"name": "meshlint", "version": __version__}, "summary": _summary(result)}
-    parts = [enc(head)[:-1], ',"findings":[']
-    parts.append(",".join(enc(f.as_dict()) for f in result.findings))
-    parts.append("]}\n")
-    return "".join(parts)
+    """The same document as ``as_data``, encoded one finding at a time."""
+    head = {"version": CONTRACT_VERSION, "tool": {"name": "meshlint", "version": __version__}, "summary": _summary(result), "findings": ITEMS}
+    return encode_with_items(head, (f.as_dict() for f in result.findings))
 
 
 def _summary(result: Result) -> dict[str, int]:

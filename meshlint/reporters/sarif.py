@@ -1,13 +1,12 @@
 """SARIF 2.1.0 for code-scanning gates (GitHub code scanning and others)."""
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from .. import __version__
 from ..docgen import HELP_URI, rule_markdown
 from ..engine import Result
-from .common import LEVELS, fingerprint, relative_uri, repo_root
+from .common import ITEMS, LEVELS, encode_with_items, fingerprint, relative_uri, repo_root
 
 
 def render(result: Result, **_: Any) -> str:
@@ -35,23 +34,24 @@ def render(result: Result, **_: Any) -> str:
             }
         },
         "originalUriBaseIds": {"%SRCROOT%": {"uri": "file://" + repo_root().rstrip("/") + "/"}},
-        "results": [
-            {
-                "ruleId": f.code,
-                **({"ruleIndex": index[f.code]} if f.code in index else {}),
-                "level": LEVELS[f.severity],
-                "message": {"text": f.message},
-                "locations": [{
-                    "physicalLocation": {
-                        "artifactLocation": {"uri": relative_uri(f.file), "uriBaseId": "%SRCROOT%"},
-                        "region": {"startLine": f.line, "startColumn": f.column},
-                    },
-                    **({"logicalLocations": [{"name": str(f.resource), "fullyQualifiedName": f"{f.resource}{f.path}"}]} if f.resource else {}),
-                }],
-                "partialFingerprints": {"meshlintIdentity/v1": fingerprint(f)},
-            }
-            for f in result.findings
-        ],
+        "results": ITEMS,
     }
+    results = (
+        {
+            "ruleId": f.code,
+            **({"ruleIndex": index[f.code]} if f.code in index else {}),
+            "level": LEVELS[f.severity],
+            "message": {"text": f.message},
+            "locations": [{
+                "physicalLocation": {
+                    "artifactLocation": {"uri": relative_uri(f.file), "uriBaseId": "%SRCROOT%"},
+                    "region": {"startLine": f.line, "startColumn": f.column},
+                },
+                **({"logicalLocations": [{"name": str(f.resource), "fullyQualifiedName": f"{f.resource}{f.path}"}]} if f.resource else {}),
+            }],
+            "partialFingerprints": {"meshlintIdentity/v1": fingerprint(f)},
+        }
+        for f in result.findings
+    )
     doc = {"$schema": "https://json.schemastore.org/sarif-2.1.0.json", "version": "2.1.0", "runs": [run]}
-    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+    return encode_with_items(doc, results, separator=",\n")
