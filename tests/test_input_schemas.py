@@ -188,6 +188,10 @@ def test_input_schema_lookup():
     assert _errors(vs) == []
     vs["spec"]["http"][0]["websocketUpgrde"] = True
     assert _errors(vs) == [("/spec/http/0", "additionalProperties")]
+    # 1.4 refused a JWT without issuer ("issuer must be set"); `mtls:` left empty (null) was fine
+    policy = {"apiVersion": "authentication.istio.io/v1alpha1", "kind": "Policy", "metadata": {"name": "p"},
+              "spec": {"peers": [{"mtls": None}], "origins": [{"jwt": {"jwks_uri": "https://example.com/jwks"}}], "principalBinding": "USE_ORIGIN"}}
+    assert _errors(policy) == [("/spec/origins/0/jwt", "required")]
 
 
 # ------------------------------------------------------------------------------ new target schemas vs upstream 1.30.3

@@ -135,7 +135,7 @@ ENVOY_FILTER = obj({
 PATH_MATCH = obj({"exact": S, "prefix": S, "suffix": S, "regex": S}, maxProperties=1)
 TRIGGER_RULE = obj({k: arr(PATH_MATCH) for k in ("includedPaths", "included_paths", "excludedPaths", "excluded_paths")})
 JWT = obj({"issuer": S, "audiences": STRS, "jwksUri": S, "jwks_uri": S, "jwks": S, "jwtHeaders": STRS, "jwt_headers": STRS,
-           "jwtParams": STRS, "triggerRules": arr(TRIGGER_RULE), "trigger_rules": arr(TRIGGER_RULE)})
+           "jwtParams": STRS, "triggerRules": arr(TRIGGER_RULE), "trigger_rules": arr(TRIGGER_RULE)}, ("issuer",))
 AUTHN_POLICY = obj({
     "targets": arr(obj({"name": S, "labels": LABELS, "ports": arr(obj({"number": PORT_NUM, "name": S}))})),
     # `mtls:` with nothing after it (null) was the documented way to turn mutual TLS on
