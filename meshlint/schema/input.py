@@ -13,7 +13,7 @@ Fragments whose field sets did not change since 1.4 come from ``target``.
 """
 from __future__ import annotations
 
-from .target import (B, DESTINATION, DUR, HEADERS, I, L4_MATCH, LABELS, METADATA, N, OPERATION, PERCENT, PORT_NUM, PORT_SELECTOR,
+from .target import (B, CONDITION, DESTINATION, DUR, HEADERS, I, L4_MATCH, LABELS, METADATA, OPERATION, PERCENT, PORT_NUM, PORT_SELECTOR,
                      ROUTE_DESTINATION, S, SELECTOR, STRING_MATCH, STRS, TCP_ROUTE, WORKLOAD_SELECTOR, arr, enum, obj)
 
 MATCH_MAP = {"type": "object", "additionalProperties": STRING_MATCH}
@@ -165,7 +165,7 @@ AUTHORIZATION_POLICY = obj({
         "from": arr(obj({"source": obj({k: STRS for k in ("principals", "notPrincipals", "requestPrincipals", "notRequestPrincipals",
                                                           "namespaces", "notNamespaces", "ipBlocks", "notIpBlocks")})})),
         "to": arr(obj({"operation": OPERATION})),
-        "when": arr(obj({"key": S, "values": STRS, "notValues": STRS}, ("key",))),
+        "when": arr(CONDITION),
     })),
 })
 
