@@ -73,3 +73,31 @@ def strict_errors(shared: Path, release: str, obj: dict) -> list[str]:
     if v is None:
         return [f"no {release} CRD schema for {obj.get('apiVersion')} {obj.get('kind')}"]
     return [f"/{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in v.iter_errors(obj)]
+
+
+def field_types(schema: Any, path: str = "spec", out: dict | None = None) -> dict[str, set]:
+    """Every field path a schema describes ('spec.http[].route[].weight', user-map values as '*')
+    -> its JSON types and enum values, e.g. {'string', 'enum:LEAST_CONN', ...}. oneOf/anyOf/allOf
+    branches are merged; 'null' is left out (upstream schemas never say it)."""
+    out = {} if out is None else out
+    if not isinstance(schema, dict):
+        return out
+    t = schema.get("type")
+    kinds = out.setdefault(path, set())
+    kinds.update(x for x in ([t] if isinstance(t, str) else t or []) if x != "null")
+    kinds.update(f"enum:{v}" for v in schema.get("enum", []))
+    for k, v in (schema.get("properties") or {}).items():
+        field_types(v, f"{path}.{k}", out)
+    if isinstance(schema.get("additionalProperties"), dict):
+        field_types(schema["additionalProperties"], f"{path}.*", out)
+    if isinstance(schema.get("items"), dict):
+        field_types(schema["items"], f"{path}[]", out)
+    for k in ("oneOf", "anyOf", "allOf"):
+        for sub in schema.get(k, []):
+            field_types(sub, path, out)
+    return out
+
+
+def crd_field_types(shared: Path, release: str, group: str, version: str, kind: str) -> dict[str, set]:
+    schema = _crds(str(shared), release).get((group, version, kind))
+    return {} if schema is None else field_types(schema["properties"]["spec"])

@@ -72,10 +72,11 @@ HTTP_ROUTE = obj({
 })
 ROUTE_DESTINATION = obj({"destination": DESTINATION, "weight": I}, ("destination",))
 L4_MATCH = {"destinationSubnets": STRS, "port": PORT_NUM, "sourceLabels": LABELS, "gateways": STRS, "sourceNamespace": S}
+TCP_ROUTE = obj({"match": arr(obj({**L4_MATCH, "sourceSubnet": S})), "route": arr(ROUTE_DESTINATION)})
 VIRTUAL_SERVICE = obj({
     "hosts": STRS, "gateways": STRS, "exportTo": STRS, "http": arr(HTTP_ROUTE),
     "tls": arr(obj({"match": arr(obj({"sniHosts": STRS, **L4_MATCH}, ("sniHosts",))), "route": arr(ROUTE_DESTINATION)}, ("match",))),
-    "tcp": arr(obj({"match": arr(obj({**L4_MATCH, "sourceSubnet": S})), "route": arr(ROUTE_DESTINATION)})),
+    "tcp": arr(TCP_ROUTE),
 })
 
 LB = obj({
@@ -108,8 +109,9 @@ DESTINATION_RULE = obj({
     "subsets": arr(obj({"name": S, "labels": LABELS, "trafficPolicy": TRAFFIC_POLICY}, ("name",))),
 }, ("host",))
 
+WORKLOAD_SELECTOR = obj({"labels": LABELS})
 ENVOY_FILTER = obj({
-    "workloadSelector": obj({"labels": LABELS}), "targetRefs": arr(TARGET_REF), "priority": I,
+    "workloadSelector": WORKLOAD_SELECTOR, "targetRefs": arr(TARGET_REF), "priority": I,
     "configPatches": arr(obj({
         "applyTo": enum("INVALID", "LISTENER", "FILTER_CHAIN", "NETWORK_FILTER", "HTTP_FILTER", "ROUTE_CONFIGURATION", "VIRTUAL_HOST",
                         "HTTP_ROUTE", "CLUSTER", "EXTENSION_CONFIG", "BOOTSTRAP", "LISTENER_FILTER"),
@@ -128,14 +130,45 @@ ENVOY_FILTER = obj({
     })),
 })
 
+PORT = {"number": PORT_NUM, "protocol": S, "name": S, "targetPort": PORT_NUM}
+TLS_VERSION = enum("TLS_AUTO", "TLSV1_0", "TLSV1_1", "TLSV1_2", "TLSV1_3")
+SERVER_TLS = obj({
+    "httpsRedirect": B, "mode": enum("PASSTHROUGH", "SIMPLE", "MUTUAL", "AUTO_PASSTHROUGH", "ISTIO_MUTUAL", "OPTIONAL_MUTUAL"),
+    "serverCertificate": S, "privateKey": S, "caCertificates": S, "caCrl": S, "credentialName": S, "credentialNames": STRS,
+    "caCertCredentialName": S, "tlsCertificates": arr(obj({"serverCertificate": S, "privateKey": S, "caCertificates": S})),
+    "subjectAltNames": STRS, "verifyCertificateSpki": STRS, "verifyCertificateHash": STRS,
+    "minProtocolVersion": TLS_VERSION, "maxProtocolVersion": TLS_VERSION, "cipherSuites": STRS,
+})
+GATEWAY = obj({
+    "selector": LABELS,
+    "servers": arr(obj({"port": obj(PORT, ("number", "protocol", "name")), "bind": S, "hosts": STRS, "tls": SERVER_TLS,
+                        "defaultEndpoint": S, "name": S}, ("port", "hosts"))),
+})
+SERVICE_ENTRY = obj({
+    "hosts": STRS, "addresses": STRS, "ports": arr(obj(PORT, ("number", "name"))), "location": enum("MESH_EXTERNAL", "MESH_INTERNAL"),
+    "resolution": enum("NONE", "STATIC", "DNS", "DNS_ROUND_ROBIN", "DYNAMIC_DNS"),
+    "endpoints": arr(obj({"address": S, "ports": {"type": "object", "additionalProperties": PORT_NUM}, "labels": LABELS, "network": S,
+                          "locality": S, "weight": I, "serviceAccount": S})),
+    "workloadSelector": WORKLOAD_SELECTOR, "exportTo": STRS, "subjectAltNames": STRS,
+}, ("hosts",))
+CAPTURE_MODE = enum("DEFAULT", "IPTABLES", "NONE")
+SIDECAR = obj({
+    "workloadSelector": WORKLOAD_SELECTOR,
+    "ingress": arr(obj({"port": obj(PORT), "bind": S, "captureMode": CAPTURE_MODE, "defaultEndpoint": S, "tls": SERVER_TLS,
+                        "connectionPool": CONNECTION_POOL}, ("port",))),
+    "egress": arr(obj({"port": obj(PORT), "bind": S, "captureMode": CAPTURE_MODE, "hosts": STRS}, ("hosts",))),
+    "outboundTrafficPolicy": obj({"mode": enum("REGISTRY_ONLY", "ALLOW_ANY"), "egressProxy": DESTINATION}),
+    "inboundConnectionPool": CONNECTION_POOL,
+})
+
 SOURCE = obj({k: STRS for k in ("principals", "notPrincipals", "requestPrincipals", "notRequestPrincipals", "namespaces", "notNamespaces",
                                 "ipBlocks", "notIpBlocks", "remoteIpBlocks", "notRemoteIpBlocks", "serviceAccounts", "notServiceAccounts")})
 OPERATION = obj({k: STRS for k in ("hosts", "notHosts", "ports", "notPorts", "methods", "notMethods", "paths", "notPaths")})
+CONDITION = obj({"key": S, "values": STRS, "notValues": STRS}, ("key",))
 AUTHORIZATION_POLICY = obj({
     "selector": SELECTOR, "targetRef": TARGET_REF, "targetRefs": arr(TARGET_REF),
     "action": enum("ALLOW", "DENY", "AUDIT", "CUSTOM"), "provider": obj({"name": S}),
-    "rules": arr(obj({"from": arr(obj({"source": SOURCE})), "to": arr(obj({"operation": OPERATION})),
-                      "when": arr(obj({"key": S, "values": STRS, "notValues": STRS}, ("key",)))})),
+    "rules": arr(obj({"from": arr(obj({"source": SOURCE})), "to": arr(obj({"operation": OPERATION})), "when": arr(CONDITION)})),
 })
 MTLS = obj({"mode": enum("UNSET", "DISABLE", "PERMISSIVE", "STRICT")})
 PEER_AUTHENTICATION = obj({"selector": SELECTOR, "mtls": MTLS, "portLevelMtls": {"type": "object", "additionalProperties": MTLS}})
@@ -146,15 +179,42 @@ REQUEST_AUTHENTICATION = obj({
                          "outputClaimToHeaders": arr(obj({"header": S, "claim": S})), "timeout": DUR}, ("issuer",))),
 })
 
+PROVIDERS = arr(obj({"name": S}, ("name",)))
+MODE = enum("CLIENT_AND_SERVER", "CLIENT", "SERVER")
+TELEMETRY = obj({
+    "selector": SELECTOR, "targetRef": TARGET_REF, "targetRefs": arr(TARGET_REF),
+    "tracing": arr(obj({
+        "match": obj({"mode": MODE}), "providers": PROVIDERS, "randomSamplingPercentage": N, "disableSpanReporting": B,
+        "customTags": {"type": "object", "additionalProperties": obj({
+            "literal": obj({"value": S}, ("value",)), "environment": obj({"name": S, "defaultValue": S}, ("name",)),
+            "header": obj({"name": S, "defaultValue": S}, ("name",)), "formatter": obj({"value": S}, ("value",))}, maxProperties=1)},
+        "useRequestIdForTraceSampling": B, "enableIstioTags": B, "disableContextPropagation": B,
+    })),
+    "metrics": arr(obj({
+        "providers": PROVIDERS, "reportingInterval": DUR,
+        "overrides": arr(obj({
+            "match": obj({"metric": enum("ALL_METRICS", "REQUEST_COUNT", "REQUEST_DURATION", "REQUEST_SIZE", "RESPONSE_SIZE", "TCP_OPENED_CONNECTIONS",
+                                         "TCP_CLOSED_CONNECTIONS", "TCP_SENT_BYTES", "TCP_RECEIVED_BYTES", "GRPC_REQUEST_MESSAGES", "GRPC_RESPONSE_MESSAGES"),
+                          "customMetric": S, "mode": MODE}),
+            "disabled": B, "tagOverrides": {"type": "object", "additionalProperties": obj({"operation": enum("UPSERT", "REMOVE"), "value": S})},
+        })),
+    })),
+    "accessLogging": arr(obj({"match": obj({"mode": MODE}), "providers": PROVIDERS, "disabled": B, "filter": obj({"expression": S})})),
+})
+
 METADATA = {"type": "object", "required": ["name"], "properties": {"name": S, "namespace": S, "labels": LABELS, "annotations": LABELS}}
 
 SPECS = {
     ("networking.istio.io", "VirtualService"): (VIRTUAL_SERVICE, ("v1alpha3", "v1beta1", "v1")),
     ("networking.istio.io", "DestinationRule"): (DESTINATION_RULE, ("v1alpha3", "v1beta1", "v1")),
+    ("networking.istio.io", "Gateway"): (GATEWAY, ("v1alpha3", "v1beta1", "v1")),
+    ("networking.istio.io", "ServiceEntry"): (SERVICE_ENTRY, ("v1alpha3", "v1beta1", "v1")),
+    ("networking.istio.io", "Sidecar"): (SIDECAR, ("v1alpha3", "v1beta1", "v1")),
     ("networking.istio.io", "EnvoyFilter"): (ENVOY_FILTER, ("v1alpha3",)),
     ("security.istio.io", "AuthorizationPolicy"): (AUTHORIZATION_POLICY, ("v1beta1", "v1")),
     ("security.istio.io", "PeerAuthentication"): (PEER_AUTHENTICATION, ("v1beta1", "v1")),
     ("security.istio.io", "RequestAuthentication"): (REQUEST_AUTHENTICATION, ("v1beta1", "v1")),
+    ("telemetry.istio.io", "Telemetry"): (TELEMETRY, ("v1alpha1", "v1")),
 }
 
 
