@@ -59,16 +59,30 @@ def test_input_schemas_have_exactly_the_fields_istio_1_4_and_1_6_accepted(shared
             assert mine[path] ^ upstream[path] == NARROWER_THAN_UPSTREAM.get((kind, path), set()), (kind, path)
 
 
-NEW_TARGET_KINDS = [("networking.istio.io", "Gateway"), ("networking.istio.io", "ServiceEntry"), ("networking.istio.io", "Sidecar"),
-                    ("telemetry.istio.io", "Telemetry")]
+# Fields the 1.30.3 CRDs still list but meshlint's target schemas leave out on purpose: they are
+# deprecated, ignored or removed in modern Istio, and a deprecation rule reports each one.
+DELIBERATELY_REMOVED = {
+    "VirtualService": {"spec.http[].corsPolicy.allowOrigin", "spec.http[].corsPolicy.allowOrigin[]", "spec.http[].fault.delay.percent",
+                       "spec.http[].mirrorPercent", "spec.http[].mirror_percent"},
+    "DestinationRule": {f"spec{sub}.trafficPolicy{port}.{field}" for sub in ("", ".subsets[]") for port in ("", ".portLevelSettings[]")
+                        for field in ("loadBalancer.consistentHash.minimumRingSize", "outlierDetection.consecutiveErrors")},
+    "RequestAuthentication": {"spec.jwtRules[].jwks_uri"},
+}
+REMOVED_ENUM_VALUES = {"DestinationRule": {"enum:LEAST_CONN"}}
 
 
-@pytest.mark.parametrize("group,kind", NEW_TARGET_KINDS)
-def test_new_target_schemas_have_exactly_the_fields_of_istio_1_30(shared, group, kind):
+@pytest.mark.parametrize("group,kind", sorted(SPECS))
+def test_target_schemas_have_exactly_the_fields_of_istio_1_30(shared, group, kind):
+    """Every field 1.30.3 has, with its types and enum values, except the removed ones listed above:
+    a field added upstream and missing here would be reported as unknown on valid modern config."""
     spec, versions = SPECS[(group, kind)]
     for version in versions:
         upstream = crd_field_types(shared, "1.30.3", group, version, kind)
         assert len(upstream) > 5, (kind, version)
+        for path in DELIBERATELY_REMOVED.get(kind, ()):
+            assert upstream.pop(path), (kind, path)  # still listed upstream: the exception is still needed
+        for path, types in upstream.items():
+            types -= REMOVED_ENUM_VALUES.get(kind, set())
         assert field_types(spec) == upstream, (kind, version)
 
 
@@ -272,7 +286,7 @@ TYPOS = [
 
 def test_new_target_schemas_agree_with_upstream_strict_1_30(shared):
     docs = list(yaml.safe_load_all(MODERN))
-    assert {d["kind"] for d in docs} == {k for _, k in NEW_TARGET_KINDS}
+    assert {d["kind"] for d in docs} == {"Gateway", "ServiceEntry", "Sidecar", "Telemetry"}
     for d in docs:
         assert validate(d) == [] and strict_errors(shared, "1.30.3", d) == [], d["metadata"]
     for kind, where, typo, suggestion in TYPOS:

@@ -88,7 +88,7 @@ LB = obj({
     }),
     "localityLbSetting": obj({"distribute": arr(obj({"from": S, "to": {"type": "object", "additionalProperties": I}})),
                               "failover": arr(obj({"from": S, "to": S})), "failoverPriority": STRS, "enabled": {"type": ["boolean", "null"]}}),
-    "warmupDurationSecs": DUR,
+    "warmupDurationSecs": DUR, "warmup": obj({"duration": DUR, "minimumPercent": N, "aggression": N}),
 })
 CONNECTION_POOL = obj({
     "tcp": obj({"maxConnections": I, "connectTimeout": DUR, "tcpKeepalive": obj({"probes": I, "time": DUR, "interval": DUR}),
@@ -103,7 +103,7 @@ CLIENT_TLS = obj({"mode": enum("DISABLE", "SIMPLE", "MUTUAL", "ISTIO_MUTUAL"), "
 PORT_POLICY = obj({"port": PORT_SELECTOR, "loadBalancer": LB, "connectionPool": CONNECTION_POOL, "outlierDetection": OUTLIER, "tls": CLIENT_TLS})
 TRAFFIC_POLICY = obj({"loadBalancer": LB, "connectionPool": CONNECTION_POOL, "outlierDetection": OUTLIER, "tls": CLIENT_TLS,
                       "portLevelSettings": arr(PORT_POLICY), "tunnel": obj({"protocol": S, "targetHost": S, "targetPort": PORT_NUM}),
-                      "proxyProtocol": obj({"version": enum("V1", "V2")})})
+                      "proxyProtocol": obj({"version": enum("V1", "V2")}), "retryBudget": obj({"percent": N, "minRetryConcurrency": I})})
 DESTINATION_RULE = obj({
     "host": S, "trafficPolicy": TRAFFIC_POLICY, "exportTo": STRS, "workloadSelector": SELECTOR,
     "subsets": arr(obj({"name": S, "labels": LABELS, "trafficPolicy": TRAFFIC_POLICY}, ("name",))),
@@ -116,7 +116,7 @@ ENVOY_FILTER = obj({
         "applyTo": enum("INVALID", "LISTENER", "FILTER_CHAIN", "NETWORK_FILTER", "HTTP_FILTER", "ROUTE_CONFIGURATION", "VIRTUAL_HOST",
                         "HTTP_ROUTE", "CLUSTER", "EXTENSION_CONFIG", "BOOTSTRAP", "LISTENER_FILTER"),
         "match": obj({
-            "context": enum("ANY", "SIDECAR_INBOUND", "SIDECAR_OUTBOUND", "GATEWAY"),
+            "context": enum("ANY", "SIDECAR_INBOUND", "SIDECAR_OUTBOUND", "GATEWAY", "WAYPOINT"),
             "proxy": obj({"proxyVersion": S, "metadata": LABELS}),
             "listener": obj({"portNumber": PORT_NUM, "portName": S, "name": S, "listenerFilter": S,
                              "filterChain": obj({"name": S, "sni": S, "transportProtocol": S, "applicationProtocols": S, "destinationPort": PORT_NUM,
@@ -124,6 +124,7 @@ ENVOY_FILTER = obj({
             "routeConfiguration": obj({"portNumber": PORT_NUM, "portName": S, "gateway": S, "name": S,
                                        "vhost": obj({"name": S, "domainName": S, "route": obj({"name": S, "action": enum("ANY", "ROUTE", "REDIRECT", "DIRECT_RESPONSE")})})}),
             "cluster": obj({"portNumber": PORT_NUM, "service": S, "subset": S, "name": S}),
+            "waypoint": obj({"filter": obj({"name": S, "subFilter": obj({"name": S})}), "route": obj({"name": S}), "portNumber": PORT_NUM}),
         }),
         "patch": obj({"operation": enum("INVALID", "MERGE", "ADD", "REMOVE", "INSERT_BEFORE", "INSERT_AFTER", "INSERT_FIRST", "REPLACE"),
                       "value": {"type": "object"}, "filterClass": enum("UNSPECIFIED", "AUTHN", "AUTHZ", "STATS")}),
@@ -162,7 +163,8 @@ SIDECAR = obj({
 })
 
 SOURCE = obj({k: STRS for k in ("principals", "notPrincipals", "requestPrincipals", "notRequestPrincipals", "namespaces", "notNamespaces",
-                                "ipBlocks", "notIpBlocks", "remoteIpBlocks", "notRemoteIpBlocks", "serviceAccounts", "notServiceAccounts")})
+                                "ipBlocks", "notIpBlocks", "remoteIpBlocks", "notRemoteIpBlocks", "serviceAccounts", "notServiceAccounts",
+                                "trustDomains", "notTrustDomains")})
 OPERATION = obj({k: STRS for k in ("hosts", "notHosts", "ports", "notPorts", "methods", "notMethods", "paths", "notPaths")})
 CONDITION = obj({"key": S, "values": STRS, "notValues": STRS}, ("key",))
 AUTHORIZATION_POLICY = obj({
@@ -176,7 +178,7 @@ REQUEST_AUTHENTICATION = obj({
     "selector": SELECTOR, "targetRef": TARGET_REF, "targetRefs": arr(TARGET_REF),
     "jwtRules": arr(obj({"issuer": S, "audiences": STRS, "jwksUri": S, "jwks": S, "fromHeaders": arr(obj({"name": S, "prefix": S}, ("name",))),
                          "fromParams": STRS, "fromCookies": STRS, "outputPayloadToHeader": S, "forwardOriginalToken": B,
-                         "outputClaimToHeaders": arr(obj({"header": S, "claim": S})), "timeout": DUR}, ("issuer",))),
+                         "outputClaimToHeaders": arr(obj({"header": S, "claim": S})), "timeout": DUR, "spaceDelimitedClaims": STRS}, ("issuer",))),
 })
 
 PROVIDERS = arr(obj({"name": S}, ("name",)))
