@@ -33,6 +33,7 @@ class Settings:
     severity_overrides: Mapping[str, Severity] = field(default_factory=dict)
     root_namespace: str | None = None
     context_paths: tuple[str, ...] = ()  # read for cross-references; not reported on
+    user_schemas: Any = None  # the user's own CRDs (--schemas): meshlint.schema.user_crds.UserSchemas
     assume_rbac_on: bool = False  # convert ServiceRoles even when no ClusterRbacConfig is among the inputs
     keep_fixes: bool = True  # findings carry their fix data (convert and report need it; check only says "fixable")
 
@@ -147,6 +148,7 @@ def lint_sources(sources: list[SourceFile], settings: Settings = Settings(), con
             res_findings: list[Finding] = []
             for rule in todo:
                 res_findings.extend(_run_rule(rule, res, views[rule.code], rules, settings.keep_fixes))
+            res_findings = _without_deferred(res_findings, rules)
             directive = annotation_directive(res)
             if directive is not None:
                 res_findings = [f for f in res_findings if not directive.silences(f, rules[f.code])]
@@ -162,6 +164,16 @@ def lint_sources(sources: list[SourceFile], settings: Settings = Settings(), con
         findings = [_redact(f, secrets) for f in findings]
     findings.sort(key=Finding.sort_key)
     return Result(findings, [s.path for s in sources], len(resources), active, sources, ctx_root)
+
+
+def _without_deferred(findings: list[Finding], rules: Mapping[str, Rule]) -> list[Finding]:
+    """A deferring rule's finding yields to another rule's finding at the same field: a field a
+    deprecation rule reports is not reported again as unknown by the schema rules."""
+    deferring = [f for f in findings if rules[f.code].defers]
+    if not deferring:
+        return findings
+    taken = {f.path for f in findings if not rules[f.code].defers}
+    return [f for f in findings if not (rules[f.code].defers and f.path in taken)]
 
 
 def _run_rule(rule: Rule, res: Resource, ctx: Context, rules: Mapping[str, Rule], keep_fixes: bool = True) -> list[Finding]:

@@ -233,6 +233,7 @@ class Rule:
     reads: tuple[str, ...] = ()
     check: CheckFunction | None = None
     doc: Mapping[str, Any] = field(default_factory=dict)
+    defers: bool = False  # its finding on a field yields to another rule's finding on that field
 
     def format(self, key: str, params: Mapping[str, Any]) -> str:
         template = self.messages.get(key) or self.messages.get("default") or self.summary

@@ -52,6 +52,7 @@ BUILTIN = (
     "schema_wrong_type",
     "schema_invalid_enum",
     "schema_missing_field",
+    "schema_constraint",
 )
 
 ENTRY_POINT_GROUP = "meshlint.rules"
@@ -69,6 +70,7 @@ def _rule_from_entry(entry: dict[str, Any], module: ModuleType | None = None) ->
         kinds=tuple(getattr(module, "KINDS", ())) if module else (),
         reads=tuple(getattr(module, "READS", ())) if module else (),
         check=getattr(module, "check", None) if module else None,
+        defers=bool(getattr(module, "DEFERS", False)) if module else False,
         doc=entry,
     )
 

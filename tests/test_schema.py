@@ -126,3 +126,88 @@ def test_small_validator_agrees_with_jsonschema_on_meshlint_schemas(shared):
         assert mine == theirs, d["metadata"]
         compared += 1
     assert compared >= 20
+
+
+INPUT_ERA = """\
+apiVersion: networking.istio.io/v1alpha3
+kind: VirtualService
+metadata: {name: legacy}
+spec:
+  hosts: [legacy]
+  tls:
+  - match:
+    - sniHosts: [legacy.example.com]
+      sourceSubnet: 10.0.0.0/8
+    route:
+    - destination: {host: legacy}
+  http:
+  - route:
+    - destination: {host: legacy}
+    retries: {attemps: 3}
+---
+apiVersion: authentication.istio.io/v1alpha1
+kind: Policy
+metadata: {name: jwt, namespace: shop}
+spec:
+  targets:
+  - name: shop
+  orgins:
+  - jwt: {issuer: https://issuer.example.com}
+---
+apiVersion: rbac.istio.io/v1alpha1
+kind: ServiceRole
+metadata: {name: reader, namespace: shop}
+spec:
+  rules:
+  - services: shop.shop.svc.cluster.local
+    methods: [GET]
+---
+apiVersion: telemetry.istio.io/v1alpha1
+kind: Telemetry
+metadata: {name: mesh-default, namespace: istio-system}
+spec:
+  tracing:
+  - randomSamplingPercent: 10
+"""
+
+
+def test_v1alpha3_and_removed_kinds_are_schema_checked_with_removed_and_typo_told_apart(cli, tmp_path):
+    """v1alpha3 objects are checked against the current API: a field 1.4 had and the current API
+    removed is reported as removed, a typo as unknown with a suggestion. Kinds the current API no
+    longer serves (authentication, rbac v1alpha1) are checked against the 1.4/1.6 API."""
+    p = tmp_path / "era.yaml"
+    p.write_text(INPUT_ERA)
+    found = {(f["code"], f["line"], f["path"]): f["message"] for f in cli("check", "-f", "json", "--select", "ML8", p).json()["findings"]}
+    assert set(found) == {
+        ("ML800", 9, "/spec/tls/0/match/0/sourceSubnet"),
+        ("ML800", 15, "/spec/http/0/retries/attemps"),
+        ("ML800", 23, "/spec/orgins"),
+        ("ML801", 31, "/spec/rules/0/services"),
+        ("ML800", 39, "/spec/tracing/0/randomSamplingPercent"),
+    }
+    assert "was part of the Istio 1.4/1.6 API but the current API no longer has it" in found[("ML800", 9, "/spec/tls/0/match/0/sourceSubnet")]
+    assert found[("ML800", 15, "/spec/http/0/retries/attemps")].endswith("Did you mean attempts?")
+    assert "no longer has it" not in found[("ML800", 15, "/spec/http/0/retries/attemps")]
+    assert found[("ML800", 23, "/spec/orgins")].endswith("Did you mean origins?")
+    assert found[("ML800", 39, "/spec/tracing/0/randomSamplingPercent")].endswith("Did you mean randomSamplingPercentage?")
+
+
+def test_snake_case_fields_are_checked_as_istio_read_them(cli, tmp_path):
+    """sni_hosts is sniHosts to Istio 1.4: its spelling is ML209's finding (not a second ML800, nor a
+    'sniHosts is missing'), but a wrong value under the snake_case key is still reported, at its line."""
+    p = tmp_path / "snake.yaml"
+    p.write_text("apiVersion: networking.istio.io/v1alpha3\nkind: VirtualService\nmetadata: {name: x}\nspec:\n  hosts: [a]\n  tls:\n"
+                 "  - match:\n    - port: 443\n      sni_hosts: not-a-list\n    route:\n    - destination: {host: a}\n")
+    found = sorted((f["code"], f["line"], f["path"]) for f in cli("check", "-f", "json", p).json()["findings"])
+    assert found == [("ML209", 9, "/spec/tls/0/match/0/sni_hosts"), ("ML801", 9, "/spec/tls/0/match/0/sni_hosts")]
+    alone = sorted((f["code"], f["path"]) for f in cli("check", "-f", "json", "--select", "ML800", p).json()["findings"])
+    assert alone == [("ML800", "/spec/tls/0/match/0/sni_hosts")]  # without ML209, the schema rule still says so
+
+
+def test_deferring_is_by_field_a_deprecation_finding_hides_only_its_own_field(tmp_path):
+    """ML203 reports mirror_percent; the schema rule leaves that field alone but still reports a typo beside it."""
+    p = tmp_path / "vs.yaml"
+    p.write_text("apiVersion: networking.istio.io/v1beta1\nkind: VirtualService\nmetadata: {name: x}\nspec:\n  hosts: [a]\n  http:\n"
+                 "  - mirror_percent: 5\n    mirror: {host: b}\n    timout: 1s\n    route:\n    - destination: {host: a}\n")
+    found = sorted((f.code, f.path) for f in lint([str(p)], Settings()).findings)
+    assert found == [("ML203", "/spec/http/0/mirror_percent"), ("ML800", "/spec/http/0/timout")]

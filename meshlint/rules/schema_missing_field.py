@@ -1,17 +1,15 @@
-"""ML803: one kind of schema problem in a modern-API Istio object (see meshlint/schema/findings.py)."""
+"""ML803: a required field that is missing in an Istio object (see meshlint/schema/findings.py)."""
 from __future__ import annotations
 
 from typing import Iterator
 
 from ..model import Resource, Violation
-from ..schema.findings import problems
+from ..schema.findings import KINDS, violations
 
 CODE = "ML803"
-KINDS = ("networking.istio.io/*", "security.istio.io/*")
+KINDS = KINDS
 READS = ()
 
 
 def check(res: Resource, ctx) -> Iterator[Violation]:
-    for kind, path, params in problems(res):
-        if kind == "required":
-            yield Violation(path, dict(params))
+    return violations(res, ctx, {"required": "default"})

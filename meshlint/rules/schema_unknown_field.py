@@ -1,17 +1,16 @@
-"""ML800: one kind of schema problem in a modern-API Istio object (see meshlint/schema/findings.py)."""
+"""ML800: a field the schema does not have (a typo, or a field removed since Istio 1.4/1.6) in an Istio object (see meshlint/schema/findings.py)."""
 from __future__ import annotations
 
 from typing import Iterator
 
 from ..model import Resource, Violation
-from ..schema.findings import problems
+from ..schema.findings import KINDS, violations
 
 CODE = "ML800"
-KINDS = ("networking.istio.io/*", "security.istio.io/*")
+KINDS = KINDS
 READS = ()
+DEFERS = True  # a field (or value) a deprecation rule reports is left to that rule
 
 
 def check(res: Resource, ctx) -> Iterator[Violation]:
-    for kind, path, params in problems(res):
-        if kind == "unknown":
-            yield Violation(path, dict(params))
+    return violations(res, ctx, {"unknown": "default", "removed": "removed"})

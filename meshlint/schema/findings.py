@@ -1,70 +1,182 @@
-"""Schema problems of modern-API inputs, as (kind of problem, JSON Pointer, params), computed
-once per resource and shared by the ML80x rules.
+"""Schema problems of Istio objects, as (kind of problem, JSON Pointer, params), computed once per
+resource and shared by the ML80x rules.
 
-Only apiVersions meshlint has its own strict schemas for are checked (networking v1beta1/v1,
-security v1beta1/v1). Fields that a deprecation rule already reports are left to that rule.
+Which schema an object is checked against:
+
+1. the user's own CRDs (``--schemas``), for the kinds they cover: they pin the exact target version;
+2. else meshlint's strict target schema, where the current API still serves the object's version
+   (networking v1alpha3/v1beta1/v1, security v1beta1/v1, telemetry v1alpha1/v1);
+3. else meshlint's Istio 1.4/1.6 input schema (authentication and rbac v1alpha1): the current API
+   removed these kinds, but a typo in one would silently vanish in its conversion.
+
+An unknown field that the 1.4/1.6 API had at the same place is reported as removed, not as a
+typo. Fields that another rule reports (a deprecation rule's appendHeaders, mirror_percent, ...)
+are left to that rule by the engine: the ML80x rules declare ``DEFERS``.
 """
 from __future__ import annotations
 
 import difflib
 import functools
+import re
+from typing import Any, Iterator
 
-from ..model import Resource, pointer
+from ..model import Resource, Violation, pointer
+from .input import input_schema
 from .target import SPECS
 
-# keys and values whose deprecation rules (ML2xx, ML5xx) give the better finding
-OWNED_KEYS = frozenset({
-    "appendHeaders", "appendRequestHeaders", "appendResponseHeaders", "removeRequestHeaders", "removeResponseHeaders",
-    "websocketUpgrade", "mirrorPercent", "mirror_percent", "allowOrigin", "consecutiveErrors", "minimumRingSize",
-    "percent", "workloadLabels", "filters",
-})
-OWNED_VALUES = frozenset({"LEAST_CONN"})
-CHECKED_VERSIONS = {"networking.istio.io": ("v1beta1", "v1"), "security.istio.io": ("v1beta1", "v1")}
-
-
-def _owned(key: str) -> bool:
-    from ..rules.snake_case_field import FIELDS, _SNAKE, camel
-
-    return key in OWNED_KEYS or bool(_SNAKE.match(key) and camel(key) in FIELDS)
-
+KINDS = ("*.istio.io/*",)  # what the ML80x rules run on (kinds without a schema yield nothing)
 
 _TYPE_NAMES = {"string": "a string", "integer": "an integer", "number": "a number", "boolean": "a boolean", "array": "a list", "object": "a mapping"}
 
 
-def _kind_of(value) -> str:
+def _kind_of(value: Any) -> str:
     return {str: "a string", int: "an integer", float: "a number", bool: "a boolean", list: "a list", dict: "a mapping"}.get(type(value), "null")
 
 
-@functools.lru_cache(maxsize=4096)
-def problems(res: Resource) -> tuple[tuple[str, str, tuple], ...]:
-    group, _, version = (res.api_version or "").rpartition("/")
-    if version not in CHECKED_VERSIONS.get(group, ()) or (group, res.kind) not in SPECS:
-        return ()
-    from . import _validator
+@functools.lru_cache(maxsize=None)
+def _input_validator(group: str, version: str, kind: str):
+    from .validator import Validator
 
-    v = _validator(group, version, res.kind)
+    schema = input_schema(group, version, kind)
+    return None if schema is None else Validator(schema)
+
+
+def validator_for(group: str, version: str, kind: str, user: Any = None) -> tuple[Any, str]:
+    """(validator, which schema: "user", "target" or "input") for an object; (None, "") if none applies."""
+    if user is not None:
+        v = user.validator(group, version, kind)
+        if v is not None:
+            return v, "user"
+    if (group, kind) in SPECS:
+        from . import _validator
+
+        v = _validator(group, version, kind)
+        if v is not None:
+            return v, "target"
+    v = _input_validator(group, version, kind)
+    return (v, "input") if v is not None else (None, "")
+
+
+def _sub_schema(schema: dict | None, tokens: list) -> dict | None:
+    """The schema that describes the value at ``tokens`` (None where the schema says nothing)."""
+    for t in tokens:
+        if not isinstance(schema, dict):
+            return None
+        props = schema.get("properties") or {}
+        if isinstance(t, str) and t in props:
+            schema = props[t]
+        elif isinstance(t, int) and isinstance(schema.get("items"), dict):
+            schema = schema["items"]
+        elif isinstance(schema.get("additionalProperties"), dict):
+            schema = schema["additionalProperties"]
+        else:
+            return None
+    return schema
+
+
+def _was_in_1_4_or_1_6(group: str, kind: str, tokens: list) -> bool:
+    """Whether Istio 1.4/1.6 had this field (any version of the kind meshlint has an input schema for)."""
+    from .input import INPUT_SPECS
+
+    for (g, version, k) in INPUT_SPECS:
+        if g == group and k == kind:
+            parent = _sub_schema(input_schema(g, version, k), tokens[:-1])
+            if isinstance(parent, dict) and tokens[-1] in (parent.get("properties") or {}):
+                return True
+    return False
+
+
+_SNAKE = re.compile(r"^[a-z0-9]+(_[a-z0-9]+)+$")
+
+
+def _camel(key: str) -> str:
+    head, *rest = key.split("_")
+    return head + "".join(p[:1].upper() + p[1:] for p in rest)
+
+
+def _as_istio_read_it(value: Any, schema: Any, path: list, spellings: list) -> Any:
+    """``value`` with snake_case spellings of the schema's fields renamed to camelCase, as Istio's
+    proto-JSON parsing read them (``sni_hosts`` is ``sniHosts``); each renamed key's path goes to
+    ``spellings``. Unchanged parts are the original objects (nothing is copied without a rename)."""
+    if isinstance(value, list):
+        items = schema.get("items") if isinstance(schema, dict) else None
+        new = [_as_istio_read_it(v, items, path + [i], spellings) for i, v in enumerate(value)]
+        return value if all(a is b for a, b in zip(new, value)) else new
+    if not isinstance(value, dict) or not isinstance(schema, dict):
+        return value
+    props = schema.get("properties") or {}
+    extra = schema.get("additionalProperties")
+    changed = False
+    out = {}
+    for k, v in value.items():
+        key = k
+        if k not in props and isinstance(k, str) and _SNAKE.match(k) and _camel(k) in props and _camel(k) not in value:
+            key = _camel(k)
+            spellings.append((path + [k], key))
+        sub = props.get(key, extra if isinstance(extra, dict) else None)
+        out[key] = _as_istio_read_it(v, sub, path + [k], spellings)
+        changed = changed or key != k or out[key] is not v
+    return out if changed else value
+
+
+def _original_path(body: Any, tokens: list) -> list:
+    """A path into the renamed object, as a path into the original (camelCase keys back to snake_case)."""
+    out, node = [], body
+    for t in tokens:
+        if isinstance(node, dict) and isinstance(t, str) and t not in node:
+            t = next((k for k in node if isinstance(k, str) and _SNAKE.match(k) and _camel(k) == t), t)
+        out.append(t)
+        node = node.get(t) if isinstance(node, dict) else node[t] if isinstance(node, list) and isinstance(t, int) and t < len(node) else None
+    return out
+
+
+@functools.lru_cache(maxsize=64)  # the ML80x rules run one after another on the same resource
+def problems(res: Resource, user: Any = None) -> tuple[tuple[str, str, tuple], ...]:
+    group, _, version = (res.api_version or "").rpartition("/")
+    served = user.served_versions(group, res.kind or "") if user is not None else []
+    if served and version not in served:  # the user's cluster does not serve this version at all
+        return (("unserved", "/apiVersion", (("value", res.api_version), ("allowed", ", ".join(f"{group}/{x}" for x in sorted(served))))),)
+    v, source = validator_for(group, version, res.kind or "", user)
     if v is None:
         return ()
-    out = []
-    for e in v.iter_errors(res.body):
-        path = list(e.absolute_path)
+    spellings: list = []
+    body = _as_istio_read_it(res.body, getattr(v, "schema", None), [], spellings)
+    out = [("unknown", pointer(*path), (("field", str(path[-1])), ("hint", f" Did you mean {camel}?"))) for path, camel in spellings]
+    for e in v.iter_errors(body):
+        path = _original_path(res.body, list(e.absolute_path)) if spellings else list(e.absolute_path)
         if e.validator == "additionalProperties":
             known = list((e.schema.get("properties") or {}).keys())
             for key in [k for k in (e.instance or {}) if k not in known]:
-                if _owned(str(key)):
-                    continue
                 close = difflib.get_close_matches(str(key), known, n=1)
                 hint = f" Did you mean {close[0]}?" if close else ""
-                out.append(("unknown", pointer(*path, key), (("field", str(key)), ("hint", hint))))
+                removed = source != "input" and _was_in_1_4_or_1_6(group, res.kind or "", path + [key])
+                out.append(("removed" if removed else "unknown", pointer(*path, key), (("field", str(key)), ("hint", hint))))
         elif e.validator == "required":
             missing = e.message.split("'")[1] if "'" in e.message else e.message
             out.append(("required", pointer(*path), (("field", missing),)))
         elif e.validator in ("enum", "const"):
-            if e.instance in OWNED_VALUES:
-                continue
             allowed = ", ".join(map(str, e.validator_value if e.validator == "enum" else [e.validator_value]))
             out.append(("enum", pointer(*path), (("value", str(e.instance)), ("allowed", allowed))))
         elif e.validator == "type":
             want = e.validator_value if isinstance(e.validator_value, str) else " or ".join(e.validator_value)
             out.append(("type", pointer(*path), (("expected", _TYPE_NAMES.get(want, want)), ("actual", _kind_of(e.instance)))))
+        else:  # minimum, maximum, maxProperties, pattern, oneOf, ... (user CRDs use any keyword)
+            out.append(("constraint", pointer(*path), (("problem", _constraint_text(e)),)))
     return tuple(out)
+
+
+def _constraint_text(e: Any) -> str:
+    if e.validator == "maxProperties" and e.validator_value == 1:
+        return f"set only one of {', '.join(sorted(map(str, e.instance)))}"
+    if e.validator in ("minimum", "maximum"):
+        return f"{e.instance} is {'below the minimum' if e.validator == 'minimum' else 'above the maximum'} of {e.validator_value}"
+    text = " ".join(str(e.message).split())
+    return text if len(text) <= 200 else text[:197] + "..."
+
+
+def violations(res: Resource, ctx: Any, messages: dict[str, str]) -> Iterator[Violation]:
+    """One ML80x rule's findings: the problems of the kinds in ``messages``, each with its message key."""
+    user = getattr(ctx.settings, "user_schemas", None) if ctx is not None else None
+    for kind, path, params in problems(res, user):
+        if kind in messages:
+            yield Violation(path, dict(params), message=messages[kind])

@@ -1,0 +1,15 @@
+"""ML804: a value outside a schema constraint (range, one-of, pattern) in an Istio object (see meshlint/schema/findings.py)."""
+from __future__ import annotations
+
+from typing import Iterator
+
+from ..model import Resource, Violation
+from ..schema.findings import KINDS, violations
+
+CODE = "ML804"
+KINDS = KINDS
+READS = ()
+
+
+def check(res: Resource, ctx) -> Iterator[Violation]:
+    return violations(res, ctx, {"constraint": "default"})
