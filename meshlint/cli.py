@@ -75,7 +75,10 @@ def _root(version: bool = typer.Option(False, "--version", callback=version_call
     pass
 
 
-def _settings(select, ignore, root_namespace, context, assume_rbac_on):
+SCHEMAS_HELP = "Validate Istio objects (and converted output) against these CustomResourceDefinitions, e.g. `kubectl get crd -o yaml` from the target cluster: a file or a directory."
+
+
+def _settings(select, ignore, root_namespace, context, assume_rbac_on, schemas=None):
     """Settings from the command line, on top of the project's configuration file."""
     from .config import ConfigError, find_config
     from .engine import Settings
@@ -84,6 +87,14 @@ def _settings(select, ignore, root_namespace, context, assume_rbac_on):
         cfg = find_config()
     except ConfigError as e:
         raise _fail(str(e))
+    user_schemas = None
+    if schemas is not None:
+        from .schema.user_crds import UserSchemaError, load_user_schemas
+
+        try:
+            user_schemas = load_user_schemas(str(schemas))
+        except UserSchemaError as e:
+            raise _fail(str(e))
     settings = Settings(
         select=_split(select) or cfg.select,
         ignore=_split(ignore) + cfg.ignore,
@@ -92,6 +103,7 @@ def _settings(select, ignore, root_namespace, context, assume_rbac_on):
         root_namespace=root_namespace or cfg.root_namespace,
         context_paths=_split(context),
         assume_rbac_on=assume_rbac_on,
+        user_schemas=user_schemas,
     )
     return cfg, settings
 
@@ -125,12 +137,13 @@ def check(
     assume_rbac_on: bool = typer.Option(False, "--assume-rbac-on", help="Convert ServiceRoles even when no ClusterRbacConfig is among the inputs (1.4 then enforced nothing)."),
     baseline: Optional[Path] = typer.Option(None, "--baseline", help="Report (and fail on) only findings not in this baseline file."),
     write_baseline: Optional[Path] = typer.Option(None, "--write-baseline", help="Write every current finding to this baseline file and exit 0."),
+    schemas: Optional[Path] = typer.Option(None, "--schemas", help=SCHEMAS_HELP),
 ) -> None:
     """Check configuration and report findings."""
     from .model import Severity
     from . import reporters
 
-    cfg, settings = _settings(select, ignore, root_namespace, context, assume_rbac_on)
+    cfg, settings = _settings(select, ignore, root_namespace, context, assume_rbac_on, schemas)
     settings = replace(settings, keep_fixes=False)  # reporters say "fixable"; only convert and report need the fixes
     try:
         render = reporters.get(format)
@@ -187,6 +200,7 @@ def convert(
     context: Optional[List[str]] = typer.Option(None, "--context", help="Extra paths read only to resolve cross-references."),
     assume_rbac_on: bool = typer.Option(False, "--assume-rbac-on", help="Convert ServiceRoles even when no ClusterRbacConfig is among the inputs."),
     verify: bool = typer.Option(False, "--verify", help="Evaluate request classes under the old and the converted security policies and report every difference."),
+    schemas: Optional[Path] = typer.Option(None, "--schemas", help=SCHEMAS_HELP),
 ) -> None:
     """Apply every available fix, keeping everything else byte for byte."""
     from .convert_cli import run_convert
@@ -195,11 +209,12 @@ def convert(
         raise _fail("--in-place and --out cannot be used together")
     if format not in ("text", "json"):
         raise _fail(f"unknown format {format!r} (choose from text, json)")
-    _, settings = _settings(select, ignore, root_namespace, context, assume_rbac_on)
+    _, settings = _settings(select, ignore, root_namespace, context, assume_rbac_on, schemas)
     result = _lint(paths, settings)
     try:
         text, code = run_convert(result, out=out, in_place=in_place, diff=diff or (out is None and not in_place and not check_only),
-                                 check_only=check_only, fmt=format, keep_server_fields=keep_server_fields, verify=verify)
+                                 check_only=check_only, fmt=format, keep_server_fields=keep_server_fields, verify=verify,
+                                 validate=settings.user_schemas.validate if settings.user_schemas is not None else None)
     except OSError as e:
         raise _fail(f"cannot write: {e.strerror or e} ({getattr(e, 'filename', '')})")
     write_output(text, None)
@@ -215,6 +230,7 @@ def report(
     root_namespace: Optional[str] = typer.Option(None, "--root-namespace", help="Istio root namespace (default: from the istio ConfigMap, else istio-system)."),
     context: Optional[List[str]] = typer.Option(None, "--context", help="Extra paths read only to resolve cross-references."),
     assume_rbac_on: bool = typer.Option(False, "--assume-rbac-on", help="Convert ServiceRoles even when no ClusterRbacConfig is among the inputs."),
+    schemas: Optional[Path] = typer.Option(None, "--schemas", help=SCHEMAS_HELP),
 ) -> None:
     """Write the migration report: what blocks, what converts, and the cluster steps in order."""
     import importlib
@@ -227,9 +243,10 @@ def report(
         raise _fail(f"unknown format {format!r} (choose from {', '.join(renderers)})")
     if revision not in REVISIONS:
         raise _fail(f"unknown revision {revision!r} (choose from {', '.join(REVISIONS)})")
-    _, settings = _settings(None, None, root_namespace, context, assume_rbac_on)
+    _, settings = _settings(None, None, root_namespace, context, assume_rbac_on, schemas)
     result = _lint(paths, settings)
-    text = importlib.import_module(renderers[format]).render(build(result, revision))
+    validate = settings.user_schemas.validate if settings.user_schemas is not None else None
+    text = importlib.import_module(renderers[format]).render(build(result, revision, validate))
     write_output(redact_text(text, secret_values([r for s in result.sources for r in s.resources])), out)
 
 

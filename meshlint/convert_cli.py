@@ -66,8 +66,9 @@ def security_differences(result: Result, converted: ConvertResult) -> list[str]:
 
 
 def run_convert(result: Result, out: Path | None, in_place: bool, diff: bool, check_only: bool, fmt: str,
-                keep_server_fields: bool, verify: bool) -> tuple[str, int]:
-    converted = convert(result, keep_server_fields=keep_server_fields)
+                keep_server_fields: bool, verify: bool, validate=None) -> tuple[str, int]:
+    """``validate``: an extra check of every converted object (the user's CRDs), besides meshlint's target schemas."""
+    converted = convert(result, keep_server_fields=keep_server_fields, validate=validate)
     written: dict[str, str] = {}
     if not check_only:
         for f in converted.files:

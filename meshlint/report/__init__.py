@@ -50,12 +50,12 @@ def _pdb_covers(pdb: Resource, labels: dict[str, str]) -> bool:
     return bool(ml or sel.get("matchExpressions"))
 
 
-def _converted(result: Result) -> list[dict[str, Any]]:
+def _converted(result: Result, validate=None) -> list[dict[str, Any]]:
     """What `meshlint convert` would change, per resource, with its change summary."""
     from ..convert import convert
 
     out = []
-    for f in convert(result).files:
+    for f in convert(result, validate=validate).files:
         for c in f.changes:
             out.append({"file": f.path, "resource": str(c.resource), "fixes": c.fixes, "changes": c.changes,
                         "replaced_by": [str(r) for r in c.replaced_by], "written": f.changed})
@@ -64,7 +64,8 @@ def _converted(result: Result) -> list[dict[str, Any]]:
     return out
 
 
-def build(result: Result, revision: str = "asm-managed") -> dict[str, Any]:
+def build(result: Result, revision: str = "asm-managed", validate=None) -> dict[str, Any]:
+    """The report's data; ``validate`` also checks converted objects (the user's CRDs, --schemas)."""
     resources = [r for s in result.sources for r in s.resources]
     index = ResourceIndex(resources)
     from ..convert import unresolved
@@ -125,7 +126,7 @@ def build(result: Result, revision: str = "asm-managed") -> dict[str, Any]:
         "export": {"files": len(result.files), "resources": result.resources, "istio_versions": dict(sorted(versions.items())),
                    "addon_markers": markers, "injected_namespaces": [w["namespace"] for w in workloads]},
         "blocking": {"count": len(blocking), "groups": [{"area": a, "title": AREA_TITLES.get(a, a), "findings": fs} for a, fs in sorted(groups.items())]},
-        "converted": {"count": len(fixable), "resources": _converted(result),
+        "converted": {"count": len(fixable), "resources": _converted(result, validate),
                       "apply": "meshlint convert --out converted/ <paths>, review the diff, then kubectl apply -f converted/ (generated manifests are under converted/generated/)."},
         "review": [_finding(f) for f in review],
         "mesh_ca": mesh_ca,

@@ -1,0 +1,140 @@
+"""The user's own CustomResourceDefinitions (``--schemas PATH``): validate against the exact API
+of their cluster, e.g. ``kubectl get crd -o yaml`` from their Anthos Service Mesh cluster.
+
+Each CRD version's ``openAPIV3Schema`` is made strict (unknown fields rejected wherever the
+schema lists ``properties`` and does not keep unknown fields) and compiled once, on first use,
+with jsonschema, which knows every keyword a CRD may use (``oneOf``, ``pattern``, ...).
+Kubernetes-only keywords are mapped: ``nullable`` allows null, ``x-kubernetes-int-or-string``
+takes an integer or a string; CEL rules (``x-kubernetes-validations``) are not evaluated.
+"""
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+CRD_KIND = "CustomResourceDefinition"
+CRD_GROUP = "apiextensions.k8s.io"
+# loader problems that leave a file's CRDs unread: syntax, binary, encoding, tabs, alias bombs, size, depth, I/O
+UNREADABLE = frozenset({"ML001", "ML004", "ML005", "ML007", "ML009", "ML010", "ML012", "ML013"})
+
+
+class UserSchemaError(Exception):
+    """--schemas input that cannot be used; the CLI exits 2 with this message."""
+
+
+class UserSchemas:
+    """Strict validators for the (group, version, kind)s the user's CRDs serve."""
+
+    def __init__(self, schemas: dict[tuple[str, str, str], dict], source: str):
+        self.source = source
+        self._schemas = schemas
+        self._validators: dict[tuple[str, str, str], Any] = {}
+        self._served: dict[tuple[str, str], list[str]] = {}
+        for group, version, kind in schemas:
+            self._served.setdefault((group, kind), []).append(version)
+
+    def __len__(self) -> int:
+        return len(self._schemas)
+
+    def served_versions(self, group: str, kind: str) -> list[str]:
+        """The versions of a kind the CRDs serve ([] when they do not define the kind)."""
+        return self._served.get((group, kind), [])
+
+    def validator(self, group: str, version: str, kind: str) -> Any:
+        key = (group, version, kind)
+        if key not in self._schemas:
+            return None
+        if key not in self._validators:
+            import jsonschema
+
+            self._validators[key] = jsonschema.Draft4Validator(self._schemas[key])  # OpenAPI v3 schemas follow draft 4's keywords
+        return self._validators[key]
+
+    def validate(self, obj: dict) -> list[str]:
+        """Errors for one object ('/json/pointer: message'), as meshlint.schema.validate gives them."""
+        av = obj.get("apiVersion") if isinstance(obj, dict) else None
+        if not isinstance(av, str) or "/" not in av:
+            return []
+        group, _, version = av.rpartition("/")
+        kind = obj.get("kind")
+        served = self.served_versions(group, kind)
+        if served and version not in served:
+            return [f"/apiVersion: {av} is not served by the CRDs in {self.source} (served: {', '.join(sorted(served))})"]
+        v = self.validator(group, version, kind)
+        if v is None:
+            return []
+        errors = sorted(v.iter_errors(obj), key=lambda e: list(map(str, e.absolute_path)))
+        return [f"/{'/'.join(map(str, e.absolute_path))}: {e.message} (per the CRDs in {self.source})" for e in errors]
+
+
+def load_user_schemas(path: str) -> UserSchemas:
+    """Read CRDs from a file (one or many documents, or a ``kind: List`` export) or a directory."""
+    from ..engine import InputError, read_paths
+
+    try:
+        sources = read_paths([path])
+    except InputError as e:
+        raise UserSchemaError(f"--schemas: {e}") from None
+    schemas: dict[tuple[str, str, str], dict] = {}
+    for src in sources:
+        for p in src.problems:
+            if p.code in UNREADABLE:
+                raise UserSchemaError(f"--schemas: {src.path}:{p.line}:{p.column}: cannot read this file as YAML ({p.code})")
+        for res in src.resources:
+            if res.kind != CRD_KIND or res.group != CRD_GROUP:
+                continue
+            for key, schema in _crd_schemas(res.spec, f"{src.path}:{res.start_line}"):
+                schemas[key] = schema
+    if not schemas:
+        raise UserSchemaError(f"--schemas: {path} holds no CustomResourceDefinition with an openAPIV3Schema")
+    return UserSchemas(schemas, path)
+
+
+def _crd_schemas(spec: dict, where: str):
+    """((group, version, kind), strict schema) for every version of one CRD (apiextensions v1 and v1beta1)."""
+    group = spec.get("group")
+    names = spec.get("names")
+    kind = names.get("kind") if isinstance(names, dict) else None
+    if not isinstance(group, str) or not isinstance(kind, str):
+        raise UserSchemaError(f"--schemas: {where}: a CustomResourceDefinition without spec.group or spec.names.kind")
+    validation = spec.get("validation")
+    shared = validation.get("openAPIV3Schema") if isinstance(validation, dict) else None
+    versions = spec.get("versions")
+    if not isinstance(versions, list):
+        versions = [{"name": spec.get("version")}]
+    for v in versions:
+        if not isinstance(v, dict) or not isinstance(v.get("name"), str):
+            continue
+        if v.get("served") is False:
+            continue
+        own = v.get("schema")
+        schema = own.get("openAPIV3Schema") if isinstance(own, dict) else None
+        schema = schema if isinstance(schema, dict) else shared
+        if isinstance(schema, dict):
+            yield (group, v["name"], kind), _document(strict(copy.deepcopy(schema)))
+
+
+_OBJECT_META = {"apiVersion": {"type": "string"}, "kind": {"type": "string"}, "metadata": {"type": "object"}}
+
+
+def _document(schema: dict) -> dict:
+    """Every object has apiVersion, kind and metadata, which Kubernetes checks itself (CRDs leave them out)."""
+    if schema.get("additionalProperties") is False:
+        schema["properties"] = {**_OBJECT_META, **schema.get("properties", {})}
+    return schema
+
+
+def strict(schema: Any) -> Any:
+    """A CRD schema as JSON Schema, with unknown fields rejected where it lists properties."""
+    if isinstance(schema, list):
+        return [strict(s) for s in schema]
+    if not isinstance(schema, dict):
+        return schema
+    out = {k: strict(v) for k, v in schema.items()}
+    if out.pop("x-kubernetes-int-or-string", False) and "type" not in out:
+        out["anyOf"] = out.get("anyOf", []) + [{"type": "integer"}, {"type": "string"}]
+    if out.pop("nullable", False) and isinstance(out.get("type"), str):
+        out["type"] = [out["type"], "null"]
+    if "properties" in out and "additionalProperties" not in out and not out.get("x-kubernetes-preserve-unknown-fields"):
+        out["additionalProperties"] = False
+    return out
