@@ -98,3 +98,17 @@ def test_generated_docs_are_up_to_date():
     on_disk = {p.name: p.read_text(encoding="utf-8") for p in docs.glob("*.md")}
     stale = sorted(n for n in set(pages) | set(on_disk) if pages.get(n) != on_disk.get(n))
     assert not stale, f"docs/rules is out of date for {stale}: run python -m meshlint.docgen docs/rules"
+
+
+def test_shipped_json_schemas_are_current_and_valid():
+    """meshlint/schemas/istio holds one JSON Schema per kind and version, exactly what meshlint runs."""
+    from meshlint.schema.export import generate
+
+    root = REPO / "meshlint" / "schemas" / "istio"
+    files = generate()
+    on_disk = {p.relative_to(root).as_posix(): p.read_text(encoding="utf-8") for p in root.rglob("*.json")}
+    stale = sorted(n for n in set(files) | set(on_disk) if files.get(n) != on_disk.get(n))
+    assert not stale, f"meshlint/schemas/istio is out of date for {stale}: run python -m meshlint.schema.export"
+    assert "target/networking.istio.io/v1/Gateway.json" in files and "input/rbac.istio.io/v1alpha1/ServiceRole.json" in files
+    for name, text in files.items():
+        jsonschema.Draft7Validator.check_schema(json.loads(text))
