@@ -37,7 +37,7 @@ def _kind_of(value: Any) -> str:
 def _input_validator(group: str, version: str, kind: str):
     from .validator import Validator
 
-    schema = input_schema(group, version, kind)
+    schema = _input_document(group, version, kind)
     return None if schema is None else Validator(schema)
 
 
@@ -74,16 +74,30 @@ def _sub_schema(schema: dict | None, tokens: list) -> dict | None:
     return schema
 
 
-def _was_in_1_4_or_1_6(group: str, kind: str, tokens: list) -> bool:
-    """Whether Istio 1.4/1.6 had this field (any version of the kind meshlint has an input schema for)."""
+@functools.lru_cache(maxsize=4096)
+def _was_in_1_4_or_1_6(group: str, kind: str, tokens: tuple) -> bool:
+    """Whether Istio 1.4/1.6 had this field (any version of the kind meshlint has an input schema for).
+    List indices in ``tokens`` are 0: only the shape of the path matters."""
     from .input import INPUT_SPECS
 
     for (g, version, k) in INPUT_SPECS:
         if g == group and k == kind:
-            parent = _sub_schema(input_schema(g, version, k), tokens[:-1])
+            parent = _sub_schema(_input_document(g, version, k), list(tokens[:-1]))
             if isinstance(parent, dict) and tokens[-1] in (parent.get("properties") or {}):
                 return True
     return False
+
+
+@functools.lru_cache(maxsize=None)
+def _input_document(group: str, version: str, kind: str) -> dict | None:
+    return input_schema(group, version, kind)
+
+
+@functools.lru_cache(maxsize=4096)
+def _closest(key: str, known: tuple) -> str:
+    """The did-you-mean hint for an unknown key (the same few keys recur across a whole repository)."""
+    close = difflib.get_close_matches(key, known, n=1)
+    return f" Did you mean {close[0]}?" if close else ""
 
 
 _SNAKE = re.compile(r"^[a-z0-9]+(_[a-z0-9]+)+$")
@@ -145,12 +159,11 @@ def problems(res: Resource, user: Any = None) -> tuple[tuple[str, str, tuple], .
     for e in v.iter_errors(body):
         path = _original_path(res.body, list(e.absolute_path)) if spellings else list(e.absolute_path)
         if e.validator == "additionalProperties":
-            known = list((e.schema.get("properties") or {}).keys())
+            known = tuple((e.schema.get("properties") or {}).keys())
             for key in [k for k in (e.instance or {}) if k not in known]:
-                close = difflib.get_close_matches(str(key), known, n=1)
-                hint = f" Did you mean {close[0]}?" if close else ""
-                removed = source != "input" and _was_in_1_4_or_1_6(group, res.kind or "", path + [key])
-                out.append(("removed" if removed else "unknown", pointer(*path, key), (("field", str(key)), ("hint", hint))))
+                shape = tuple(0 if isinstance(t, int) else t for t in path) + (str(key),)
+                removed = source != "input" and _was_in_1_4_or_1_6(group, res.kind or "", shape)
+                out.append(("removed" if removed else "unknown", pointer(*path, key), (("field", str(key)), ("hint", _closest(str(key), known)))))
         elif e.validator == "required":
             missing = e.message.split("'")[1] if "'" in e.message else e.message
             out.append(("required", pointer(*path), (("field", missing),)))
