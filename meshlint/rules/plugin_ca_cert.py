@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from ..model import Resource, Violation
+from ..model import Resource, Severity, Violation
 
 CODE = "ML700"
 KINDS = ("/Secret",)
@@ -21,5 +21,5 @@ def check(res: Resource, ctx) -> Iterator[Violation]:
     keys = sorted(set((res.body.get("data") or {}) if isinstance(res.body.get("data"), dict) else {}) | set((res.body.get("stringData") or {}) if isinstance(res.body.get("stringData"), dict) else {}))
     if res.name == "cacerts":
         yield Violation("/metadata/name", {"keys": ", ".join(k for k in keys if k in PLUGIN_KEYS) or "none"})
-    elif res.name == "istio-ca-secret":
-        yield Violation("/metadata/name", {}, message="self_signed")
+    elif res.name == "istio-ca-secret":  # every default install has it: a step to plan, not a blocker
+        yield Violation("/metadata/name", {}, message="self_signed", severity=Severity.WARNING)
