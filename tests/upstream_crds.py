@@ -101,3 +101,14 @@ def field_types(schema: Any, path: str = "spec", out: dict | None = None) -> dic
 def crd_field_types(shared: Path, release: str, group: str, version: str, kind: str) -> dict[str, set]:
     schema = _crds(str(shared), release).get((group, version, kind))
     return {} if schema is None else field_types(schema["properties"]["spec"])
+
+
+def verdicts(schema: dict, doc: Any) -> tuple[list, list]:
+    """(meshlint's small validator, jsonschema) errors of one document as sorted (path, keyword) pairs:
+    the two must agree on meshlint's own schemas."""
+    from meshlint.schema.validator import Validator
+
+    def pairs(errors):
+        return sorted((list(map(str, e.absolute_path)), e.validator) for e in errors)
+
+    return pairs(Validator(schema).iter_errors(doc)), pairs(jsonschema.Draft7Validator(schema).iter_errors(doc))

@@ -13,8 +13,8 @@ Fragments whose field sets did not change since 1.4 come from ``target``.
 """
 from __future__ import annotations
 
-from .target import (B, CONDITION, DESTINATION, DUR, HEADERS, I, L4_MATCH, LABELS, METADATA, OPERATION, PERCENT, PORT_NUM, PORT_SELECTOR,
-                     ROUTE_DESTINATION, S, SELECTOR, STRING_MATCH, STRS, TCP_ROUTE, WORKLOAD_SELECTOR, arr, enum, obj)
+from .target import (B, CAPTURE_MODE, CONDITION, DESTINATION, DUR, HEADERS, I, L4_MATCH, LABELS, METADATA, OPERATION, PERCENT, PORT_NUM, PORT_SELECTOR,
+                     ROUTE_DESTINATION, S, SE_ENDPOINT, SELECTOR, STRING_MATCH, STRS, TCP_ROUTE, WORKLOAD_SELECTOR, arr, enum, obj)
 
 MATCH_MAP = {"type": "object", "additionalProperties": STRING_MATCH}
 LEGACY_HEADER_OPS = {"appendRequestHeaders": LABELS, "appendResponseHeaders": LABELS, "removeRequestHeaders": STRS, "removeResponseHeaders": STRS}
@@ -88,11 +88,8 @@ GATEWAY = obj({
 SERVICE_ENTRY = obj({
     "hosts": STRS, "addresses": STRS, "ports": arr(obj(PORT, ("number", "protocol", "name"))),
     "location": enum("MESH_EXTERNAL", "MESH_INTERNAL"), "resolution": enum("NONE", "STATIC", "DNS"),
-    "endpoints": arr(obj({"address": S, "ports": {"type": "object", "additionalProperties": PORT_NUM}, "labels": LABELS, "network": S,
-                          "locality": S, "weight": I, "serviceAccount": S})),
-    "workloadSelector": WORKLOAD_SELECTOR, "exportTo": STRS, "subjectAltNames": STRS,
+    "endpoints": arr(SE_ENDPOINT), "workloadSelector": WORKLOAD_SELECTOR, "exportTo": STRS, "subjectAltNames": STRS,
 }, ("hosts",))
-CAPTURE_MODE = enum("DEFAULT", "IPTABLES", "NONE")
 SIDECAR = obj({
     "workloadSelector": WORKLOAD_SELECTOR,
     "ingress": arr(obj({"port": obj(PORT), "bind": S, "captureMode": CAPTURE_MODE, "defaultEndpoint": S, "localhostClientTls": CLIENT_TLS},

@@ -145,14 +145,14 @@ GATEWAY = obj({
     "servers": arr(obj({"port": obj(PORT, ("number", "protocol", "name")), "bind": S, "hosts": STRS, "tls": SERVER_TLS,
                         "defaultEndpoint": S, "name": S}, ("port", "hosts"))),
 })
+SE_ENDPOINT = obj({"address": S, "ports": {"type": "object", "additionalProperties": PORT_NUM}, "labels": LABELS, "network": S,
+                   "locality": S, "weight": I, "serviceAccount": S})
+CAPTURE_MODE = enum("DEFAULT", "IPTABLES", "NONE")
 SERVICE_ENTRY = obj({
     "hosts": STRS, "addresses": STRS, "ports": arr(obj(PORT, ("number", "name"))), "location": enum("MESH_EXTERNAL", "MESH_INTERNAL"),
     "resolution": enum("NONE", "STATIC", "DNS", "DNS_ROUND_ROBIN", "DYNAMIC_DNS"),
-    "endpoints": arr(obj({"address": S, "ports": {"type": "object", "additionalProperties": PORT_NUM}, "labels": LABELS, "network": S,
-                          "locality": S, "weight": I, "serviceAccount": S})),
-    "workloadSelector": WORKLOAD_SELECTOR, "exportTo": STRS, "subjectAltNames": STRS,
+    "endpoints": arr(SE_ENDPOINT), "workloadSelector": WORKLOAD_SELECTOR, "exportTo": STRS, "subjectAltNames": STRS,
 }, ("hosts",))
-CAPTURE_MODE = enum("DEFAULT", "IPTABLES", "NONE")
 SIDECAR = obj({
     "workloadSelector": WORKLOAD_SELECTOR,
     "ingress": arr(obj({"port": obj(PORT), "bind": S, "captureMode": CAPTURE_MODE, "defaultEndpoint": S, "tls": SERVER_TLS,
