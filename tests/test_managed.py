@@ -154,3 +154,45 @@ def test_listchecker_rule_gives_a_strictly_valid_draft_authorization_policy(shar
     assert strict_errors(shared, "1.30.3", policy) == [] and validate(policy) == []
     # the prometheus rule has no exact equivalent: no draft, guidance only
     assert not any(op.name.startswith("mixer/orders") for op in drafts)
+
+
+def _facts(shared):
+    rows = [line.split() for line in (shared / "mixer-default-hashes.txt").read_text().splitlines() if line.strip() and not line.startswith("#")]
+    return {(kind, digest) for kind, digest in rows}
+
+
+def test_shipped_mixer_defaults_hold_exactly_the_reference_digests(shared):
+    """The package's defaults are the 52 reference digests (with the names known for them), plus the
+    attributemanifests of Istio 1.4's chart; nothing else is taken for an add-on default."""
+    from meshlint.rules.mixer_resource import defaults
+
+    shipped = defaults()
+    assert {(k, d) for k in ("handler", "instance", "rule") for d in shipped[k]} == _facts(shared)
+    assert sorted(n for names in shipped["attributemanifest"].values() for n in names) == ["istioproxy", "kubernetes"]
+    named = sum(1 for k in ("handler", "instance", "rule") for names in shipped[k].values() if names)
+    assert named >= 28
+
+
+def test_default_1_4_addon_export_gives_no_errors_from_the_managed_plane_rules(cli):
+    """A fresh 1.4 add-on install: every Mixer object is recognised as a default by name and digest
+    (information only); Citadel's self-signed root and its optional cacerts mount are warnings."""
+    export = FIXTURES / "examples" / "gke-1.4-addon-default-export.yaml"
+    r = cli("check", "-f", "json", "--select", "ML5,ML6,ML7", export)
+    findings = r.json()["findings"]
+    assert [f for f in findings if f["severity"] == "error"] == []
+    mixer = [f for f in findings if f["code"] == "ML600"]
+    assert len(mixer) == 23 and all(f["severity"] == "info" and "unmodified default" in f["message"] for f in mixer)
+    assert sorted((f["code"], f["severity"]) for f in findings if f["code"] != "ML600") == [("ML700", "warning"), ("ML701", "warning")]
+    report = cli("report", "-f", "json", export).json()
+    assert report["verdict"]["state"] != "BLOCKED" and "No blocking findings" in report["verdict"]["reason"]
+
+
+def test_a_mixer_default_needs_its_name_and_its_spec(tmp_path):
+    """The add-on's spec under another name is custom configuration, like a changed spec under the default name."""
+    export = yaml.safe_load((FIXTURES / "examples" / "gke-1.4-addon-default-export.yaml").read_text())
+    rule = next(i for i in export["items"] if i["kind"] == "rule" and i["metadata"]["name"] == "promhttp")
+    renamed = dict(rule, metadata={**rule["metadata"], "name": "my-promhttp"})
+    p = tmp_path / "m.yaml"
+    p.write_text(yaml.safe_dump_all([rule, renamed]))
+    got = sorted((f.resource.name, str(f.severity)) for f in lint([str(p)], Settings(select=("ML600",))).findings)
+    assert got == [("my-promhttp", "error"), ("promhttp", "info")]

@@ -49,10 +49,10 @@ _SPEC_KINDS = {"HTTPAPISpec", "HTTPAPISpecBinding", "QuotaSpec", "QuotaSpecBindi
 
 @functools.lru_cache(maxsize=1)
 def defaults() -> dict[str, dict[str, frozenset[str]]]:
-    """``{kind: {"names": ..., "sha256": ...}}`` of the GKE add-on's default Mixer resources."""
+    """``{kind: {spec sha256: names}}`` of the Mixer resources the GKE add-on installs by default."""
     with _res.files("meshlint").joinpath("data/mixer_defaults.json").open("rb") as fh:
         data = json.load(fh)
-    return {k: {"names": frozenset(v.get("names", [])), "sha256": frozenset(v.get("sha256", []))} for k, v in data.items() if not k.startswith("_")}
+    return {kind: {digest: frozenset(names) for digest, names in by_digest.items()} for kind, by_digest in data.items() if not kind.startswith("_")}
 
 
 def spec_digest(spec: Any) -> str:
@@ -60,12 +60,10 @@ def spec_digest(spec: Any) -> str:
 
 
 def is_addon_default(res: Resource) -> bool:
-    """Unmodified add-on default: its spec digest is one the add-on installs, and its name is
-    one of the add-on's names where those are known (else the digest alone decides)."""
-    known = defaults().get(res.kind or "")
-    if not known or spec_digest(res.body.get("spec")) not in known["sha256"]:
-        return False
-    return not known["names"] or (res.name or "") in known["names"]
+    """An unmodified add-on default: its name *and* the digest of its spec are a pair the add-on
+    installs (a digest whose default names are not known is matched on the digest alone)."""
+    names = defaults().get(res.kind or "", {}).get(spec_digest(res.body.get("spec")))
+    return names is not None and (not names or (res.name or "") in names)
 
 
 def adapter_of(res: Resource) -> str | None:
