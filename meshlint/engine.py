@@ -145,10 +145,10 @@ def lint_sources(sources: list[SourceFile], settings: Settings = Settings(), con
             todo = dispatch.get(key)
             if todo is None:
                 todo = dispatch[key] = [r for r in checkers if kind_matches(r.kinds, key)]
-            res_findings: list[Finding] = []
+            found: list[tuple[Rule, Violation]] = []
             for rule in todo:
-                res_findings.extend(_run_rule(rule, res, views[rule.code], rules, settings.keep_fixes))
-            res_findings = _without_deferred(res_findings, rules)
+                found.extend(_run_rule(rule, res, views[rule.code], rules))
+            res_findings = [_violation_finding(rule, v, res, settings.keep_fixes) for rule, v in _without_deferred(found)]
             directive = annotation_directive(res)
             if directive is not None:
                 res_findings = [f for f in res_findings if not directive.silences(f, rules[f.code])]
@@ -166,24 +166,29 @@ def lint_sources(sources: list[SourceFile], settings: Settings = Settings(), con
     return Result(findings, [s.path for s in sources], len(resources), active, sources, ctx_root)
 
 
-def _without_deferred(findings: list[Finding], rules: Mapping[str, Rule]) -> list[Finding]:
-    """A deferring rule's finding yields to another rule's finding at the same field: a field a
-    deprecation rule reports is not reported again as unknown by the schema rules."""
-    deferring = [f for f in findings if rules[f.code].defers]
-    if not deferring:
-        return findings
-    taken = {f.path for f in findings if not rules[f.code].defers}
-    return [f for f in findings if not (rules[f.code].defers and f.path in taken)]
+def _without_deferred(found: list[tuple[Rule, Violation]]) -> list[tuple[Rule, Violation]]:
+    """A deferring rule's violation yields to another rule's violation at the same field: a field a
+    deprecation rule reports is not reported again as unknown by the schema rules. Done before any
+    finding is built, so a dropped violation costs no line lookup."""
+    if not any(rule.defers for rule, _ in found):
+        return found
+    taken = {v.path for rule, v in found if not rule.defers}
+    return [(rule, v) for rule, v in found if not (rule.defers and v.path in taken)]
 
 
-def _run_rule(rule: Rule, res: Resource, ctx: Context, rules: Mapping[str, Rule], keep_fixes: bool = True) -> list[Finding]:
+def _run_rule(rule: Rule, res: Resource, ctx: Context, rules: Mapping[str, Rule]) -> list[tuple[Rule, Violation]]:
     try:
-        return [_violation_finding(rule, v, res, keep_fixes) for v in rule.check(res, ctx)]
+        found = []
+        for v in rule.check(res, ctx):
+            if not isinstance(v, Violation) or not isinstance(v.path, str) or not isinstance(v.params, Mapping):
+                raise TypeError(f"yielded {type(v).__name__} {v!r:.80}, not a Violation with a JSON Pointer path")
+            found.append((rule, v))
+        return found
     except Exception as e:  # a rule bug must never become a traceback for the user
         crashed = rules.get(RULE_CRASHED)
         if crashed is None:
             return []
-        return [_violation_finding(crashed, Violation("", {"rule": rule.code, "error": f"{type(e).__name__}: {e}"}), res)]
+        return [(crashed, Violation("", {"rule": rule.code, "error": f"{type(e).__name__}: {e}"}))]
 
 
 def _violation_finding(rule: Rule, v: Violation, res: Resource, keep_fix: bool = True) -> Finding:

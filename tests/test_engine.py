@@ -23,6 +23,11 @@ def _peek(res, ctx):
 RULE = Rule(code="XT001", name="team-label", severity=Severity.WARNING, summary="Namespaces need a team label.",
             fixable=False, area="core", messages={"default": "Namespace {name} has no team label."},
             kinds=("/Namespace",), reads=(), check=_check)
+def _sloppy(res, ctx):
+    yield "/metadata/name"  # a bare string, not a Violation
+
+SLOPPY = Rule(code="XT003", name="yields-strings", severity=Severity.INFO, summary="Yields something that is not a Violation.",
+              fixable=False, area="core", messages={"default": "never shown"}, kinds=("/Namespace",), reads=(), check=_sloppy)
 PEEK = Rule(code="XT002", name="peeks-undeclared", severity=Severity.INFO, summary="Reads a kind it did not declare.",
             fixable=False, area="core", messages={"default": "never shown"}, kinds=("/Namespace",), reads=(), check=_peek)
 '''
@@ -33,7 +38,7 @@ def _install_plugin(tmp_path):
     dist = tmp_path / "meshlint_plugin_demo-0.1.dist-info"
     dist.mkdir()
     (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: meshlint-plugin-demo\nVersion: 0.1\n")
-    (dist / "entry_points.txt").write_text("[meshlint.rules]\nteam-label = meshlint_plugin_demo:RULE\npeek = meshlint_plugin_demo:PEEK\n")
+    (dist / "entry_points.txt").write_text("[meshlint.rules]\nteam-label = meshlint_plugin_demo:RULE\npeek = meshlint_plugin_demo:PEEK\nsloppy = meshlint_plugin_demo:SLOPPY\n")
 
 
 def test_entry_point_plugins_run_and_crashes_become_findings(cli, tmp_path):
@@ -45,8 +50,10 @@ def test_entry_point_plugins_run_and_crashes_become_findings(cli, tmp_path):
     got = [(f["code"], f["line"], f["resource"]["name"]) for f in r.json()["findings"]]
     assert ("XT001", 3, "shop") in got
     crashed = [f for f in r.json()["findings"] if f["code"] == "ML090"]
-    assert {(f["resource"]["name"], "XT001" in f["message"] or "XT002" in f["message"]) for f in crashed} == {("boom", True), ("shop", True)}
+    assert {(f["resource"]["name"], any(c in f["message"] for c in ("XT001", "XT002", "XT003"))) for f in crashed} == {("boom", True), ("shop", True)}
     assert any("does not declare in READS" in f["message"] for f in crashed)
+    sloppy = [f for f in crashed if "XT003" in f["message"]]
+    assert len(sloppy) == 2 and all("not a Violation" in f["message"] for f in sloppy)
     assert "XT001" in cli("rules", env={"PYTHONPATH": str(tmp_path)}).out
 
 

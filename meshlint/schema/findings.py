@@ -133,6 +133,12 @@ def _as_istio_read_it(value: Any, schema: Any, path: list, spellings: list) -> A
     return out if changed else value
 
 
+def _is_spelling(key: Any, e: Any) -> bool:
+    """Whether an unknown key is a snake_case spelling of a field the schema has."""
+    props = e.schema.get("properties") or {}
+    return isinstance(key, str) and key not in props and bool(_SNAKE.match(key)) and _camel(key) in props
+
+
 def _original_path(body: Any, tokens: list) -> list:
     """A path into the renamed object, as a path into the original (camelCase keys back to snake_case)."""
     out, node = [], body
@@ -154,9 +160,13 @@ def problems(res: Resource, user: Any = None) -> tuple[tuple[str, str, tuple], .
     if v is None:
         return ()
     spellings: list = []
-    body = _as_istio_read_it(res.body, getattr(v, "schema", None), [], spellings)
+    errors = list(v.iter_errors(res.body))
+    if any(e.validator == "additionalProperties" and any(_is_spelling(k, e) for k in e.instance) for e in errors):
+        # snake_case spellings of real fields: check the object as Istio read it instead
+        body = _as_istio_read_it(res.body, getattr(v, "schema", None), [], spellings)
+        errors = list(v.iter_errors(body))
     out = [("unknown", pointer(*path), (("field", str(path[-1])), ("hint", f" Did you mean {camel}?"))) for path, camel in spellings]
-    for e in v.iter_errors(body):
+    for e in errors:
         path = _original_path(res.body, list(e.absolute_path)) if spellings else list(e.absolute_path)
         if e.validator == "additionalProperties":
             known = tuple((e.schema.get("properties") or {}).keys())
