@@ -108,6 +108,11 @@ def _settings(select, ignore, root_namespace, context, assume_rbac_on, schemas=N
     return cfg, settings
 
 
+def _user_validate(settings):
+    """The extra check of converted objects against the user's CRDs (--schemas), if any."""
+    return settings.user_schemas.validate if settings.user_schemas is not None else None
+
+
 def _lint(paths, settings):
     import gc
 
@@ -214,7 +219,7 @@ def convert(
     try:
         text, code = run_convert(result, out=out, in_place=in_place, diff=diff or (out is None and not in_place and not check_only),
                                  check_only=check_only, fmt=format, keep_server_fields=keep_server_fields, verify=verify,
-                                 validate=settings.user_schemas.validate if settings.user_schemas is not None else None)
+                                 validate=_user_validate(settings))
     except OSError as e:
         raise _fail(f"cannot write: {e.strerror or e} ({getattr(e, 'filename', '')})")
     write_output(text, None)
@@ -245,8 +250,7 @@ def report(
         raise _fail(f"unknown revision {revision!r} (choose from {', '.join(REVISIONS)})")
     _, settings = _settings(None, None, root_namespace, context, assume_rbac_on, schemas)
     result = _lint(paths, settings)
-    validate = settings.user_schemas.validate if settings.user_schemas is not None else None
-    text = importlib.import_module(renderers[format]).render(build(result, revision, validate))
+    text = importlib.import_module(renderers[format]).render(build(result, revision, _user_validate(settings)))
     write_output(redact_text(text, secret_values([r for s in result.sources for r in s.resources])), out)
 
 

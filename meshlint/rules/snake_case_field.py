@@ -34,7 +34,7 @@ redirectCode targetPort insecureSkipVerify failoverPriority distribute
 USER_MAPS = frozenset({"metadata", "labels", "sourceLabels", "matchLabels", "selector", "workloadLabels", "queryParams",
                        "withoutHeaders", "set", "add", "appendHeaders", "appendRequestHeaders", "appendResponseHeaders",
                        "ports", "headers", "status"})
-_SNAKE = re.compile(r"^[a-z0-9]+(_[a-z0-9]+)+$")
+SNAKE_CASE = re.compile(r"^[a-z0-9]+(_[a-z0-9]+)+$")
 
 
 def camel(key: str) -> str:
@@ -48,7 +48,7 @@ def _walk(value: Any, tokens: tuple, renamed: tuple) -> Iterator[tuple[tuple, tu
         for k, v in value.items():
             if not isinstance(k, str):
                 continue
-            new = camel(k) if _SNAKE.match(k) and camel(k) in FIELDS else None
+            new = camel(k) if SNAKE_CASE.match(k) and camel(k) in FIELDS else None
             if new:
                 yield tokens + (k,), renamed + (k,), new
             if k in USER_MAPS or k == "mirror_percent":

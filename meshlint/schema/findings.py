@@ -17,10 +17,10 @@ from __future__ import annotations
 
 import difflib
 import functools
-import re
 from typing import Any, Iterator
 
 from ..model import Resource, Violation, pointer
+from ..rules.snake_case_field import SNAKE_CASE, camel
 from .input import input_schema
 from .target import SPECS
 
@@ -100,14 +100,6 @@ def _closest(key: str, known: tuple) -> str:
     return f" Did you mean {close[0]}?" if close else ""
 
 
-_SNAKE = re.compile(r"^[a-z0-9]+(_[a-z0-9]+)+$")
-
-
-def _camel(key: str) -> str:
-    head, *rest = key.split("_")
-    return head + "".join(p[:1].upper() + p[1:] for p in rest)
-
-
 def _as_istio_read_it(value: Any, schema: Any, path: list, spellings: list) -> Any:
     """``value`` with snake_case spellings of the schema's fields renamed to camelCase, as Istio's
     proto-JSON parsing read them (``sni_hosts`` is ``sniHosts``); each renamed key's path goes to
@@ -124,8 +116,8 @@ def _as_istio_read_it(value: Any, schema: Any, path: list, spellings: list) -> A
     out = {}
     for k, v in value.items():
         key = k
-        if k not in props and isinstance(k, str) and _SNAKE.match(k) and _camel(k) in props and _camel(k) not in value:
-            key = _camel(k)
+        if k not in props and isinstance(k, str) and SNAKE_CASE.match(k) and camel(k) in props and camel(k) not in value:
+            key = camel(k)
             spellings.append((path + [k], key))
         sub = props.get(key, extra if isinstance(extra, dict) else None)
         out[key] = _as_istio_read_it(v, sub, path + [k], spellings)
@@ -136,7 +128,7 @@ def _as_istio_read_it(value: Any, schema: Any, path: list, spellings: list) -> A
 def _is_spelling(key: Any, e: Any) -> bool:
     """Whether an unknown key is a snake_case spelling of a field the schema has."""
     props = e.schema.get("properties") or {}
-    return isinstance(key, str) and key not in props and bool(_SNAKE.match(key)) and _camel(key) in props
+    return isinstance(key, str) and key not in props and bool(SNAKE_CASE.match(key)) and camel(key) in props
 
 
 def _original_path(body: Any, tokens: list) -> list:
@@ -144,7 +136,7 @@ def _original_path(body: Any, tokens: list) -> list:
     out, node = [], body
     for t in tokens:
         if isinstance(node, dict) and isinstance(t, str) and t not in node:
-            t = next((k for k in node if isinstance(k, str) and _SNAKE.match(k) and _camel(k) == t), t)
+            t = next((k for k in node if isinstance(k, str) and SNAKE_CASE.match(k) and camel(k) == t), t)
         out.append(t)
         node = node.get(t) if isinstance(node, dict) else node[t] if isinstance(node, list) and isinstance(t, int) and t < len(node) else None
     return out
@@ -153,9 +145,9 @@ def _original_path(body: Any, tokens: list) -> list:
 @functools.lru_cache(maxsize=64)  # the ML80x rules run one after another on the same resource
 def problems(res: Resource, user: Any = None) -> tuple[tuple[str, str, tuple], ...]:
     group, _, version = (res.api_version or "").rpartition("/")
-    served = user.served_versions(group, res.kind or "") if user is not None else []
-    if served and version not in served:  # the user's cluster does not serve this version at all
-        return (("unserved", "/apiVersion", (("value", res.api_version), ("allowed", ", ".join(f"{group}/{x}" for x in sorted(served))))),)
+    served = user.unserved(group, version, res.kind or "") if user is not None else []
+    if served:  # the user's cluster does not serve this version at all
+        return (("unserved", "/apiVersion", (("value", res.api_version), ("allowed", ", ".join(f"{group}/{x}" for x in served)))),)
     v, source = validator_for(group, version, res.kind or "", user)
     if v is None:
         return ()

@@ -40,6 +40,11 @@ class UserSchemas:
         """The versions of a kind the CRDs serve ([] when they do not define the kind)."""
         return self._served.get((group, kind), [])
 
+    def unserved(self, group: str, version: str, kind: str) -> list[str]:
+        """The versions the CRDs serve instead, when they define the kind but not this version; else []."""
+        served = self.served_versions(group, kind)
+        return sorted(served) if served and version not in served else []
+
     def validator(self, group: str, version: str, kind: str) -> Any:
         key = (group, version, kind)
         if key not in self._schemas:
@@ -57,9 +62,9 @@ class UserSchemas:
             return []
         group, _, version = av.rpartition("/")
         kind = obj.get("kind")
-        served = self.served_versions(group, kind)
-        if served and version not in served:
-            return [f"/apiVersion: {av} is not served by the CRDs in {self.source} (served: {', '.join(sorted(served))})"]
+        served = self.unserved(group, version, kind)
+        if served:
+            return [f"/apiVersion: {av} is not served by the CRDs in {self.source} (served: {', '.join(served)})"]
         v = self.validator(group, version, kind)
         if v is None:
             return []
