@@ -5,7 +5,6 @@ these types on every run, including the 250 ms pre-commit path.
 """
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import Any, Callable, Iterable, Mapping
@@ -54,6 +53,10 @@ def split_pointer(ptr: str) -> list[str]:
     return [unescape_pointer_token(t) for t in ptr[1:].split("/")]
 
 
+def _str(v: Any) -> str | None:
+    return v if isinstance(v, str) else None
+
+
 @dataclass(frozen=True)
 class ResourceId:
     """Identity of a Kubernetes object: stable across edits that move lines."""
@@ -76,13 +79,14 @@ class ResourceId:
         return f"{self.kind or '?'} {ns}{self.name or '?'}"
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Resource:
     """One Kubernetes object read from a file.
 
-    ``body`` is plain data (dicts, lists, str, int, float, bool, None).
-    ``locate`` maps a JSON Pointer inside the resource to a 1-based (line, column);
-    rules never call it, the engine does.
+    ``body`` is plain data (dicts, lists, str, int, float, bool, None), never changed after
+    loading (conversions work on copies), so the fields that identify the object are read
+    from it once. ``locate`` maps a JSON Pointer inside the resource to a 1-based
+    (line, column); rules never call it, the engine does.
     """
 
     body: dict[str, Any]
@@ -91,37 +95,25 @@ class Resource:
     item_index: int | None
     locate: Callable[[str], tuple[int, int]]
     start_line: int = 1
+    api_version: str | None = field(init=False)
+    kind: str | None = field(init=False)
+    group: str = field(init=False)  # networking.istio.io for networking.istio.io/v1alpha3; "" for core v1
+    name: str | None = field(init=False)
+    namespace: str | None = field(init=False)
+    _identity: "ResourceId | None" = field(init=False, default=None, repr=False)
 
-    @property
-    def api_version(self) -> str | None:
-        v = self.body.get("apiVersion")
-        return v if isinstance(v, str) else None
-
-    @property
-    def kind(self) -> str | None:
-        v = self.body.get("kind")
-        return v if isinstance(v, str) else None
-
-    @property
-    def group(self) -> str:
-        """API group: ``networking.istio.io`` for ``networking.istio.io/v1alpha3``; ``""`` for core ``v1``."""
-        av = self.api_version or ""
-        return av.rsplit("/", 1)[0] if "/" in av else ""
+    def __post_init__(self) -> None:
+        self.api_version = _str(self.body.get("apiVersion"))
+        self.kind = _str(self.body.get("kind"))
+        self.group = self.api_version.rsplit("/", 1)[0] if self.api_version and "/" in self.api_version else ""
+        md = self.body.get("metadata")
+        self.name = _str(md.get("name")) if isinstance(md, dict) else None
+        self.namespace = _str(md.get("namespace")) if isinstance(md, dict) else None
 
     @property
     def metadata(self) -> dict[str, Any]:
         m = self.body.get("metadata")
         return m if isinstance(m, dict) else {}
-
-    @property
-    def name(self) -> str | None:
-        v = self.metadata.get("name")
-        return v if isinstance(v, str) else None
-
-    @property
-    def namespace(self) -> str | None:
-        v = self.metadata.get("namespace")
-        return v if isinstance(v, str) else None
 
     @property
     def labels(self) -> dict[str, str]:
@@ -138,10 +130,12 @@ class Resource:
         v = self.body.get("spec")
         return v if isinstance(v, dict) else {}
 
-    @functools.cached_property
+    @property
     def identity(self) -> ResourceId:
         """One shared identity per resource (every finding on it refers to this one)."""
-        return ResourceId(self.api_version, self.kind, self.namespace, self.name)
+        if self._identity is None:
+            self._identity = ResourceId(self.api_version, self.kind, self.namespace, self.name)
+        return self._identity
 
     @property
     def type_key(self) -> str:
