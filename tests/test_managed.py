@@ -170,7 +170,7 @@ def test_shipped_mixer_defaults_hold_exactly_the_reference_digests(shared):
     assert {(k, d) for k in ("handler", "instance", "rule") for d in shipped[k]} == _facts(shared)
     assert sorted(n for names in shipped["attributemanifest"].values() for n in names) == ["istioproxy", "kubernetes"]
     named = sum(1 for k in ("handler", "instance", "rule") for names in shipped[k].values() if names)
-    assert named >= 28
+    assert named >= 38
 
 
 def test_default_1_4_addon_export_gives_no_errors_from_the_managed_plane_rules(cli):
@@ -181,7 +181,7 @@ def test_default_1_4_addon_export_gives_no_errors_from_the_managed_plane_rules(c
     findings = r.json()["findings"]
     assert [f for f in findings if f["severity"] == "error"] == []
     mixer = [f for f in findings if f["code"] == "ML600"]
-    assert len(mixer) == 23 and all(f["severity"] == "info" and "unmodified default" in f["message"] for f in mixer)
+    assert len(mixer) == 27 and all(f["severity"] == "info" and "unmodified default" in f["message"] for f in mixer)
     assert sorted((f["code"], f["severity"]) for f in findings if f["code"] != "ML600") == [("ML700", "warning"), ("ML701", "warning")]
     report = cli("report", "-f", "json", export).json()
     assert report["verdict"]["state"] != "BLOCKED" and "No blocking findings" in report["verdict"]["reason"]
@@ -190,9 +190,9 @@ def test_default_1_4_addon_export_gives_no_errors_from_the_managed_plane_rules(c
 def test_a_mixer_default_needs_its_name_and_its_spec(tmp_path):
     """The add-on's spec under another name is custom configuration, like a changed spec under the default name."""
     export = yaml.safe_load((FIXTURES / "examples" / "gke-1.4-addon-default-export.yaml").read_text())
-    rule = next(i for i in export["items"] if i["kind"] == "rule" and i["metadata"]["name"] == "promhttp")
-    renamed = dict(rule, metadata={**rule["metadata"], "name": "my-promhttp"})
+    rule = next(i for i in export["items"] if i["kind"] == "rule" and i["metadata"]["name"] == "stackdriver-mixer")
+    renamed = dict(rule, metadata={**rule["metadata"], "name": "my-stackdriver-mixer"})
     p = tmp_path / "m.yaml"
     p.write_text(yaml.safe_dump_all([rule, renamed]))
     got = sorted((f.resource.name, str(f.severity)) for f in lint([str(p)], Settings(select=("ML600",))).findings)
-    assert got == [("my-promhttp", "error"), ("promhttp", "info")]
+    assert got == [("my-stackdriver-mixer", "error"), ("stackdriver-mixer", "info")]
