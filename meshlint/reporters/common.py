@@ -46,8 +46,7 @@ def fingerprint(f: Finding) -> str:
 LEVELS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
 
 
-_ITEMS = "\x00meshlint-items\x00"
-ITEMS = _ITEMS  # put this where the document's one large array goes
+ITEMS = "\x00meshlint-items\x00"  # put this where the document's one large array goes
 
 
 def encode_with_items(doc: Any, items: Iterable[Any], separator: str = ",") -> str:
@@ -55,7 +54,7 @@ def encode_with_items(doc: Any, items: Iterable[Any], separator: str = ",") -> s
     encoded on its own: a report with many findings never holds all of them as dicts at once
     (and json's C encoder only runs without indentation)."""
     enc = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
-    head, tail = enc(doc).split(enc(_ITEMS), 1)
+    head, tail = enc(doc).split(enc(ITEMS), 1)
     parts = [head, "["]
     for i, item in enumerate(items):
         if i:

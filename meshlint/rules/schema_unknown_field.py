@@ -4,10 +4,10 @@ from __future__ import annotations
 from typing import Iterator
 
 from ..model import Resource, Violation
-from ..schema.findings import KINDS, violations
+from ..schema.findings import SCHEMA_KINDS, violations
 
 CODE = "ML800"
-KINDS = KINDS
+KINDS = SCHEMA_KINDS
 READS = ()
 DEFERS = True  # a field (or value) a deprecation rule reports is left to that rule
 

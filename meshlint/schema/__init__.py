@@ -9,10 +9,17 @@ from .target import SPECS, document_schema
 
 
 @functools.lru_cache(maxsize=None)
-def _validator(group: str, version: str, kind: str):
+def compiled(side: str, group: str, version: str, kind: str):
+    """meshlint's own schema for an object, compiled once per run: ``side`` is "target" (the
+    current API) or "input" (Istio 1.4/1.6). None where meshlint has no such schema."""
     from .validator import Validator
 
-    schema = document_schema(group, version, kind)
+    if side == "target":
+        schema = document_schema(group, version, kind)
+    else:
+        from .input import input_schema
+
+        schema = input_schema(group, version, kind)
     return None if schema is None else Validator(schema)
 
 
@@ -34,7 +41,7 @@ def validate(obj: dict) -> list[str]:
     kind = obj.get("kind")
     if (group, kind) not in SPECS:
         return []
-    v = _validator(group, version, kind)
+    v = compiled("target", group, version, kind)
     if v is None:
         return [f"/apiVersion: {av} has no {kind} in the target API"]
     return [f"/{'/'.join(map(str, e.absolute_path))}: {e.message}{_suggest(e)}" for e in sorted(v.iter_errors(obj), key=lambda e: list(map(str, e.absolute_path)))]

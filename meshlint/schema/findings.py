@@ -21,10 +21,9 @@ from typing import Any, Iterator
 
 from ..model import Resource, Violation, pointer
 from ..rules.snake_case_field import SNAKE_CASE, camel
-from .input import input_schema
-from .target import SPECS
+from . import compiled
 
-KINDS = ("*.istio.io/*",)  # what the ML80x rules run on (kinds without a schema yield nothing)
+SCHEMA_KINDS = ("*.istio.io/*",)  # what the ML80x rules run on (kinds without a schema yield nothing)
 
 _TYPE_NAMES = {"string": "a string", "integer": "an integer", "number": "a number", "boolean": "a boolean", "array": "a list", "object": "a mapping"}
 
@@ -33,28 +32,17 @@ def _kind_of(value: Any) -> str:
     return {str: "a string", int: "an integer", float: "a number", bool: "a boolean", list: "a list", dict: "a mapping"}.get(type(value), "null")
 
 
-@functools.lru_cache(maxsize=None)
-def _input_validator(group: str, version: str, kind: str):
-    from .validator import Validator
-
-    schema = _input_document(group, version, kind)
-    return None if schema is None else Validator(schema)
-
-
 def validator_for(group: str, version: str, kind: str, user: Any = None) -> tuple[Any, str]:
     """(validator, which schema: "user", "target" or "input") for an object; (None, "") if none applies."""
     if user is not None:
         v = user.validator(group, version, kind)
         if v is not None:
             return v, "user"
-    if (group, kind) in SPECS:
-        from . import _validator
-
-        v = _validator(group, version, kind)
+    for side in ("target", "input"):
+        v = compiled(side, group, version, kind)
         if v is not None:
-            return v, "target"
-    v = _input_validator(group, version, kind)
-    return (v, "input") if v is not None else (None, "")
+            return v, side
+    return None, ""
 
 
 def _sub_schema(schema: dict | None, tokens: list) -> dict | None:
@@ -82,15 +70,10 @@ def _was_in_1_4_or_1_6(group: str, kind: str, tokens: tuple) -> bool:
 
     for (g, version, k) in INPUT_SPECS:
         if g == group and k == kind:
-            parent = _sub_schema(_input_document(g, version, k), list(tokens[:-1]))
+            parent = _sub_schema(compiled("input", g, version, k).schema, list(tokens[:-1]))
             if isinstance(parent, dict) and tokens[-1] in (parent.get("properties") or {}):
                 return True
     return False
-
-
-@functools.lru_cache(maxsize=None)
-def _input_document(group: str, version: str, kind: str) -> dict | None:
-    return input_schema(group, version, kind)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -191,7 +174,6 @@ def _constraint_text(e: Any) -> str:
 
 def violations(res: Resource, ctx: Any, messages: dict[str, str]) -> Iterator[Violation]:
     """One ML80x rule's findings: the problems of the kinds in ``messages``, each with its message key."""
-    user = getattr(ctx.settings, "user_schemas", None) if ctx is not None else None
-    for kind, path, params in problems(res, user):
+    for kind, path, params in problems(res, ctx.settings.user_schemas):
         if kind in messages:
             yield Violation(path, dict(params), message=messages[kind])
