@@ -12,6 +12,7 @@ from typing import Any
 from . import __version__
 from .convert import ConvertResult, FileResult, convert, replacement_objects
 from .engine import Result, redact_text, secret_values
+from .escape import printable
 from .fixes import ExtraFile
 from .fsutil import atomic_write_bytes
 
@@ -33,7 +34,7 @@ def unified_diff(f: FileResult) -> str:
         return ""
     a = (f.original or "").splitlines(keepends=True)
     b = (f.new_text or "").splitlines(keepends=True)
-    return "".join(difflib.unified_diff(a, b, fromfile=f"a/{f.path}", tofile=f"b/{f.path}"))
+    return "".join(difflib.unified_diff(a, b, fromfile=f"a/{printable(f.path)}", tofile=f"b/{printable(f.path)}"))
 
 
 def security_differences(result: Result, converted: ConvertResult) -> list[str]:
@@ -115,14 +116,14 @@ def _as_text(converted: ConvertResult, written: dict[str, str], differences: lis
             what = "; ".join(c.fixes)
             detail = ", ".join(f"{k} {', '.join(v)}" for k, v in c.changes.items() if v)
             target = f" → {', '.join(str(r) for r in c.replaced_by) or 'removed'}" if c.replaced_by or c.changes.get("removed") == [""] else ""
-            out.append(f"{f.path}: {c.resource}: {what}{target}" + (f" [{detail}]" if detail and not target else ""))
+            out.append(printable(f"{f.path}: {c.resource}: {what}{target}") + (f" [{printable(detail)}]" if detail and not target else ""))
         for e in f.errors:
-            out.append(f"{f.path}: error: {e}")
+            out.append(printable(f"{f.path}: error: {e}"))
     for d in differences:
-        out.append(f"verify: {d}")
+        out.append(printable(f"verify: {d}"))
     unfixed = [x for x in converted.unfixed if x.severity.name in ("ERROR", "WARNING")]
     for x in unfixed:
-        out.append(f"{x.file}:{x.line}:{x.column}: {x.severity} {x.code} {x.message} (not fixed automatically)")
+        out.append(f"{printable(x.file)}:{x.line}:{x.column}: {x.severity} {x.code} {printable(x.message)} (not fixed automatically)")
     changed = sum(1 for f in converted.files if f.changed)
     out.append(f"{changed} file(s) {'changed' if written else 'would change'}, {sum(len(f.changes) for f in converted.files)} resource(s) converted, "
                f"{len(converted.errors)} conversion error(s), {len(unfixed)} finding(s) left for manual work"

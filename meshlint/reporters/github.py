@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..engine import Result
+from ..escape import printable
 from ..model import Severity
 from .common import relative_uri
 
@@ -21,6 +22,6 @@ def escape_property(s: str) -> str:
 def render(result: Result, **_: Any) -> str:
     lines = []
     for f in result.findings:
-        props = f"file={escape_property(relative_uri(f.file))},line={f.line},col={f.column},title={escape_property(f'{f.code} {f.name}')}"
-        lines.append(f"::{_LEVEL[f.severity]} {props}::{escape_data(f.message)}")
+        props = f"file={escape_property(printable(relative_uri(f.file)))},line={f.line},col={f.column},title={escape_property(printable(f'{f.code} {f.name}'))}"
+        lines.append(f"::{_LEVEL[f.severity]} {props}::{escape_data(printable(f.message))}")
     return "\n".join(lines) + ("\n" if lines else "")

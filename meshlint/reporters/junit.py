@@ -5,6 +5,7 @@ from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
 from ..engine import Result
+from ..escape import printable
 
 
 def render(result: Result, **_: Any) -> str:
@@ -12,11 +13,11 @@ def render(result: Result, **_: Any) -> str:
     for src in result.sources:
         if src.path not in result.files:
             continue
-        cases.setdefault((src.path, "(file)"), [])
+        cases.setdefault((printable(src.path), "(file)"), [])
         for res in src.resources:
-            cases.setdefault((src.path, str(res.identity)), [])
+            cases.setdefault((printable(src.path), printable(res.identity)), [])
     for f in result.findings:
-        cases.setdefault((f.file, str(f.resource) if f.resource else "(file)"), []).append(f)
+        cases.setdefault((printable(f.file), printable(f.resource) if f.resource else "(file)"), []).append(f)
     failures = sum(1 for v in cases.values() if v)
     out = ['<?xml version="1.0" encoding="UTF-8"?>',
            f'<testsuites name="meshlint" tests="{len(cases)}" failures="{failures}">',
@@ -25,7 +26,7 @@ def render(result: Result, **_: Any) -> str:
         out.append(f"    <testcase classname={quoteattr(file)} name={quoteattr(name)}>")
         if found:
             summary = f"{len(found)} finding(s): " + ", ".join(sorted({f.code for f in found}))
-            body = "\n".join(f"{f.file}:{f.line}:{f.column}: {f.severity} {f.code} {f.message}" for f in found)
+            body = "\n".join(f"{printable(f.file)}:{f.line}:{f.column}: {f.severity} {f.code} {printable(f.message)}" for f in found)
             out.append(f"      <failure message={quoteattr(summary)} type={quoteattr(str(max(f.severity for f in found)))}>{escape(body)}</failure>")
         out.append("    </testcase>")
     out += ["  </testsuite>", "</testsuites>"]

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from ..engine import Result
+from ..escape import printable
 from ..model import Severity
 
 _COLORS = {Severity.ERROR: "\033[31m", Severity.WARNING: "\033[33m", Severity.INFO: "\033[36m"}
@@ -14,9 +15,9 @@ def render(result: Result, color: bool = False) -> str:
 
     lines = []
     for f in result.findings:
-        where = c(_BOLD, f"{f.file}:{f.line}:{f.column}:")
+        where = c(_BOLD, f"{printable(f.file)}:{f.line}:{f.column}:")
         sev = c(_COLORS[f.severity], f"{f.severity}")
-        lines.append(f"{where} {sev} {c(_BOLD, f.code)} {f.message} {c(_DIM, f'[{f.name}]')}")
+        lines.append(f"{where} {sev} {c(_BOLD, f.code)} {printable(f.message)} {c(_DIM, f'[{printable(f.name)}]')}")
     lines.append(summary_line(result))
     return "\n".join(lines) + "\n"
 
