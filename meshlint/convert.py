@@ -105,8 +105,19 @@ def convert(result: Result, keep_server_fields: bool = False, validate: Validato
     files = []
     for src in result.sources:
         items = [(res, _dedupe(fixes_of[(src.path, res.doc_index, res.item_index)])) for res in src.resources if (src.path, res.doc_index, res.item_index) in fixes_of]
-        files.append(apply_file(src, items, keep_server_fields, validate) if items else FileResult(src.path, src.text, src.text))
+        files.append(_apply_file_safely(src, items, keep_server_fields, validate) if items else FileResult(src.path, src.text, src.text))
     return ConvertResult(result, files)
+
+
+def _apply_file_safely(src: SourceFile, items: list[tuple[Resource, list[Fix]]], keep_server_fields: bool, validate: Validator | None) -> FileResult:
+    """A bug met while converting one file is that file's error (it is left unchanged), never
+    the end of the run."""
+    try:
+        return apply_file(src, items, keep_server_fields, validate)
+    except Exception as e:  # noqa: BLE001 - the last line of defence, per file
+        out = FileResult(src.path, src.text)
+        out.errors.append(f"internal error while converting ({type(e).__name__}: {' '.join(str(e).split())[:200]}); the file is left unchanged, please report this")
+        return out
 
 
 def _dedupe(fixes: list[Fix]) -> list[Fix]:
@@ -120,6 +131,8 @@ def _dedupe(fixes: list[Fix]) -> list[Fix]:
 # --------------------------------------------------------------------------- applying
 
 def apply_file(src: SourceFile, items: list[tuple[Resource, list[Fix]]], keep_server_fields: bool = False, validate: Validator | None = None) -> FileResult:
+    import yaml
+
     out = FileResult(src.path, src.text)
     if src.text is None:
         out.errors.append("the file could not be read, so it is not converted")
@@ -127,8 +140,11 @@ def apply_file(src: SourceFile, items: list[tuple[Resource, list[Fix]]], keep_se
     if any(p.code in ("ML001", "ML007") for p in src.problems):
         out.errors.append("the file has a YAML syntax error, so it is not converted")
         return out
-    crlf = "\r\n" in src.text and src.text.count("\r\n") == src.text.count("\n")
-    text = src.text.replace("\r\n", "\n") if crlf else src.text
+    newline = line_ending(src.text)
+    if newline is None:
+        out.errors.append("the file mixes line endings (some lines end in CR only), so it is not converted; normalise its line endings first")
+        return out
+    text = src.text.replace(newline, "\n") if newline != "\n" else src.text
     expected: dict[tuple[int, int | None], list[dict]] = {(r.doc_index, r.item_index): [r.body] for r in src.resources}
     spans = textedit.document_spans(text)
     by_doc: dict[int, list[tuple[Resource, list[Fix]]]] = defaultdict(list)
@@ -145,8 +161,8 @@ def apply_file(src: SourceFile, items: list[tuple[Resource, list[Fix]]], keep_se
             for res, fixes in doc_items:
                 doc_text = _apply_fixes(doc_text, res, fixes, keep_server_fields, expected, out)
             text = text[:start] + doc_text + text[end:]
-    except textedit.EditError as e:
-        out.errors.append(f"cannot edit the file exactly ({e}); it is left unchanged")
+    except (textedit.EditError, yaml.YAMLError) as e:
+        out.errors.append(f"cannot edit the file exactly ({' '.join(str(e).split())}); it is left unchanged")
         return out
     problem = _verify(text, src, expected)
     if problem:
@@ -160,8 +176,21 @@ def apply_file(src: SourceFile, items: list[tuple[Resource, list[Fix]]], keep_se
                     out.errors.append(f"{obj.get('kind')} {(obj.get('metadata') or {}).get('name')}: the converted object is not valid for the target API: {'; '.join(errs[:5])}")
         if out.errors:
             return out
-    out.new_text = text.replace("\n", "\r\n") if crlf else text
+    out.new_text = text.replace("\n", newline) if newline != "\n" else text
     return out
+
+
+def line_ending(text: str) -> str | None:
+    """The file's one line ending ("\n", "\r\n" or a classic Mac "\r"), or None when it mixes
+    them. YAML reads a lone CR as a line break too, while the text edits work on LF."""
+    cr, crlf, lf = text.count("\r"), text.count("\r\n"), text.count("\n")
+    if cr == 0:
+        return "\n"
+    if crlf == cr == lf:
+        return "\r\n"
+    if lf == 0:
+        return "\r"
+    return None
 
 
 def _apply_fixes(doc_text: str, res: Resource, fixes: list[Fix], keep_server_fields: bool,

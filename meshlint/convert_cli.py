@@ -32,8 +32,9 @@ def out_path(out_dir: Path, display: str) -> Path:
 def unified_diff(f: FileResult) -> str:
     if not f.changed:
         return ""
-    a = (f.original or "").splitlines(keepends=True)
-    b = (f.new_text or "").splitlines(keepends=True)
+    # a classic Mac file's lines end in CR alone: shown one per line, not overprinted
+    a = [line[:-1] + "\n" if line.endswith("\r") else line for line in (f.original or "").splitlines(keepends=True)]
+    b = [line[:-1] + "\n" if line.endswith("\r") else line for line in (f.new_text or "").splitlines(keepends=True)]
     return "".join(difflib.unified_diff(a, b, fromfile=f"a/{printable(f.path)}", tofile=f"b/{printable(f.path)}"))
 
 

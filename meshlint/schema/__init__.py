@@ -28,7 +28,7 @@ def _suggest(error) -> str:
         return ""
     known = list((error.schema.get("properties") or {}).keys())
     extra = [k for k in (error.instance or {}) if k not in known]
-    hints = [f"{k} → {m[0]}" for k in extra for m in [difflib.get_close_matches(k, known, n=1)] if m]
+    hints = [f"{k} → {m[0]}" for k in extra for m in [difflib.get_close_matches(str(k), known, n=1)] if m]
     return f" (did you mean {', '.join(hints)}?)" if hints else ""
 
 
