@@ -219,7 +219,7 @@ def convert(
     try:
         text, code = run_convert(result, out=out, in_place=in_place, diff=diff or (out is None and not in_place and not check_only),
                                  check_only=check_only, fmt=format, keep_server_fields=keep_server_fields, verify=verify,
-                                 validate=_user_validate(settings))
+                                 validate=_user_validate(settings), inputs=list(paths))
     except OSError as e:
         raise _fail(f"cannot write: {e.strerror or e} ({getattr(e, 'filename', '')})")
     write_output(text, None)

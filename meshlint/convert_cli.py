@@ -68,16 +68,20 @@ def security_differences(result: Result, converted: ConvertResult) -> list[str]:
 
 
 def run_convert(result: Result, out: Path | None, in_place: bool, diff: bool, check_only: bool, fmt: str,
-                keep_server_fields: bool, verify: bool, validate=None) -> tuple[str, int]:
-    """``validate``: an extra check of every converted object (the user's CRDs), besides meshlint's target schemas."""
+                keep_server_fields: bool, verify: bool, validate=None, inputs: list[str] | None = None) -> tuple[str, int]:
+    """``validate``: an extra check of every converted object (the user's CRDs), besides meshlint's target schemas.
+    ``inputs``: the paths as given; with ``out``, every other file of their directories is copied too."""
+    from .outtree import canonical, copy_rest, input_roots
+
     converted = convert(result, keep_server_fields=keep_server_fields, validate=validate)
     written: dict[str, str] = {}
+    roots = input_roots(inputs or [])
     if not check_only:
         for f in converted.files:
             if f.original is None or f.path == "-":
                 continue
             if out is not None:
-                target = out_path(out, f.path)
+                target = out_path(out, canonical(f.path, roots))
                 target.parent.mkdir(parents=True, exist_ok=True)
                 text = f.new_text if f.changed else f.original
                 atomic_write_bytes(target, text.encode("utf-8"))
@@ -87,6 +91,8 @@ def run_convert(result: Result, out: Path | None, in_place: bool, diff: bool, ch
             elif in_place and f.changed:
                 atomic_write_bytes(f.path, f.new_text.encode("utf-8"))
                 written[f.path] = f.path
+        if out is not None and inputs:
+            copy_rest(inputs, out, out_path, {Path(p) for p in written.values()})
     differences = security_differences(result, converted) if verify else []
     changed = [f for f in converted.files if f.changed]
     code = 1 if (converted.errors or differences or (check_only and changed)) else 0
