@@ -36,6 +36,10 @@ def rule_markdown(rule: Rule) -> str:
     out += ["## Messages", ""]
     for key, template in (rule.messages or {}).items():
         out.append(f"- `{key}`: {template}")
+        if rule.shorts.get(key):
+            out.append(f"  - short: {rule.shorts[key]}")
+        if rule.behaviour.get(key):
+            out.append(f"  - **behaviour change:** {rule.behaviour[key]}")
     return "\n".join(out).rstrip() + "\n"
 
 

@@ -208,11 +208,14 @@ def _violation_finding(rule: Rule, v: Violation, res: Resource, keep_fix: bool =
         fix=v.fix if keep_fix else None,
         doc=res.doc_index,
         item=res.item_index,
+        key=v.message,
+        short=rule.format(v.message, v.params, short=True),
     )
 
 
 def _problem_finding(rule: Rule, p: Problem, path: str) -> Finding:
-    return Finding(rule.code, rule.name, rule.severity, rule.format(p.message, p.params), path, p.line, p.column, p.resource, "", False)
+    return Finding(rule.code, rule.name, rule.severity, rule.format(p.message, p.params), path, p.line, p.column, p.resource, "", False,
+                   key=p.message, short=rule.format(p.message, p.params, short=True))
 
 
 def _finish_file(src: SourceFile, findings: list[Finding], settings: Settings, rules: Mapping[str, Rule], active: Mapping[str, Rule]) -> list[Finding]:
@@ -241,10 +244,11 @@ def _can_judge(d: Directive, active: Mapping[str, Rule]) -> bool:
 
 
 def _unused(rule: Rule, d: Directive, path: str, res: Resource | None) -> Finding:
-    msg = rule.format(d.scope, {"codes": ",".join(d.tokens)})
+    params = {"codes": ",".join(d.tokens)}
     ident = res.identity if res else None
     ptr = "/metadata/annotations/" + ANNOTATION.replace("/", "~1") if res else ""
-    return Finding(rule.code, rule.name, rule.severity, msg, path, d.line, d.column, ident, ptr, False)
+    return Finding(rule.code, rule.name, rule.severity, rule.format(d.scope, params), path, d.line, d.column, ident, ptr, False,
+                   key=d.scope, short=rule.format(d.scope, params, short=True))
 
 
 def _override(f: Finding, settings: Settings) -> Finding:
@@ -284,9 +288,10 @@ def _redact(f: Finding, secrets: list[str]) -> Finding:
     from dataclasses import replace
 
     changes: dict[str, Any] = {}
-    msg = redact_text(f.message, secrets)
-    if msg != f.message:
-        changes["message"] = msg
+    for attr in ("message", "short"):
+        text = redact_text(getattr(f, attr), secrets)
+        if text != getattr(f, attr):
+            changes[attr] = text
     if f.resource is not None:
         ident = f.resource
         fields = {k: redact_text(getattr(ident, k), secrets) if getattr(ident, k) else getattr(ident, k) for k in ("api_version", "kind", "namespace", "name")}

@@ -185,6 +185,8 @@ class Finding:
     fix: Any = field(default=None, compare=False, repr=False)
     doc: int | None = field(default=None, compare=False, repr=False)  # which document (and List item) of the file
     item: int | None = field(default=None, compare=False, repr=False)
+    key: str = field(default="default", compare=False, repr=False)  # which of the rule's messages
+    short: str = field(default="", compare=False, repr=False)  # its short form (one terminal line)
 
     def sort_key(self) -> tuple:
         return (self.file, self.line, self.column, self.code, self.path, self.message)
@@ -228,9 +230,12 @@ class Rule:
     check: CheckFunction | None = None
     doc: Mapping[str, Any] = field(default_factory=dict)
     defers: bool = False  # its finding on a field yields to another rule's finding on that field
+    shorts: Mapping[str, str] = field(default_factory=dict)  # message key -> short message (one terminal line)
+    behaviour: Mapping[str, str] = field(default_factory=dict)  # message key -> the runtime behaviour its fix changes
 
-    def format(self, key: str, params: Mapping[str, Any]) -> str:
-        template = self.messages.get(key) or self.messages.get("default") or self.summary
+    def format(self, key: str, params: Mapping[str, Any], short: bool = False) -> str:
+        """Message ``key`` filled with ``params``; ``short``: its one-line form (a rule without one, a plugin's, gives the long)."""
+        template = (self.shorts.get(key) if short else None) or self.messages.get(key) or self.messages.get("default") or self.summary
         try:
             return template.format_map(_Params(params))
         except (ValueError, IndexError, AttributeError):

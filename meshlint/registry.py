@@ -71,6 +71,8 @@ def _rule_from_entry(entry: dict[str, Any], module: ModuleType | None = None) ->
         reads=tuple(getattr(module, "READS", ())) if module else (),
         check=getattr(module, "check", None) if module else None,
         defers=bool(getattr(module, "DEFERS", False)) if module else False,
+        shorts=entry.get("short") or {},
+        behaviour=entry.get("behaviour_change") or {},
         doc=entry,
     )
 

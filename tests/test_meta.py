@@ -42,6 +42,33 @@ def test_message_placeholders_are_named(code):
         assert not re.search(r"\{\s*\}|\{\d+\}", template), f"{code}.{key}: placeholders must be named"
 
 
+@pytest.mark.parametrize("code", sorted(CATALOGUE))
+def test_every_message_has_a_short_form(code):
+    """The terminal shows one line per finding: each message key has a short message (at most 80
+    characters, no placeholder the long message lacks); behaviour-change marks name real keys."""
+    entry = CATALOGUE[code]
+    messages, shorts = entry["messages"], entry.get("short") or {}
+    missing = sorted(set(messages) - set(shorts))
+    assert not missing, f"rules/{entry['_file']}: message key(s) {missing} have no short message: add them under `short:`"
+    assert not set(shorts) - set(messages), f"rules/{entry['_file']}: short message(s) {sorted(set(shorts) - set(messages))} name no message"
+    placeholder = re.compile(r"\{(\w+)\}")
+    for key, text in shorts.items():
+        assert len(text) <= 80, f"{code}.{key}: the short message has {len(text)} characters (at most 80)"
+        extra = set(placeholder.findall(text)) - set(placeholder.findall(messages[key]))
+        assert not extra, f"{code}.{key}: the short message uses {sorted(extra)}, which the long message does not"
+    for key in entry.get("behaviour_change") or {}:
+        assert key in messages, f"{code}: behaviour_change names {key!r}, which is not a message key"
+
+
+def test_behaviour_changes_are_catalogue_data():
+    """The runtime changes the issue names are marked in the catalogue, not listed in the report's code."""
+    marked = {(c, k) for c, e in CATALOGUE.items() for k in e.get("behaviour_change") or {}}
+    assert {("ML300", "plaintext"), ("ML300", "status_change"), ("ML600", "adapter")} <= marked
+    assert ("ML300", "default") not in marked and ("ML207", "default") not in marked  # same behaviour after the fix
+    report_code = "".join(p.read_text() for p in (REPO / "meshlint" / "report").glob("*.py"))
+    assert "plaintext" not in report_code and "status_change" not in report_code
+
+
 def test_every_builtin_module_has_a_catalogue_entry_and_declares_kinds():
     import importlib
 
