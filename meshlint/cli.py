@@ -75,6 +75,17 @@ def _root(version: bool = typer.Option(False, "--version", callback=version_call
     pass
 
 
+COLOR_HELP = "Colour terminal output: auto (on a terminal, unless NO_COLOR is set), always or never."
+
+
+def _color(choice: str, no_color: bool = False) -> bool:
+    from .terminal import COLOR_CHOICES, use_color
+
+    if choice not in COLOR_CHOICES:
+        raise _fail(f"--color: unknown value {choice!r} (choose from {', '.join(COLOR_CHOICES)})")
+    return use_color("never" if no_color else choice, sys.stdout)
+
+
 SCHEMAS_HELP = "Validate Istio objects (and converted output) against these CustomResourceDefinitions, e.g. `kubectl get crd -o yaml` from the target cluster: a file or a directory."
 
 
@@ -138,7 +149,9 @@ def check(
     min_severity: Optional[str] = typer.Option(None, "--min-severity", help="Only report findings at or above this severity (does not change the exit code)."),
     root_namespace: Optional[str] = typer.Option(None, "--root-namespace", help="Istio root namespace (default: from the istio ConfigMap, else istio-system)."),
     context: Optional[List[str]] = typer.Option(None, "--context", help="Extra paths read only to resolve cross-references (Services, roles, workloads); not reported on."),
-    color: Optional[bool] = typer.Option(None, "--color/--no-color", help="Colour text output (default: when writing to a terminal)."),
+    color: str = typer.Option("auto", "--color", metavar="WHEN", help=COLOR_HELP),
+    no_color: bool = typer.Option(False, "--no-color", hidden=True, help="The same as --color never."),
+    show_explanation: bool = typer.Option(False, "--show-explanation", help="Print each finding's long explanation under it (default: once per code, at the end)."),
     assume_rbac_on: bool = typer.Option(False, "--assume-rbac-on", help="Convert ServiceRoles even when no ClusterRbacConfig is among the inputs (1.4 then enforced nothing)."),
     baseline: Optional[Path] = typer.Option(None, "--baseline", help="Report (and fail on) only findings not in this baseline file."),
     write_baseline: Optional[Path] = typer.Option(None, "--write-baseline", help="Write every current finding to this baseline file and exit 0."),
@@ -169,7 +182,8 @@ def check(
         src.text = None  # no reporter needs the files' text any more: free it before rendering
     options = {}
     if format == "text":
-        options["color"] = color if color is not None else (output is None and sys.stdout.isatty() and "NO_COLOR" not in os.environ)
+        options["color"] = output is None and _color(color, no_color)
+        options["explain"] = show_explanation
     write_output(render(result.filtered(shown), **options), output)
     raise typer.Exit(result.exit_code(fail))
 

@@ -22,7 +22,7 @@ def _lines_are_safe(text: str) -> None:
     assert forged == []
 
 
-@pytest.mark.parametrize("args", [["check"], ["check", "--color"], ["convert", "--diff"], ["convert", "--check"]])
+@pytest.mark.parametrize("args", [["check"], ["check", "--color", "always"], ["convert", "--diff"], ["convert", "--check"]])
 def test_terminal_output_escapes_control_characters(cli, args):
     r = cli(*args, HOSTILE)
     assert r.code in (0, 1) and r.err == "", r.err
@@ -31,7 +31,7 @@ def test_terminal_output_escapes_control_characters(cli, args):
 
 
 def test_color_codes_are_only_meshlints_own(cli):
-    r = cli("check", "--color", HOSTILE)
+    r = cli("check", "--color", "always", HOSTILE)
     assert "\x1b[2J" not in r.out and "\x1b]0;" not in r.out
     assert "\x1b[31m" in r.out  # the colour meshlint adds is kept
 

@@ -1,25 +1,52 @@
-"""Human-readable output: one line per finding, then a summary."""
+"""Human-readable output, like ruff's and yamllint's: findings grouped by file (the path once),
+one line a finding (line:col, severity, code, short message; at most 120 characters), then the
+long explanation once for each code and message, then a summary. ``explain`` puts each
+finding's long message under its line instead.
+"""
 from __future__ import annotations
 
 from ..engine import Result
 from ..escape import printable
-from ..model import Severity
-
-_COLORS = {Severity.ERROR: "\033[31m", Severity.WARNING: "\033[33m", Severity.INFO: "\033[36m"}
-_BOLD, _DIM, _RESET = "\033[1m", "\033[2m", "\033[0m"
+from ..model import Finding, Severity
+from ..terminal import BOLD, DIM, WIDTH, Paint, by_file, finding_line, wrapped
 
 
-def render(result: Result, color: bool = False) -> str:
-    def c(code: str, text: str) -> str:
-        return f"{code}{text}{_RESET}" if color else text
-
-    lines = []
-    for f in result.findings:
-        where = c(_BOLD, f"{printable(f.file)}:{f.line}:{f.column}:")
-        sev = c(_COLORS[f.severity], f"{f.severity}")
-        lines.append(f"{where} {sev} {c(_BOLD, f.code)} {printable(f.message)} {c(_DIM, f'[{printable(f.name)}]')}")
+def render(result: Result, color: bool = False, explain: bool = False) -> str:
+    paint = Paint(color)
+    lines: list[str] = []
+    for path, found in by_file(result.findings):
+        lines.append(paint(BOLD, printable(path)))
+        for f in found:
+            lines.append(finding_line(f, paint))
+            if explain:
+                lines += [paint(DIM, x) for x in wrapped(f.message, 13)]
+        lines.append("")
+    if result.findings and not explain:
+        lines += explanations(result.findings, paint)
     lines.append(summary_line(result))
     return "\n".join(lines) + "\n"
+
+
+def explanations(findings: list[Finding], paint: Paint) -> list[str]:
+    """Each code's long message once (once per message of the code), in code order."""
+    first: dict[tuple[str, str], Finding] = {}
+    count: dict[tuple[str, str], int] = {}
+    for f in findings:
+        k = (f.code, f.key)
+        first.setdefault(k, f)
+        count[k] = count.get(k, 0) + 1
+    keys_of: dict[str, int] = {}
+    for code, _ in first:
+        keys_of[code] = keys_of.get(code, 0) + 1
+    out = ["Explanations (`meshlint explain CODE` shows the whole rule; --show-explanation puts them under each finding):"]
+    for k in sorted(first):
+        f, n = first[k], count[k]
+        times = f"{n} findings, the first:" if n > 1 else "1 finding:"
+        which = f" [{printable(f.key)}]" if keys_of[f.code] > 1 else ""
+        out.append(f"  {paint(BOLD, f.code)} {printable(f.name)}{which} ({times})")
+        out += wrapped(f.message, 4, WIDTH)
+    out.append("")
+    return out
 
 
 def summary_line(result: Result) -> str:
@@ -28,5 +55,5 @@ def summary_line(result: Result) -> str:
         return f"No findings in {len(result.files)} file(s), {result.resources} resource(s)."
     parts = [f"{result.count(s)} {s.name.lower()}{'s' if result.count(s) != 1 and s != Severity.INFO else ''}" for s in (Severity.ERROR, Severity.WARNING, Severity.INFO)]
     fixable = sum(1 for f in result.findings if f.fixable)
-    tail = f" {fixable} can be fixed with `meshlint convert`." if fixable else ""
+    tail = f"\n{fixable} can be fixed with `meshlint convert` (marked [*])." if fixable else ""
     return f"Found {n} finding(s) ({', '.join(parts)}) in {len(result.files)} file(s), {result.resources} resource(s).{tail}"
