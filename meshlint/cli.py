@@ -131,11 +131,21 @@ def _lint(paths, settings):
 
     gc.disable()  # a short-lived process building many small acyclic objects: collection only costs time
     try:
-        return lint(list(paths), settings)
+        result = lint(list(paths), settings)
     except InputError as e:
         raise _fail(str(e))
     finally:
         gc.enable()
+    _warn_about_plugins()
+    return result
+
+
+def _warn_about_plugins() -> None:
+    """A plugin that failed to load is said, never skipped in silence."""
+    from .registry import plugin_problems
+
+    for problem in plugin_problems():
+        typer.echo(f"meshlint: warning: {problem}", err=True)
 
 
 @app.command()
@@ -276,6 +286,7 @@ def list_rules(format: str = typer.Option("text", "--format", "-f", help="text o
     from .registry import all_rules
 
     rules = all_rules()
+    _warn_about_plugins()
     if format == "json":
         data = [{"code": r.code, "name": r.name, "severity": str(r.severity), "area": r.area, "fixable": r.fixable, "kinds": list(r.kinds), "summary": r.summary} for r in rules.values()]
         write_output(json.dumps(data, indent=2) + "\n", None)

@@ -4,13 +4,18 @@ Built-in rules are the modules listed in ``BUILTIN``; each defines ``CODE``,
 ``KINDS`` (``group/Kind`` patterns it runs on), ``READS`` (other kinds it may look
 up in the resource index) and a pure ``check(resource, ctx)`` generator. Their
 name, severity, messages and docs come from the catalogue. Third-party rules come
-through the entry-point group ``meshlint.rules`` and carry their own metadata.
+through the entry-point group ``meshlint.rules`` and carry their own metadata; they are
+loaded only from the installed environment (never from the working directory, which
+``python -m`` or a ``''`` entry puts on ``sys.path`` and which is usually the repository being
+scanned). A plugin that fails to load is reported by :func:`plugin_problems`.
 """
 from __future__ import annotations
 
 import fnmatch
 import functools
 import importlib
+import os
+import sys
 from types import ModuleType
 from typing import Any, Iterable
 
@@ -87,23 +92,57 @@ def all_rules() -> dict[str, Rule]:
         modules[mod.CODE] = mod
     rules = {code: _rule_from_entry(entry, modules.get(code)) for code, entry in catalogue.items()}
     for rule in _plugin_rules():
-        if rule.code not in rules:  # a plugin never replaces a built-in code
+        if rule.code in rules:  # a plugin never replaces a built-in code
+            _PLUGIN_PROBLEMS.append(f"plugin rule {rule.code} ({rule.name}) uses a code meshlint already has, so it was not loaded")
+        else:
             rules[rule.code] = rule
     return dict(sorted(rules.items()))
 
 
-def _plugin_rules() -> Iterable[Rule]:
-    from importlib.metadata import entry_points
+_PLUGIN_PROBLEMS: list[str] = []
 
-    for ep in entry_points(group=ENTRY_POINT_GROUP):
+
+def plugin_problems() -> list[str]:
+    """Plugins that could not be loaded (their rules did not run), one sentence each."""
+    all_rules()
+    return list(_PLUGIN_PROBLEMS)
+
+
+def installed_paths() -> list[str]:
+    """``sys.path`` without the working directory (``''``, ``.`` or its absolute path)."""
+    try:
+        cwd = os.path.realpath(os.getcwd())
+    except OSError:
+        cwd = None
+    return [p for p in sys.path if p and os.path.realpath(p) != cwd]
+
+
+def _plugin_entry_points():
+    from importlib.metadata import distributions
+
+    seen = set()
+    for dist in distributions(path=installed_paths()):
+        name = (dist.metadata["Name"] or "").lower().replace("_", "-")
+        if name in seen:
+            continue  # the first one on sys.path wins, as for imports
+        seen.add(name)
+        yield from (ep for ep in dist.entry_points if ep.group == ENTRY_POINT_GROUP)
+
+
+def _plugin_rules() -> Iterable[Rule]:
+    _PLUGIN_PROBLEMS.clear()
+    for ep in _plugin_entry_points():
         try:
             obj = ep.load()
-        except Exception:  # a broken plugin must not break the run
+        except Exception as e:  # a broken plugin must not break the run, nor go unnoticed
+            _PLUGIN_PROBLEMS.append(f"plugin {ep.name} ({ep.value}) could not be loaded, so its rules did not run: {type(e).__name__}: {e}")
             continue
         if isinstance(obj, Rule):
             yield obj
         elif isinstance(obj, ModuleType) and isinstance(getattr(obj, "CATALOGUE", None), dict):
             yield _rule_from_entry(obj.CATALOGUE, obj)
+        else:
+            _PLUGIN_PROBLEMS.append(f"plugin {ep.name} ({ep.value}) is neither a Rule nor a module with a CATALOGUE, so it was not loaded")
 
 
 def rule_matches(rule: Rule, token: str) -> bool:

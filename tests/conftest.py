@@ -1,15 +1,25 @@
-"""Shared test helpers: the repository layout, ../shared, and running the CLI."""
+"""Shared test helpers: the repository layout, ../shared, running the CLI, and the audit that
+fails any test in which meshlint opens a socket or a file outside its inputs."""
 from __future__ import annotations
 
 import os
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = REPO / "fixtures"
+AUDIT_SITE = Path(__file__).resolve().parent / "audit_site"
+
+sys.path.insert(0, str(AUDIT_SITE))
+import meshlint_audit  # noqa: E402
+
+AUDIT = meshlint_audit.Audit((), processes=False)
+AUDIT.armed = False
+sys.addaudithook(AUDIT)
 
 
 def shared_dir() -> Path | None:
@@ -27,6 +37,63 @@ def shared() -> Path:
     return path
 
 
+AUDIT_ROOTS: list[str] = []  # the inputs (repository, ../shared, the tests' tmp dirs) and the installed package
+AUDIT_LOGS: list[Path] = []
+
+
+def pytest_sessionstart(session):
+    import tempfile
+
+    import meshlint
+
+    factory = getattr(session.config, "_tmp_path_factory", None)
+    basetemp = Path(factory.getbasetemp() if factory is not None else tempfile.mkdtemp(prefix="meshlint-tests-"))
+    AUDIT_ROOTS[:] = [str(REPO), str(shared_dir() or REPO), str(basetemp), os.path.dirname(meshlint.__file__)]
+    AUDIT_LOGS[:] = [basetemp / "audit-logs"]
+    AUDIT_LOGS[0].mkdir(exist_ok=True)
+    AUDIT.allow(AUDIT_ROOTS + meshlint_audit.python_roots())
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_setup(item):
+    return (yield from _audited())
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item):
+    return (yield from _audited())
+
+
+def _audited():
+    AUDIT.violations.clear()
+    AUDIT.armed = True
+    try:
+        result = yield
+    finally:
+        AUDIT.armed = False
+    if AUDIT.violations:
+        raise AssertionError("meshlint test audit: " + "; ".join(dict.fromkeys(AUDIT.violations)))
+    return result
+
+
+def audited_env(env: dict | None = None) -> tuple[dict, Path]:
+    """The environment of a CLI subprocess under the audit, and the file it records refusals in."""
+    log = AUDIT_LOGS[0] / f"{uuid.uuid4().hex}.log"
+    env = {**os.environ, **(env or {})}
+    env["PYTHONPATH"] = os.pathsep.join(x for x in (str(AUDIT_SITE), env.get("PYTHONPATH")) if x)
+    env[meshlint_audit.ENV_ALLOW] = os.pathsep.join(AUDIT_ROOTS)
+    env[meshlint_audit.ENV_LOG] = str(log)
+    return env, log
+
+
+def check_audit_log(log: Path) -> None:
+    if log.exists():
+        refused = log.read_text(encoding="utf-8").splitlines()
+        log.unlink()
+        if refused:
+            pytest.fail("meshlint test audit (CLI subprocess): " + "; ".join(dict.fromkeys(refused)))
+
+
 class Run:
     def __init__(self, proc: subprocess.CompletedProcess):
         self.code = proc.returncode
@@ -40,14 +107,16 @@ class Run:
 
 
 def run_cli(*args: str, cwd: Path | str | None = None, stdin: bytes | None = None, env: dict | None = None) -> Run:
-    """Run the installed command line exactly as a user would (``python -m meshlint``)."""
+    """Run the installed command line exactly as a user would (``python -m meshlint``), under the audit."""
+    env, log = audited_env(env)
     proc = subprocess.run(
         [sys.executable, "-m", "meshlint", *map(str, args)],
         cwd=str(cwd or REPO),
         input=stdin,
         capture_output=True,
-        env={**os.environ, **(env or {})},
+        env=env,
     )
+    check_audit_log(log)
     return Run(subprocess.CompletedProcess(proc.args, proc.returncode, proc.stdout.decode("utf-8", "replace"), proc.stderr.decode("utf-8", "replace")))
 
 

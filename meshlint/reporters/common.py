@@ -5,7 +5,6 @@ import functools
 import hashlib
 import json
 import os
-import subprocess
 from typing import Any, Iterable
 
 from ..model import Finding, Severity
@@ -13,14 +12,18 @@ from ..model import Finding, Severity
 
 @functools.lru_cache(maxsize=1)
 def repo_root() -> str:
-    """The git top-level of the working directory, else the working directory itself."""
-    try:
-        out = subprocess.run(["git", "rev-parse", "--show-toplevel"], capture_output=True, text=True, timeout=5)
-        if out.returncode == 0 and out.stdout.strip():
-            return os.path.realpath(out.stdout.strip())
-    except (OSError, subprocess.SubprocessError):
-        pass
-    return os.path.realpath(os.getcwd())
+    """The git top-level of the working directory (the nearest directory holding ``.git``, a
+    directory or a worktree's file), else the working directory itself. Found by looking, not by
+    running git: meshlint never starts a program in the repository it scans."""
+    cwd = os.path.realpath(os.getcwd())
+    d = cwd
+    while True:
+        if os.path.lexists(os.path.join(d, ".git")):
+            return d
+        parent = os.path.dirname(d)
+        if parent == d:
+            return cwd
+        d = parent
 
 
 @functools.lru_cache(maxsize=None)

@@ -6,11 +6,18 @@ schema lists ``properties`` and does not keep unknown fields) and compiled once,
 with jsonschema, which knows every keyword a CRD may use (``oneOf``, ``pattern``, ...).
 Kubernetes-only keywords are mapped: ``nullable`` allows null, ``x-kubernetes-int-or-string``
 takes an integer or a string; CEL rules (``x-kubernetes-validations``) are not evaluated.
+
+A ``$ref`` is resolved only inside the CRD version's own schema (``#/definitions/...``): meshlint
+never fetches a URL or reads a file because a CRD says so. Any other reference, one that
+resolves to nothing, and ``id``/``$id`` (which move where references resolve) are errors that
+name the file, line and column.
 """
 from __future__ import annotations
 
 import copy
-from typing import Any
+from typing import Any, Callable
+
+from ..model import escape_pointer_token
 
 CRD_KIND = "CustomResourceDefinition"
 CRD_GROUP = "apiextensions.k8s.io"
@@ -51,8 +58,11 @@ class UserSchemas:
             return None
         if key not in self._validators:
             import jsonschema
+            from referencing import Registry
 
-            self._validators[key] = jsonschema.Draft4Validator(self._schemas[key])  # OpenAPI v3 schemas follow draft 4's keywords
+            # OpenAPI v3 schemas follow draft 4's keywords; an empty registry that retrieves nothing:
+            # references were checked to stay inside the schema (a remote one would be Unresolvable)
+            self._validators[key] = jsonschema.Draft4Validator(self._schemas[key], registry=Registry(retrieve=_never_retrieve))
         return self._validators[key]
 
     def validate(self, obj: dict) -> list[str]:
@@ -68,7 +78,12 @@ class UserSchemas:
         v = self.validator(group, version, kind)
         if v is None:
             return []
-        errors = sorted(v.iter_errors(obj), key=lambda e: list(map(str, e.absolute_path)))
+        from referencing.exceptions import Unresolvable
+
+        try:
+            errors = sorted(v.iter_errors(obj), key=lambda e: list(map(str, e.absolute_path)))
+        except Unresolvable as e:  # not reachable after the load-time check; never a crash
+            return [f"/: cannot resolve a $ref of the CRDs in {self.source} ({e})"]
         return [f"/{'/'.join(map(str, e.absolute_path))}: {e.message} (per the CRDs in {self.source})" for e in errors]
 
 
@@ -88,35 +103,97 @@ def load_user_schemas(path: str) -> UserSchemas:
         for res in src.resources:
             if res.kind != CRD_KIND or res.group != CRD_GROUP:
                 continue
-            for key, schema in _crd_schemas(res.spec, f"{src.path}:{res.start_line}"):
+            for key, schema in _crd_schemas(res.spec, _where(src.path, res)):
                 schemas[key] = schema
     if not schemas:
         raise UserSchemaError(f"--schemas: {path} holds no CustomResourceDefinition with an openAPIV3Schema")
     return UserSchemas(schemas, path)
 
 
-def _crd_schemas(spec: dict, where: str):
+def _where(path: str, res) -> "Callable[[str], str]":
+    """'file:line:column' of a JSON Pointer inside a CRD resource."""
+    def where(ptr: str = "") -> str:
+        line, column = res.locate(ptr)
+        return f"{path}:{line}:{column}"
+    return where
+
+
+def _crd_schemas(spec: dict, where):
     """((group, version, kind), strict schema) for every version of one CRD (apiextensions v1 and v1beta1)."""
     group = spec.get("group")
     names = spec.get("names")
     kind = names.get("kind") if isinstance(names, dict) else None
     if not isinstance(group, str) or not isinstance(kind, str):
-        raise UserSchemaError(f"--schemas: {where}: a CustomResourceDefinition without spec.group or spec.names.kind")
+        raise UserSchemaError(f"--schemas: {where()}: a CustomResourceDefinition without spec.group or spec.names.kind")
     validation = spec.get("validation")
     shared = validation.get("openAPIV3Schema") if isinstance(validation, dict) else None
     versions = spec.get("versions")
     if not isinstance(versions, list):
         versions = [{"name": spec.get("version")}]
-    for v in versions:
+    for i, v in enumerate(versions):
         if not isinstance(v, dict) or not isinstance(v.get("name"), str):
             continue
         if v.get("served") is False:
             continue
         own = v.get("schema")
         schema = own.get("openAPIV3Schema") if isinstance(own, dict) else None
-        schema = schema if isinstance(schema, dict) else shared
+        at = f"/spec/versions/{i}/schema/openAPIV3Schema"
+        if not isinstance(schema, dict):
+            schema, at = shared, "/spec/validation/openAPIV3Schema"
         if isinstance(schema, dict):
+            _check_references(schema, at, where)
             yield (group, v["name"], kind), _document(strict(copy.deepcopy(schema)))
+
+
+def _never_retrieve(uri: str):
+    from referencing.exceptions import NoSuchResource
+
+    raise NoSuchResource(ref=uri)
+
+
+# keywords whose value is a schema, a list of schemas, or a mapping of names to schemas
+_SCHEMA = ("items", "additionalProperties", "additionalItems", "not")
+_SCHEMA_LIST = ("allOf", "anyOf", "oneOf", "items")
+_SCHEMA_MAP = ("properties", "patternProperties", "definitions", "dependencies")
+
+
+def _check_references(root: dict, at: str, where) -> None:
+    """Every ``$ref`` resolves inside ``root`` (the CRD version's schema, at pointer ``at``):
+    nothing else is ever fetched or read. ``id``/``$id`` are refused (they move the base URI)."""
+    from referencing import Registry
+    from referencing.exceptions import Unresolvable
+    from referencing.jsonschema import DRAFT4
+
+    resolver = Registry(retrieve=_never_retrieve).with_resource("", DRAFT4.create_resource(root)).resolver()
+    stack = [(root, at)]
+    while stack:
+        node, ptr = stack.pop()
+        if not isinstance(node, dict):
+            continue
+        for key in ("id", "$id"):
+            if isinstance(node.get(key), str):
+                raise UserSchemaError(f"--schemas: {where(f'{ptr}/{key}')}: {key} {node[key]!r} would change where references resolve; "
+                                      "a CRD schema cannot use it")
+        ref = node.get("$ref")
+        if ref is not None:
+            ok = isinstance(ref, str) and ref.startswith("#")
+            if ok:
+                try:
+                    resolver.lookup(ref)
+                except Unresolvable:
+                    ok = False
+            if not ok:
+                raise UserSchemaError(f"--schemas: {where(f'{ptr}/$ref')}: $ref {ref!r} does not point inside this CRD's schema; "
+                                      "meshlint resolves only references within the CRD (#/...) and never reads a URL or a file")
+        for key in _SCHEMA:
+            if isinstance(node.get(key), dict):
+                stack.append((node[key], f"{ptr}/{key}"))
+        for key in _SCHEMA_LIST:
+            if isinstance(node.get(key), list):
+                stack.extend((s, f"{ptr}/{key}/{i}") for i, s in enumerate(node[key]))
+        for key in _SCHEMA_MAP:
+            if isinstance(node.get(key), dict):
+                stack.extend((s, f"{ptr}/{key}/{escape_pointer_token(str(name))}") for name, s in node[key].items())
 
 
 _OBJECT_META = {"apiVersion": {"type": "string"}, "kind": {"type": "string"}, "metadata": {"type": "object"}}
