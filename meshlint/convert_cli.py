@@ -134,8 +134,16 @@ def _as_text(converted: ConvertResult, written: dict[str, str], differences: lis
     changed = sum(1 for f in converted.files if f.changed)
     out.append(f"{changed} file(s) {'changed' if written else 'would change'}, {sum(len(f.changes) for f in converted.files)} resource(s) converted, "
                f"{len(converted.errors)} conversion error(s), {len(unfixed)} finding(s) left for manual work"
-               + (f", {len(differences)} verification difference(s)" if differences else ""))
+               + (f", {len(differences)} verification difference(s)" if differences else "")
+               + _skipped_note(converted))
     return "\n".join(x for x in out if x) + "\n"
+
+
+def _skipped_note(converted: ConvertResult) -> str:
+    from .reporters.text import not_objects_note
+
+    n = len(converted.lint.not_objects)
+    return "." + not_objects_note(n) if n else ""
 
 
 def _as_json(converted: ConvertResult, written: dict[str, str], differences: list[str]) -> dict[str, Any]:
@@ -155,5 +163,6 @@ def _as_json(converted: ConvertResult, written: dict[str, str], differences: lis
             "errors": len(converted.errors),
             "unfixed": len(converted.unfixed),
             "differences": len(differences),
+            "not_objects": len(converted.lint.not_objects),
         },
     }

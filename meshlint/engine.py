@@ -56,6 +56,11 @@ class Result:
     sources: list[SourceFile] = field(default_factory=list, repr=False)
     root_namespace: str = DEFAULT_ROOT_NAMESPACE
 
+    @property
+    def not_objects(self) -> list[str]:
+        """Input files that hold no Kubernetes objects (kustomizations, Helm charts, patches, ...): skipped."""
+        return [s.path for s in self.sources if s.not_object]
+
     def count(self, severity: Severity) -> int:
         return sum(1 for f in self.findings if f.severity == severity)
 

@@ -21,6 +21,7 @@ import yaml
 import yaml.cyaml
 
 from .model import Problem, Resource, ResourceId, split_pointer
+from .nonobjects import OTHER, by_name, document_kind
 
 YAML_SUFFIXES = (".yaml", ".yml", ".json")
 SKIP_DIRS = frozenset({".git", ".hg", ".svn", "node_modules", ".venv", "venv", "__pycache__", ".tox", ".mypy_cache", ".pytest_cache", ".hypothesis"})
@@ -55,6 +56,7 @@ class SourceFile:
     problems: list[Problem] = field(default_factory=list)
     newline: str = "\n"
     bom: bool = False
+    not_object: str | None = None  # why the file holds no Kubernetes objects (kustomization, Helm chart, ...): skipped
 
 
 class _Abort(Exception):
@@ -133,6 +135,10 @@ def _walk(top: str) -> Iterator[tuple[str, str]]:
 # --------------------------------------------------------------------------- reading
 
 def read_input(f: InputFile) -> SourceFile:
+    if f.fs_path is not None:
+        skipped = by_name(f.fs_path)
+        if skipped is not None:
+            return SourceFile(f.display, None, not_object=skipped)
     if f.fs_path is None:
         data = sys.stdin.buffer.read(MAX_FILE_BYTES + 1)
     else:
@@ -172,8 +178,15 @@ def load_bytes(data: bytes, display: str) -> SourceFile:
 def load_text(text: str, display: str) -> SourceFile:
     src = SourceFile(display, text, newline="\r\n" if "\r\n" in text else "\n")
     may_alias = "*" in text
+    others: list[Problem | None] = []  # what the documents that are no objects would be reported as (None: nothing)
     for doc_index, chunk, index, node in _compose_all(src, text):
-        _add_document(src, doc_index, node, may_alias, _DocRef(chunk, index))
+        _add_document(src, doc_index, node, may_alias, _DocRef(chunk, index), others)
+    if others:
+        if src.resources or any(p.code in (NOT_MAPPING, MISSING_TYPE) for p in src.problems):
+            # among objects, a document that is none is an error (reported in document order)
+            src.problems = sorted(src.problems + [p for p in others if p is not None], key=lambda p: (p.line, p.column))
+        else:
+            src.not_object = "no apiVersion or kind"
     return src
 
 
@@ -300,7 +313,7 @@ def _syntax_problem(e: yaml.YAMLError, text: str) -> Problem:
     return Problem(SYNTAX, line, col, {"problem": problem})
 
 
-def _add_document(src: SourceFile, doc_index: int, node: yaml.Node, may_alias: bool, ref: "_DocRef") -> None:
+def _add_document(src: SourceFile, doc_index: int, node: yaml.Node, may_alias: bool, ref: "_DocRef", others: list[Problem | None]) -> None:
     if isinstance(node, yaml.ScalarNode) and _scalar_value(node) is None:
         return  # empty document: kubectl skips these too
     line, col = node.start_mark.line + 1, node.start_mark.column + 1
@@ -309,6 +322,13 @@ def _add_document(src: SourceFile, doc_index: int, node: yaml.Node, may_alias: b
         value = builder.build(node, 0)
     except _Abort as a:
         src.problems.append(a.problem)
+        return
+    if document_kind(value) == OTHER:
+        if isinstance(value, dict) and "kind" in value:
+            others.append(None)  # kustomize's own objects (Kustomization, transformer configs): never an error
+            return
+        others.append(Problem(NOT_MAPPING, line, col, {"type": _type_name(value)}) if not isinstance(value, dict)
+                      else Problem(MISSING_TYPE, line, col, {"fields": "apiVersion and kind"}, resource=ResourceId(None, None, None, None)))
         return
     if not isinstance(value, dict):
         src.problems.append(Problem(NOT_MAPPING, line, col, {"type": _type_name(value)}))

@@ -123,7 +123,7 @@ def build(result: Result, revision: str = "asm-managed", validate=None) -> dict[
         "version": "1.0",
         "tool": {"name": "meshlint", "version": __version__},
         "revision": revision,
-        "export": {"files": len(result.files), "resources": result.resources, "istio_versions": dict(sorted(versions.items())),
+        "export": {"files": len(result.files), "resources": result.resources, "not_objects": len(result.not_objects), "istio_versions": dict(sorted(versions.items())),
                    "addon_markers": markers, "injected_namespaces": [w["namespace"] for w in workloads]},
         "blocking": {"count": len(blocking), "groups": [{"area": a, "title": AREA_TITLES.get(a, a), "findings": fs} for a, fs in sorted(groups.items())]},
         "converted": {"count": len(fixable), "resources": _converted(result, validate),

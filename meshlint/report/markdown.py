@@ -20,7 +20,8 @@ def render(report: dict[str, Any]) -> str:
            f"{c['findings']} finding(s): {c['errors']} error(s), {c['warnings']} warning(s), {c['infos']} info; "
            f"{c['blocking']} blocking, {c['fixable']} convertible, {c['review']} for manual review. Target revision: `{report['revision']}`.", "",
            "## 1. What the export shows", "",
-           f"- {ex['files']} file(s), {ex['resources']} resource(s)",
+           f"- {ex['files']} file(s), {ex['resources']} resource(s)"
+           + (f"; {ex['not_objects']} file(s) are not Kubernetes objects (kustomizations, Helm charts, patches: skipped)" if ex.get("not_objects") else ""),
            f"- Istio versions (from proxy and control-plane images): {', '.join(f'`{k}` ×{n}' for k, n in ex['istio_versions'].items()) or 'none found'}",
            f"- Add-on 1.6 markers: {', '.join(f'`{m}`' for m in ex['addon_markers']) or 'none'}",
            f"- Namespaces with injection: {', '.join(f'`{n}`' for n in ex['injected_namespaces']) or 'none'}", "",

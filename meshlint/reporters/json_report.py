@@ -35,4 +35,5 @@ def _summary(result: Result) -> dict[str, int]:
         "warnings": result.count(Severity.WARNING),
         "infos": result.count(Severity.INFO),
         "fixable": sum(1 for f in result.findings if f.fixable),
+        "notObjects": len(result.not_objects),
     }

@@ -49,11 +49,19 @@ def explanations(findings: list[Finding], paint: Paint) -> list[str]:
     return out
 
 
+def not_objects_note(n: int) -> str:
+    """The summary's note on skipped files (shared with convert's summary)."""
+    if not n:
+        return ""
+    return " 1 file is not a Kubernetes object (skipped)." if n == 1 else f" {n} files are not Kubernetes objects (skipped)."
+
+
 def summary_line(result: Result) -> str:
     n = len(result.findings)
+    skipped = not_objects_note(len(result.not_objects))
     if n == 0:
-        return f"No findings in {len(result.files)} file(s), {result.resources} resource(s)."
+        return f"No findings in {len(result.files)} file(s), {result.resources} resource(s).{skipped}"
     parts = [f"{result.count(s)} {s.name.lower()}{'s' if result.count(s) != 1 and s != Severity.INFO else ''}" for s in (Severity.ERROR, Severity.WARNING, Severity.INFO)]
     fixable = sum(1 for f in result.findings if f.fixable)
     tail = f"\n{fixable} can be fixed with `meshlint convert` (marked [*])." if fixable else ""
-    return f"Found {n} finding(s) ({', '.join(parts)}) in {len(result.files)} file(s), {result.resources} resource(s).{tail}"
+    return f"Found {n} finding(s) ({', '.join(parts)}) in {len(result.files)} file(s), {result.resources} resource(s).{skipped}{tail}"
