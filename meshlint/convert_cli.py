@@ -38,33 +38,17 @@ def unified_diff(f: FileResult) -> str:
     return "".join(difflib.unified_diff(a, b, fromfile=f"a/{printable(f.path)}", tofile=f"b/{printable(f.path)}"))
 
 
-def security_differences(result: Result, converted: ConvertResult) -> list[str]:
-    """Request classes decided differently by the old security policies and their conversion."""
-    from .index import ResourceIndex
-    from .rbac.convert import assumed_enforcement, enforcement
-    from .rbac.evaluate import verify
+def security_differences(result: Result) -> list[str]:
+    """Every request class the security conversions decide differently from 1.4 (documented notes
+    marked as such), as the verification that ran before anything was written found them."""
+    outcome = result.verification
+    if outcome is None:
+        return []
+    return [f"{d.area}: {d.describe()}" + (f" (documented: {d.note})" if d.note else "") for d in outcome.differences]
 
-    resources = [r for s in result.sources for r in s.resources]
-    index = ResourceIndex(resources)
-    policies = replacement_objects(result.findings, ("ML400", "ML402"))
-    roles = index.of_kind("ServiceRole", group="rbac.istio.io")
-    lines: list[str] = []
-    if roles or policies:
-        enf = enforcement(index)
-        if enf.mode is None:
-            enf = assumed_enforcement(index)
-        root = result.root_namespace
-        lines += [f"RBAC: {d.describe()}" for d in verify(roles, index, enf, policies, root)]
-    from .authn.evaluate import verify as verify_authn
 
-    alpha = [r for r in resources if r.group == "authentication.istio.io" and r.kind in ("Policy", "MeshPolicy")]
-    beta = replacement_objects(result.findings, ("ML300",))
-    if alpha and beta:
-        root = result.root_namespace
-        converted_from = {o["metadata"]["annotations"]["meshlint.io/converted-from"].split("#", 1)[1] for o in beta}
-        done = [p for p in alpha if f"{p.kind} {'' if p.kind == 'MeshPolicy' else index.ns(p) + '/'}{p.name}" in converted_from]
-        lines += [f"authentication: {d.describe()}" for d in verify_authn(done, beta, index, root)]
-    return lines
+def refused_by_verification(result: Result) -> int:
+    return len(result.verification.refused) if result.verification is not None else 0
 
 
 def run_convert(result: Result, out: Path | None, in_place: bool, diff: bool, check_only: bool, fmt: str,
@@ -93,9 +77,10 @@ def run_convert(result: Result, out: Path | None, in_place: bool, diff: bool, ch
                 written[f.path] = f.path
         if out is not None and inputs:
             copy_rest(inputs, out, out_path, {Path(p) for p in written.values()})
-    differences = security_differences(result, converted) if verify else []
+    differences = security_differences(result) if verify else []
+    refused = refused_by_verification(result)
     changed = [f for f in converted.files if f.changed]
-    code = 1 if (converted.errors or differences or (check_only and changed)) else 0
+    code = 1 if (converted.errors or refused or (check_only and changed)) else 0
     if fmt == "json":
         text = json.dumps(_as_json(converted, written, differences), indent=2, ensure_ascii=False) + "\n"
     else:
@@ -135,6 +120,7 @@ def _as_text(converted: ConvertResult, written: dict[str, str], differences: lis
     out.append(f"{changed} file(s) {'changed' if written else 'would change'}, {sum(len(f.changes) for f in converted.files)} resource(s) converted, "
                f"{len(converted.errors)} conversion error(s), {len(unfixed)} finding(s) left for manual work"
                + (f", {len(differences)} verification difference(s)" if differences else "")
+               + (f", {refused_by_verification(converted.lint)} conversion(s) refused by verification" if refused_by_verification(converted.lint) else "")
                + _skipped_note(converted))
     return "\n".join(x for x in out if x) + "\n"
 
@@ -164,5 +150,6 @@ def _as_json(converted: ConvertResult, written: dict[str, str], differences: lis
             "unfixed": len(converted.unfixed),
             "differences": len(differences),
             "not_objects": len(converted.lint.not_objects),
+            "refused_by_verification": refused_by_verification(converted.lint),
         },
     }

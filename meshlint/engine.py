@@ -14,6 +14,7 @@ from .loader import InputFile, SourceFile, discover, read_input
 from .model import Finding, Problem, Resource, Rule, Severity, Violation
 from .registry import all_rules, kind_matches, rule_matches
 from .suppress import ANNOTATION, Directive, Suppressions, annotation_directive
+from .verify.run import SECURITY_CODES, verify_conversions
 
 DEFAULT_ROOT_NAMESPACE = "istio-system"
 RULE_CRASHED = "ML090"
@@ -55,6 +56,7 @@ class Result:
     rules: dict[str, Rule]
     sources: list[SourceFile] = field(default_factory=list, repr=False)
     root_namespace: str = DEFAULT_ROOT_NAMESPACE
+    verification: Any = field(default=None, repr=False)  # meshlint.verify.Outcome of the security conversions
 
     @property
     def not_objects(self) -> list[str]:
@@ -68,7 +70,7 @@ class Result:
         return 1 if any(f.severity >= fail_on for f in self.findings) else 0
 
     def filtered(self, min_severity: Severity) -> "Result":
-        return Result([f for f in self.findings if f.severity >= min_severity], self.files, self.resources, self.rules, self.sources, self.root_namespace)
+        return Result([f for f in self.findings if f.severity >= min_severity], self.files, self.resources, self.rules, self.sources, self.root_namespace, self.verification)
 
 
 def active_rules(settings: Settings, rules: Mapping[str, Rule] | None = None) -> dict[str, Rule]:
@@ -132,12 +134,39 @@ def lint_sources(sources: list[SourceFile], settings: Settings = Settings(), con
     active = active_rules(settings, rules)
     checkers = [r for r in active.values() if r.check is not None]
     resources = [res for src in sources for res in src.resources]
-    index = ResourceIndex(resources + [res for src in context for res in src.resources])
+    context_resources = [res for src in context for res in src.resources]
+    index = ResourceIndex(resources + context_resources)
     ctx_root = root_namespace(index, settings)
     views = {r.code: Context(IndexView(index, r.reads, r.code), ctx_root, settings) for r in checkers}
     secrets = secret_values(resources)
     dispatch: dict[str, list[Rule]] = {}
 
+    # 1. every rule on every resource: violations (no line lookups yet)
+    found_by_resource: dict[int, list[tuple[Rule, Violation]]] = {}
+    for res in resources:
+        key = res.type_key
+        todo = dispatch.get(key)
+        if todo is None:
+            todo = dispatch[key] = [r for r in checkers if kind_matches(r.kinds, key)]
+        found: list[tuple[Rule, Violation]] = []
+        for rule in todo:
+            found.extend(_run_rule(rule, res, views[rule.code], rules))
+        if found:
+            found_by_resource[id(res)] = _without_deferred(found)
+    # 2. security conversions are verified against 1.4 before anything can write them. The converted
+    #    world is whole whatever is reported: it also holds the conversions of --context resources
+    #    (their own run writes them) and of security rules that --select left out.
+    security = [r for r in rules.values() if r.code in SECURITY_CODES and r.check is not None]
+    unselected = [r for r in security if r.code not in active]
+    shadow: dict[int, list[tuple[Rule, Violation]]] = {}
+    for res, todo in [(res, unselected) for res in (resources if unselected else [])] + [(res, security) for res in context_resources]:
+        found = [fv for rule in todo if kind_matches(rule.kinds, res.type_key)
+                 for fv in _run_rule(rule, res, views.get(rule.code) or Context(IndexView(index, rule.reads, rule.code), ctx_root, settings), rules)]
+        if found:
+            shadow.setdefault(id(res), []).extend(found)
+    verification = verify_conversions(found_by_resource, shadow, resources + context_resources, index, ctx_root, rules, settings.assume_rbac_on)
+
+    # 3. findings, file by file
     findings: list[Finding] = []
     for src in sources:
         file_findings: list[Finding] = []
@@ -146,14 +175,7 @@ def lint_sources(sources: list[SourceFile], settings: Settings = Settings(), con
             if rule is not None and p.code in active:
                 file_findings.append(_problem_finding(rule, p, src.path))
         for res in src.resources:
-            key = res.type_key
-            todo = dispatch.get(key)
-            if todo is None:
-                todo = dispatch[key] = [r for r in checkers if kind_matches(r.kinds, key)]
-            found: list[tuple[Rule, Violation]] = []
-            for rule in todo:
-                found.extend(_run_rule(rule, res, views[rule.code], rules))
-            res_findings = [_violation_finding(rule, v, res, settings.keep_fixes) for rule, v in _without_deferred(found)]
+            res_findings = [_violation_finding(rule, v, res, settings.keep_fixes) for rule, v in found_by_resource.get(id(res), ())]
             directive = annotation_directive(res)
             if directive is not None:
                 res_findings = [f for f in res_findings if not directive.silences(f, rules[f.code])]
@@ -168,7 +190,7 @@ def lint_sources(sources: list[SourceFile], settings: Settings = Settings(), con
     if secrets:
         findings = [_redact(f, secrets) for f in findings]
     findings.sort(key=Finding.sort_key)
-    return Result(findings, [s.path for s in sources], len(resources), active, sources, ctx_root)
+    return Result(findings, [s.path for s in sources], len(resources), active, sources, ctx_root, verification)
 
 
 def _without_deferred(found: list[tuple[Rule, Violation]]) -> list[tuple[Rule, Violation]]:

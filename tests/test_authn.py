@@ -110,9 +110,13 @@ def test_every_corpus_policy_converts_or_is_refused(shared):
         assert strict_errors(shared, "1.30.3", obj) == [], obj
 
 
+SHOP_HTTP = "apiVersion: v1\nkind: Service\nmetadata: {name: web, namespace: shop}\nspec:\n  selector: {app: web}\n  ports: [{name: http, port: 80, targetPort: 8080}]\n---\n"
+NS_JWT = "apiVersion: authentication.istio.io/v1alpha1\nkind: Policy\nmetadata: {name: default, namespace: shop}\nspec:\n  origins:\n  - jwt: {issuer: a, jwksUri: 'https://a/jwks'}\n"
+
+
 def test_no_peers_explains_the_plaintext_change(tmp_path):
     p = tmp_path / "p.yaml"
-    p.write_text("apiVersion: authentication.istio.io/v1alpha1\nkind: Policy\nmetadata: {name: default, namespace: shop}\nspec:\n  origins:\n  - jwt: {issuer: a, jwksUri: 'https://a/jwks'}\n")
+    p.write_text(SHOP_HTTP + NS_JWT)
     result = lint([str(p)], Settings(select=("ML300",)))
     assert any("plain text" in f.message and f.severity.name == "WARNING" for f in result.findings)
     assert any("401" in f.message and f.severity.name == "INFO" for f in result.findings)
@@ -121,63 +125,92 @@ def test_no_peers_explains_the_plaintext_change(tmp_path):
     assert objs[0]["spec"] == {"mtls": {"mode": "PERMISSIVE"}}
 
 
+def test_a_namespace_jwt_policy_is_refused_when_a_tcp_service_would_be_denied(tmp_path):
+    """1.4 checked tokens on HTTP only; the converted DENY policy (notRequestPrincipals) loses its
+    HTTP-only fields on a TCP port and denies every connection there: a TCP Service of the
+    namespace would lose all its traffic."""
+    p = tmp_path / "p.yaml"
+    p.write_text(SHOP_HTTP + SHOP_HTTP.replace("web", "db").replace("name: http, port: 80, targetPort: 8080", "name: tcp-postgres, port: 5432") + NS_JWT)
+    result = lint([str(p)], Settings(select=("ML300",)))
+    assert _converted(result) == []
+    refused = [f for f in result.findings if f.severity.name == "ERROR"]
+    assert len(refused) == 1 and "(TCP)" in refused[0].message and "1.4 allowed, converted denied" in refused[0].message
+
+
 # --------------------------------------------------------------------------- verification
 
-from meshlint.authn.evaluate import verify as verify_authn  # noqa: E402
+from meshlint.fixes import ReplaceResource  # noqa: E402
 from meshlint.index import ResourceIndex  # noqa: E402
+from meshlint.verify import Outcome, Proposal, verify  # noqa: E402
 
 
 def _verify_case(shared, tmp_path, name, mutate=None):
+    """The oracle case's conversion verified as the engine does; ``mutate`` alters the objects first."""
     inp = shared / ORACLES / f"{name}-input.yaml"
     namespaces = {d["metadata"].get("namespace") for d in yaml.safe_load_all(inp.read_text()) if d and d["kind"] == "Policy"}
     result = lint([str(inp), *_services_in(shared, namespaces - {None}, tmp_path)], Settings(select=("ML300",)))
+    if mutate is None:
+        return result.verification
     resources = [r for s in result.sources for r in s.resources]
     index = ResourceIndex(resources)
-    objs = _converted(result)
-    if mutate:
-        objs = mutate(objs)
-    alpha = [r for r in resources if r.kind in ("Policy", "MeshPolicy")]
-    return verify_authn(alpha, objs, index, "istio-system")
+    by_key = {(r.file, r.doc_index, r.item_index): r for r in resources}
+    proposals = [Proposal(by_key[(f.file, f.doc, f.item)], f.code, tuple(mutate(list(op.objects))), index.ns(by_key[(f.file, f.doc, f.item)]))
+                 for f in result.findings if f.fix is not None for op in f.fix.ops if isinstance(op, ReplaceResource)]
+    return verify(proposals, resources, index, "istio-system", lambda code: {"plaintext", "invalid_tokens"})
 
 
 @pytest.mark.parametrize("name", ["mtls-httpbin", "mtls-httpbin-helloworld", "mtls-mesh", "mtls-namespace", "mtls-port", "both-basic"])
 def test_verify_finds_no_difference_where_the_conversion_is_exact(shared, tmp_path, name):
-    assert [d.describe() for d in _verify_case(shared, tmp_path, name)] == []
+    outcome = _verify_case(shared, tmp_path, name)
+    assert outcome.checked > 0
+    assert [d.describe() for d in outcome.differences] == []
 
 
-def test_verify_reports_the_plaintext_change_with_its_reason(shared, tmp_path):
-    diffs = _verify_case(shared, tmp_path, "jwt-basic")
-    assert diffs
-    assert all(d.request.mtls and not d.old and d.new and "no peers" in d.reason for d in diffs)
+def test_verify_reports_the_plaintext_change_as_a_documented_note(shared, tmp_path):
+    outcome = _verify_case(shared, tmp_path, "jwt-basic")
+    assert outcome.differences and not outcome.refused
+    assert all(d.note == "plaintext" and dict(d.request)["mtls"] is True and not d.old and d.new for d in outcome.differences)
 
 
 def test_verify_reports_tokens_checked_beyond_the_trigger_rules(shared, tmp_path):
-    diffs = _verify_case(shared, tmp_path, "both-port-level")
-    assert diffs and all(d.request.token == "meshlint-wrong-issuer" and d.old and not d.new for d in diffs)
-    assert all("unknown issuer" in d.reason for d in diffs)
+    outcome = _verify_case(shared, tmp_path, "both-port-level")
+    assert outcome.differences and not outcome.refused
+    assert all(d.note == "invalid_tokens" and dict(d.request)["token"] == "INVALID" and d.old and not d.new for d in outcome.differences)
 
 
-def test_verify_catches_a_widened_conversion(shared, tmp_path):
+def test_verify_refuses_a_widened_conversion(shared, tmp_path):
     def drop_deny(objs):
         return [o for o in objs if o["kind"] != "AuthorizationPolicy"]
 
-    diffs = _verify_case(shared, tmp_path, "jwt-trigger-rule-include", drop_deny)
-    assert any(d.request.token is None and not d.old and d.new and d.request.path == "/headers" for d in diffs)
+    outcome = _verify_case(shared, tmp_path, "jwt-trigger-rule-include", drop_deny)
+    assert outcome.refused
+    widened = [d for d in outcome.differences if d.widening and d.note is None]
+    assert any(dict(d.request).get("token") is None and dict(d.request).get("path") == "/headers" for d in widened)
+
+
+def test_verify_refuses_an_undocumented_narrowing(shared, tmp_path):
+    def strict(objs):
+        return [dict(o, spec={**o["spec"], "mtls": {"mode": "STRICT"}}) if o["kind"] == "PeerAuthentication" else o for o in objs]
+
+    outcome = _verify_case(shared, tmp_path, "mtls-port", strict)
+    assert outcome.refused
+    assert any(not d.new and d.old and d.note is None for d in outcome.differences)
 
 
 def test_convert_verify_through_the_cli(cli, shared, tmp_path):
     services = _services_in(shared, {"foo"}, tmp_path)
     r = cli("convert", "--verify", "--select", "ML300", shared / ORACLES / "mtls-port-input.yaml", *services)
-    assert r.code == 0 and "verify:" not in r.out
+    assert r.code == 0 and "verify:" not in r.out + r.err
     r = cli("convert", "--verify", "--select", "ML300", shared / ORACLES / "jwt-basic-input.yaml", *services)
-    assert r.code == 1 and "verify: authentication: mTLS request" in r.out and "no peers" in r.out
+    assert r.code == 0, r.out + r.err
+    assert "verify: authentication:" in r.out + r.err and "(documented: plaintext)" in r.out + r.err
 
 
 def test_rbac_verify_through_the_cli(cli, shared):
     d = shared / "corpus/istio__istio/1.4.10/istioctl/cmd/testdata/authz/converter"
     r = cli("convert", "--verify", "--root-namespace", "my-root-namespace", d / "one-rule-one-service.yaml", d / "one-subject.yaml", d / "rbac-global-on.yaml", d / "svc-bookinfo.yaml")
     assert r.code == 0, r.out
-    assert "verification difference" not in r.out
+    assert "verification difference" not in r.out + r.err
 
 
 def test_named_target_port_jwt_headers_params_and_use_peer(tmp_path):

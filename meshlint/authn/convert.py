@@ -233,4 +233,8 @@ def plan_policy(res: Resource, index, root_ns: str) -> Plan:
                 plan.objects.append({"apiVersion": API, "kind": "AuthorizationPolicy", "metadata": _meta(name, ns, who), "spec": {**sel, "action": "DENY", "rules": rules}})
     if jwt_rules and not optional:
         plan.notes.append(Note("/spec/origins", "status_change"))
+    where = [w for w, on in (("on the paths its trigger rules selected", triggers is not None), ("on its targeted ports", any(p for _, _, p in groups)),
+                             ("when a token was required (originIsOptional was set)", optional)) if on]
+    if jwt_rules and where:
+        plan.notes.append(Note("/spec/origins", "invalid_tokens", {"where": "; ".join(where)}))
     return plan

@@ -1,20 +1,23 @@
 """Alpha RBAC (rbac.istio.io/v1alpha1) → AuthorizationPolicy (security.istio.io/v1).
 
-Pure functions over resources and the resource index. Nothing here is ever widened
-silently: whatever cannot be expressed exactly is returned as a refusal, and the
-caller reports it instead of converting.
+Pure functions over resources and the resource index. What cannot be expressed exactly is a
+refusal; what 1.4 itself ignored or could never match is converted as 1.4 decided it, with a
+note saying so. Every conversion is then verified against 1.4's own semantics
+(:mod:`meshlint.verify`) before anything is written.
 
-Mapping (the facts istioctl 1.4/1.5 `x authz convert` used, extended to every field):
+Mapping (1.4's semantics, istio/istio release-1.4 ``pilot/pkg/security/authz/model``):
 
 - ClusterRbacConfig/RbacConfig ``ON``: an allow-nothing policy in the root namespace;
-  ``ON_WITH_INCLUSION``: allow-nothing per included namespace or service;
+  ``ON_WITH_INCLUSION``: allow-nothing per included namespace or service (hostname);
   ``ON_WITH_EXCLUSION``: root allow-nothing plus allow-all per excluded namespace or service;
-  ``OFF``: nothing.
-- ServiceRole rule × each Service its ``services`` patterns resolve to: one ALLOW policy
-  selecting that Service's pods, with the bindings' subjects as sources.
+  ``OFF``: nothing. ``enforcement_mode: PERMISSIVE``: the same policies, dry-run.
+- ServiceRole rule × each Service its ``services`` match (hostnames, exact/``prefix*``/``*suffix``/
+  ``*``): one ALLOW policy selecting that Service's pods, with one policy rule per binding subject,
+  so that every field of a subject and of the role rule holds at once, as in 1.4.
 """
 from __future__ import annotations
 
+import ipaddress
 import re
 from dataclasses import dataclass, field
 from typing import Any, Iterable
@@ -23,7 +26,9 @@ from ..model import Resource, pointer
 
 API_VERSION = "security.istio.io/v1"
 SOURCE_ANNOTATION = "meshlint.io/converted-from"
+DRY_RUN_ANNOTATION = "istio.io/dry-run"
 ENFORCING_MODES = ("ON", "ON_WITH_INCLUSION", "ON_WITH_EXCLUSION")
+CLUSTER_DOMAIN = "cluster.local"
 
 
 @dataclass(frozen=True)
@@ -35,19 +40,26 @@ class Refusal:
     reason: str
 
 
+@dataclass(frozen=True)
+class Note:
+    """Something converted exactly that the user should know (a catalogue message key)."""
+
+    resource: Resource
+    path: str
+    message: str
+    params: tuple[tuple[str, str], ...] = ()
+
+
 @dataclass
 class RolePlan:
     policies: list[dict] = field(default_factory=list)
     refusals: list[Refusal] = field(default_factory=list)
+    notes: list[Note] = field(default_factory=list)
     bindings: list[Resource] = field(default_factory=list)
     not_enforced: list[str] = field(default_factory=list)  # targets 1.4 did not enforce: not converted
 
 
 # --------------------------------------------------------------------------- helpers
-
-def _ns(res: Resource, index) -> str:
-    return index.ns(res)
-
 
 def _list(v: Any) -> list:
     return v if isinstance(v, list) else ([] if v is None else [v])
@@ -67,27 +79,61 @@ def _get(d: Any, *names: str) -> Any:
     return None
 
 
-def _origin(res: Resource) -> str:
-    ns = f"{res.namespace}/" if res.namespace else ""
+def _key(d: dict, *names: str) -> str:
+    """The spelling of a field that is present (for pointers), else the first."""
+    return next((n for n in names if n in d), names[0])
+
+
+def _origin(res: Resource, index) -> str:
+    ns = "" if res.kind in ("ClusterRbacConfig", "RbacConfig") else f"{index.ns(res)}/"
     return f"{res.file}#{res.kind} {ns}{res.name}"
 
 
-def policy(name: str, namespace: str, spec: dict, sources: Iterable[Resource]) -> dict:
-    return {
-        "apiVersion": API_VERSION,
-        "kind": "AuthorizationPolicy",
-        "metadata": {
-            "name": _dns_name(name),
-            "namespace": namespace,
-            "annotations": {SOURCE_ANNOTATION: "; ".join(_origin(s) for s in sources)},
-        },
-        "spec": spec,
-    }
-
-
-def _dns_name(name: str) -> str:
+def dns_name(name: str) -> str:
     n = re.sub(r"[^a-z0-9-]+", "-", name.lower()).strip("-")
     return (n or "policy")[:253].rstrip("-")
+
+
+def policy(name: str, namespace: str | None, spec: dict, sources: Iterable[Resource], index, dry_run: bool = False) -> dict:
+    """An AuthorizationPolicy; ``namespace`` None: written without one, like its source."""
+    annotations = {SOURCE_ANNOTATION: "; ".join(_origin(s, index) for s in sources)}
+    if dry_run:
+        annotations[DRY_RUN_ANNOTATION] = "true"
+    md: dict = {"name": dns_name(name)}
+    if namespace is not None:
+        md["namespace"] = namespace
+    md["annotations"] = annotations
+    return {"apiVersion": API_VERSION, "kind": "AuthorizationPolicy", "metadata": md, "spec": spec}
+
+
+def _written_ns(res: Resource, index) -> str | None:
+    """The namespace to write on objects generated in a resource's own namespace: none when the
+    resource had none (it is applied with ``kubectl -n`` or kustomize, and so are they)."""
+    return res.namespace if res.namespace else None
+
+
+def hostname(service: str, namespace: str) -> str:
+    return f"{service}.{namespace}.svc.{CLUSTER_DOMAIN}"
+
+
+def glob(pattern: str, value: str) -> bool:
+    """1.4's stringMatch: exact, ``*``, ``prefix*``, ``*suffix``."""
+    return value == pattern or pattern == "*" or (pattern.endswith("*") and value.startswith(pattern[:-1])) or (pattern.startswith("*") and value.endswith(pattern[1:]))
+
+
+def _valid_ip(text: str) -> bool:
+    try:
+        if "/" in text:
+            ipaddress.ip_network(text, strict=False)
+        else:
+            ipaddress.ip_address(text)
+        return True
+    except ValueError:
+        return False
+
+
+def _valid_port(text: str) -> bool:
+    return text.isdigit() and int(text) <= 65535
 
 
 # --------------------------------------------------------------------------- enforcement
@@ -98,35 +144,32 @@ class Enforcement:
 
     mode: str | None  # None: no config among the inputs
     namespaces: frozenset[str] = frozenset()
-    services: frozenset[str] = frozenset()  # FQDNs as written, e.g. reviews.default.svc.cluster.local
+    services: frozenset[str] = frozenset()  # hostnames as written, e.g. reviews.default.svc.cluster.local
+    permissive: bool = False  # enforcement_mode PERMISSIVE: every policy only logged
 
     def enforced(self, namespace: str, service: str | None = None) -> bool:
+        listed = namespace in self.namespaces or (service is not None and hostname(service, namespace) in self.services)
         if self.mode == "ON":
             return True
         if self.mode == "ON_WITH_INCLUSION":
-            return namespace in self.namespaces or (service is not None and _service_in(service, namespace, self.services))
+            return listed
         if self.mode == "ON_WITH_EXCLUSION":
-            return namespace not in self.namespaces and not (service is not None and _service_in(service, namespace, self.services))
+            return not listed
         return False
 
-
-def _service_in(name: str, namespace: str, fqdns: frozenset[str]) -> bool:
-    return any(_short_service(f, namespace) == name for f in fqdns)
-
-
-def _short_service(ref: str, namespace: str) -> str | None:
-    """``reviews``, ``reviews.default``, ``reviews.default.svc.cluster.local`` → ``reviews`` when in ``namespace``."""
-    parts = ref.split(".")
-    if len(parts) == 1:
-        return ref
-    if parts[1] != namespace:
-        return None
-    return parts[0]
+    def partial(self, namespace: str) -> bool:
+        """Only some Services of the namespace are enforced (inclusion or exclusion by service)."""
+        in_ns = any(s.split(".")[1:2] == [namespace] for s in self.services)
+        return self.mode in ("ON_WITH_INCLUSION", "ON_WITH_EXCLUSION") and namespace not in self.namespaces and in_ns
 
 
 def config_of(index) -> Resource | None:
     configs = index.of_kind("ClusterRbacConfig", group="rbac.istio.io") or index.of_kind("RbacConfig", group="rbac.istio.io")
     return configs[-1] if configs else None
+
+
+def _permissive(spec: dict) -> bool:
+    return str(_get(spec, "enforcementMode", "enforcement_mode") or "ENFORCED") == "PERMISSIVE"
 
 
 def enforcement(index) -> Enforcement:
@@ -137,7 +180,7 @@ def enforcement(index) -> Enforcement:
     mode = str(spec.get("mode", "OFF"))
     key = "inclusion" if mode == "ON_WITH_INCLUSION" else "exclusion"
     target = spec.get(key) if isinstance(spec.get(key), dict) else {}
-    return Enforcement(mode, frozenset(_strs(target.get("namespaces"))), frozenset(_strs(target.get("services"))))
+    return Enforcement(mode, frozenset(_strs(target.get("namespaces"))), frozenset(_strs(target.get("services"))), _permissive(spec))
 
 
 def assumed_enforcement(index) -> Enforcement:
@@ -147,50 +190,60 @@ def assumed_enforcement(index) -> Enforcement:
     return Enforcement("ON_WITH_INCLUSION", frozenset(index.ns(r) for r in roles))
 
 
+def assumed_config(index) -> dict:
+    """The config ``--assume-rbac-on`` stands for, as 1.4 would have read it."""
+    enf = assumed_enforcement(index)
+    return {"mode": enf.mode, "inclusion": {"namespaces": sorted(enf.namespaces)}}
+
+
 def assumed_deny_all(role: Resource, index) -> list[dict]:
     """Under ``--assume-rbac-on``, the allow-nothing policy of the role's namespace, emitted
     once: with the first ServiceRole (by name) of that namespace."""
     ns = index.ns(role)
     first = min(index.of_kind("ServiceRole", namespace=ns, group="rbac.istio.io"), key=lambda r: r.name or "")
-    return [policy(f"{ns}-deny-all", ns, {}, [role])] if first is role else []
+    return [policy(f"{ns}-deny-all", _written_ns(role, index), {}, [role], index)] if first is role else []
 
 
-def convert_config(cfg: Resource, index, root_ns: str) -> tuple[list[dict], list[Refusal]]:
+def convert_config(cfg: Resource, index, root_ns: str) -> tuple[list[dict], list[Refusal], list[Note]]:
     """The allow-nothing / allow-all policies a ClusterRbacConfig stands for."""
     spec = cfg.spec
     mode = str(spec.get("mode", "OFF"))
-    refusals: list[Refusal] = []
-    mode_key = "enforcementMode" if "enforcementMode" in spec else "enforcement_mode"
-    if str(spec.get(mode_key, "ENFORCED")) == "PERMISSIVE":
-        refusals.append(Refusal(cfg, pointer("spec", mode_key), "PERMISSIVE enforcement only logged denials in 1.4; AuthorizationPolicy has no equivalent dry-run for a whole mesh (use the `istio.io/dry-run` annotation per policy)"))
+    notes: list[Note] = []
+    dry = _permissive(spec)
     if mode == "OFF":
-        return [], refusals
+        return [], [], notes
     if mode not in ENFORCING_MODES:
-        return [], refusals + [Refusal(cfg, "/spec/mode", f"unknown RBAC mode {mode!r}")]
+        return [], [Refusal(cfg, "/spec/mode", f"unknown RBAC mode {mode!r}")], notes
+    if dry:
+        notes.append(Note(cfg, pointer("spec", _key(spec, "enforcementMode", "enforcement_mode")), "dry_run"))
     out: list[dict] = []
     key = "inclusion" if mode == "ON_WITH_INCLUSION" else "exclusion"
     target = spec.get(key) if isinstance(spec.get(key), dict) else {}
     if mode in ("ON", "ON_WITH_EXCLUSION"):
-        out.append(policy("global-deny-all", root_ns, {}, [cfg]))
+        out.append(policy("global-deny-all", root_ns, {}, [cfg], index, dry))
     if mode == "ON":
-        return out, refusals
-    allow_all = [{}] if mode == "ON_WITH_EXCLUSION" else None
+        return out, [], notes
+    allow_all = mode == "ON_WITH_EXCLUSION"
     suffix = "allow-all" if allow_all else "deny-all"
     for ns in _strs(target.get("namespaces")):
-        out.append(policy(f"{ns}-{suffix}", ns, {"rules": [{}]} if allow_all else {}, [cfg]))
+        out.append(policy(f"{ns}-{suffix}", ns, {"rules": [{}]} if allow_all else {}, [cfg], index, dry))
+    refusals: list[Refusal] = []
     for i, ref in enumerate(_strs(target.get("services"))):
+        at = pointer("spec", key, "services", i)
         parts = ref.split(".")
-        ns = parts[1] if len(parts) > 1 else index.default_namespace
-        svc = index.get("Service", ns, parts[0])
+        if len(parts) < 3 or ".".join(parts[2:]) != f"svc.{CLUSTER_DOMAIN}":
+            notes.append(Note(cfg, at, "not_hostname", (("value", ref),)))
+            continue  # 1.4 compared this list with service hostnames exactly: it matched nothing
+        svc = index.get("Service", parts[1], parts[0])
         sel = _selector(svc)
         if sel is None:
-            refusals.append(Refusal(cfg, pointer("spec", key, "services", i), f"service {ref} is not among the inputs (or has no selector), so its workloads cannot be selected"))
+            refusals.append(Refusal(cfg, at, f"service {ref} is not among the inputs (or has no selector), so its workloads cannot be selected"))
             continue
         spec_out: dict = {"selector": {"matchLabels": sel}}
         if allow_all:
             spec_out["rules"] = [{}]
-        out.append(policy(f"{parts[0]}-{suffix}", ns, spec_out, [cfg]))
-    return out, refusals
+        out.append(policy(f"{parts[0]}-{suffix}", parts[1], spec_out, [cfg], index, dry))
+    return out, refusals, notes
 
 
 def _selector(svc: Resource | None) -> dict[str, str] | None:
@@ -204,150 +257,320 @@ def _selector(svc: Resource | None) -> dict[str, str] | None:
 
 # --------------------------------------------------------------------------- roles
 
+def _role_ref(binding: Resource) -> str | None:
+    ref = _get(binding.spec, "roleRef", "role_ref")
+    name = ref.get("name") if isinstance(ref, dict) else None
+    return str(name) if isinstance(name, (str, int)) and str(name) else None
+
+
 def bindings_of(role: Resource, index) -> list[Resource]:
     """The ServiceRoleBindings that refer to ``role`` (a table built once per run)."""
     def table() -> dict[tuple[str, str], list[Resource]]:
         out: dict[tuple[str, str], list[Resource]] = {}
         for b in index.of_kind("ServiceRoleBinding", group="rbac.istio.io"):
-            ref = b.spec.get("roleRef")
-            name = ref.get("name") if isinstance(ref, dict) else None
-            if name is None and isinstance(b.spec.get("role"), str):
-                name = b.spec["role"].lstrip("/")
-            if isinstance(name, str):
+            name = _role_ref(b)
+            if name is not None:
                 out.setdefault((index.ns(b), name), []).append(b)
         return out
 
-    return index.memo("rbac:bindings-by-role", table).get((_ns(role, index), role.name), [])
+    return index.memo("rbac:bindings-by-role", table).get((index.ns(role), role.name), [])
 
 
-def resolve_services(pattern: str, namespace: str, index) -> list[Resource] | None:
-    """Services a ServiceRole ``services`` entry names; ``None`` for ``*`` (every workload)."""
-    if pattern == "*":
-        return None
-    services = index.of_kind("Service", namespace=namespace, group="")
-    candidates = []
-    for svc in services:
-        names = {svc.name or "", f"{svc.name}.{namespace}", f"{svc.name}.{namespace}.svc", f"{svc.name}.{namespace}.svc.cluster.local"}
-        if pattern.endswith("*"):
-            ok = any(n.startswith(pattern[:-1]) for n in names)
-        elif pattern.startswith("*"):
-            ok = any(n.endswith(pattern[1:]) for n in names)
+def resolve_services(pattern: str, namespace: str, index) -> list[Resource]:
+    """The Services of ``namespace`` among the inputs whose hostname a ``services`` entry matches."""
+    return sorted((s for s in index.of_kind("Service", namespace=namespace, group="") if s.name and glob(pattern, hostname(s.name, namespace))),
+                  key=lambda s: s.name or "")
+
+
+# --------------------------------------------------------------------------- subjects
+
+_WHEN_KEY = {"principals": "source.principal", "namespaces": "source.namespace", "ipBlocks": "source.ip", "requestPrincipals": "request.auth.principal"}
+
+
+class _Subject:
+    """One binding subject as a source plus conditions, every field ANDed as in 1.4."""
+
+    def __init__(self) -> None:
+        self.source: dict[str, list[str]] = {}
+        self.when: list[dict] = []
+        self.nobody = False  # 1.4 matched nobody with this subject
+
+    def require(self, fld: str, values: list[str]) -> None:
+        """One more ANDed constraint on a source field: the field's first use goes in the source,
+        later ones (which 1.4 ANDed) become ``when`` conditions."""
+        if fld not in self.source:
+            self.source[fld] = values
         else:
-            ok = pattern in names
-        if ok:
-            candidates.append(svc)
-    return sorted(candidates, key=lambda s: s.name or "")
+            self.when.append({"key": _WHEN_KEY[fld], "values": values})
+
+    def exclude(self, fld: str, values: list[str]) -> None:
+        key = "not" + fld[0].upper() + fld[1:]
+        if key not in self.source:
+            self.source[key] = values
+        else:
+            self.when.append({"key": _WHEN_KEY[fld], "notValues": values})
 
 
-_SOURCE_PROPS = {
-    "source.ip": "ipBlocks",
-    "source.namespace": "namespaces",
-    "source.principal": "principals",
-    "source.user": "principals",
-    "request.auth.principal": "requestPrincipals",
-}
-_WHEN_PROPS = ("request.auth.audiences", "request.auth.presenter")
-_SUBJECT_LISTS = {
-    "names": "principals", "not_names": "notPrincipals", "notNames": "notPrincipals",
-    "namespaces": "namespaces", "not_namespaces": "notNamespaces", "notNamespaces": "notNamespaces",
-    "ips": "ipBlocks", "not_ips": "notIpBlocks", "notIps": "notIpBlocks",
-}
+def _principals(values: list[str]) -> list[str] | None:
+    """1.4 principal values → modern ones; None: any principal, plain text included."""
+    if any(v in ("*", "allUsers") for v in values):
+        return None
+    return ["*" if v == "allAuthenticatedUsers" else v for v in values]
 
 
-def convert_subject(subject: Any, binding: Resource, i: int) -> tuple[dict | None, list[dict], list[Refusal]]:
-    """One binding subject → (source, when conditions, refusals)."""
+def convert_subject(subject: Any, binding: Resource, i: int) -> tuple[_Subject | None, list[Refusal], list[Note]]:
+    """One binding subject → its source and conditions (None: it matched nobody in 1.4)."""
     at = pointer("spec", "subjects", i)
     if not isinstance(subject, dict):
-        return None, [], [Refusal(binding, at, "a subject must be a mapping")]
-    source: dict[str, list[str]] = {}
-    when: list[dict] = []
+        return None, [Refusal(binding, at, "a subject must be a mapping")], []
+    out = _Subject()
     refusals: list[Refusal] = []
+    notes: list[Note] = []
 
-    def add(field_: str, value: str) -> None:
-        if value != "*":  # "*" matched any value in 1.4: no constraint at all
-            source.setdefault(field_, []).append(value)
+    def nobody(path: str, why: str) -> None:
+        out.nobody = True
+        notes.append(Note(binding, path, "subject_matches_nobody", (("reason", why),)))
 
+    def ips(values: list[str], path: str) -> list[str] | None:
+        bad = [v for v in values if not _valid_ip(v)]
+        if bad:
+            refusals.append(Refusal(binding, path, f"{bad[0]!r} is not an IP address or CIDR range; 1.4 ignored such values"))
+            return None
+        return values
+
+    fields = 0
     for key, value in subject.items():
+        path = f"{at}/{key}"
         if key == "user":
-            add("principals", str(value))
+            if str(value) == "":
+                continue
+            fields += 1
+            p = _principals([str(value)])
+            if p is not None:
+                out.require("principals", p)
+        elif key == "names":
+            fields += 1
+            p = _principals(_strs(value))
+            if p is not None and p:
+                out.require("principals", p)
+        elif key in ("not_names", "notNames"):
+            fields += 1
+            vals = _strs(value)
+            if any(v == "allUsers" for v in vals):
+                nobody(path, "allUsers among not_names excludes everybody")
+            elif vals:
+                out.exclude("principals", ["*" if v == "allAuthenticatedUsers" else v for v in vals])
         elif key == "group":
-            if str(value) != "*":
-                when.append({"key": "request.auth.claims[groups]", "values": [str(value)]})
+            if str(value) == "":
+                continue
+            fields += 1
+            out.when.append({"key": "request.auth.claims[groups]", "values": [str(value)]})
         elif key in ("groups", "not_groups", "notGroups"):
+            fields += 1
             vals = _strs(value)
             if vals:
-                when.append({"key": "request.auth.claims[groups]", ("values" if key == "groups" else "notValues"): vals})
-        elif key in _SUBJECT_LISTS:
-            for v in _strs(value):
-                add(_SUBJECT_LISTS[key], v)
+                out.when.append({"key": "request.auth.claims[groups]", ("values" if key == "groups" else "notValues"): vals})
+        elif key in ("namespaces", "not_namespaces", "notNamespaces"):
+            fields += 1
+            vals = _strs(value)
+            if vals:
+                (out.require if key == "namespaces" else out.exclude)("namespaces", vals)
+        elif key in ("ips", "not_ips", "notIps"):
+            fields += 1
+            vals = ips(_strs(value), path)
+            if vals:
+                (out.require if key == "ips" else out.exclude)("ipBlocks", vals)
         elif key == "properties":
             if not isinstance(value, dict):
-                refusals.append(Refusal(binding, at + "/properties", "properties must be a mapping"))
+                refusals.append(Refusal(binding, path, "properties must be a mapping"))
                 continue
             for pkey, pval in value.items():
-                pval = str(pval)
-                ppath = at + "/properties/" + str(pkey).replace("~", "~0").replace("/", "~1")
-                if pkey in _SOURCE_PROPS:
-                    add(_SOURCE_PROPS[pkey], pval)
-                elif pkey in _WHEN_PROPS or re.fullmatch(r"request\.auth\.claims\[[^\]]+\]", str(pkey)):
-                    if pval != "*":
-                        when.append({"key": pkey, "values": [pval]})
-                elif str(pkey).startswith("destination."):
-                    refusals.append(Refusal(binding, ppath, f"subject property {pkey} describes the destination; AuthorizationPolicy sources cannot express it"))
+                fields += 1
+                pkey, pval = str(pkey), str(pval)
+                ppath = f"{path}/{str(pkey).replace('~', '~0').replace('/', '~1')}"
+                if pkey == "source.principal":
+                    p = _principals([pval])
+                    if p is not None:
+                        out.require("principals", p)
+                elif pkey == "source.user":
+                    out.require("principals", [pval])
+                elif pkey == "source.namespace":
+                    out.require("namespaces", [pval])
+                elif pkey == "source.ip":
+                    vals = ips([pval], ppath)
+                    if vals:
+                        out.require("ipBlocks", vals)
+                elif pkey == "request.auth.principal":
+                    out.require("requestPrincipals", [pval])
+                elif pkey in ("request.auth.audiences", "request.auth.presenter") or re.fullmatch(r"request\.(auth\.claims|headers)\[[^\]]+\]", pkey):
+                    out.when.append({"key": pkey, "values": [pval]})
                 else:
-                    refusals.append(Refusal(binding, ppath, f"subject property {pkey} has no AuthorizationPolicy equivalent"))
+                    nobody(ppath, f"1.4 looked property {pkey} up in metadata that nothing sets")
         else:
-            refusals.append(Refusal(binding, f"{at}/{key}", f"subject field {key} has no AuthorizationPolicy equivalent"))
-    return source, when, refusals
+            refusals.append(Refusal(binding, path, f"subject field {key} has no AuthorizationPolicy equivalent"))
+    if fields == 0 and not refusals:
+        nobody(at, "a subject with no field matched nobody in 1.4")
+    return (None if out.nobody else out), refusals, notes
 
 
-_OP_FIELDS = {
-    "methods": "methods", "not_methods": "notMethods", "notMethods": "notMethods",
-    "paths": "paths", "not_paths": "notPaths", "notPaths": "notPaths",
-    "hosts": "hosts", "not_hosts": "notHosts", "notHosts": "notHosts",
-    "ports": "ports", "not_ports": "notPorts", "notPorts": "notPorts",
-}
+# --------------------------------------------------------------------------- rules
+
+_OP_FIELDS = (("methods", "methods"), ("not_methods", "notMethods"), ("notMethods", "notMethods"),
+              ("paths", "paths"), ("not_paths", "notPaths"), ("notPaths", "notPaths"),
+              ("hosts", "hosts"), ("not_hosts", "notHosts"), ("notHosts", "notHosts"),
+              ("ports", "ports"), ("not_ports", "notPorts"), ("notPorts", "notPorts"))
 
 
-def convert_rule(rule: Any, role: Resource, i: int) -> tuple[dict, list[dict], dict[str, list[str]], list[Refusal]]:
-    """A role's access rule → (operation, when conditions, label constraints, refusals)."""
+@dataclass
+class _Rule:
+    operation: dict[str, list[str]] = field(default_factory=dict)
+    when: list[dict] = field(default_factory=list)
+    labels: dict[str, list[str]] = field(default_factory=dict)  # destination.labels constraints
+    static: dict[str, list[str]] = field(default_factory=dict)  # destination.name / namespace constraints
+
+
+def convert_rule(rule: Any, role: Resource, i: int) -> tuple[_Rule, list[Refusal], list[Note]]:
+    """A role's access rule → its operation, conditions and per-Service constraints."""
     at = pointer("spec", "rules", i)
-    op: dict[str, list[str]] = {}
-    when: list[dict] = []
-    labels: dict[str, list[str]] = {}
+    out = _Rule()
     refusals: list[Refusal] = []
+    notes: list[Note] = []
     if not isinstance(rule, dict):
-        return op, when, labels, [Refusal(role, at, "a rule must be a mapping")]
+        return out, [Refusal(role, at, "a rule must be a mapping")], notes
+    fields = dict(_OP_FIELDS)
     for key, value in rule.items():
+        path = f"{at}/{key}"
         if key == "services":
             continue
-        if key in _OP_FIELDS:
+        if key in fields:
             vals = _strs(value)
-            if key in ("methods", "paths", "hosts") and "*" in vals:
-                continue  # any
-            if vals:
-                op.setdefault(_OP_FIELDS[key], []).extend(vals)
+            if key in ("ports", "not_ports", "notPorts") and any(not _valid_port(v) for v in vals):
+                refusals.append(Refusal(role, path, "a port must be a number from 0 to 65535"))
+            elif vals:
+                out.operation.setdefault(fields[key], []).extend(vals)
         elif key == "constraints":
+            seen: dict[str, int] = {}
             for j, c in enumerate(_list(value)):
-                cpath = f"{at}/constraints/{j}"
-                ckey = c.get("key") if isinstance(c, dict) else None
-                vals = _strs(c.get("values")) if isinstance(c, dict) else []
-                if not isinstance(ckey, str) or not vals:
-                    refusals.append(Refusal(role, cpath, "a constraint needs a key and values"))
+                ckey = str(c.get("key")) if isinstance(c, dict) and c.get("key") is not None else None
+                if ckey is None or not _strs(c.get("values")):
+                    refusals.append(Refusal(role, f"{path}/{j}", "a constraint needs a key and values"))
                     continue
-                m = re.fullmatch(r"destination\.labels\[([^\]]+)\]", ckey)
-                if m:
-                    labels.setdefault(m.group(1), []).extend(vals)
-                elif ckey == "destination.port":
-                    op.setdefault("ports", []).extend(vals)
-                elif re.fullmatch(r"request\.headers\[[^\]]+\]", ckey) or ckey in ("destination.ip", "connection.sni") or ckey.startswith("experimental.envoy.filters."):
-                    if "*" not in vals:
-                        when.append({"key": ckey, "values": vals})
-                else:
-                    refusals.append(Refusal(role, cpath + "/key", f"constraint {ckey} has no AuthorizationPolicy equivalent"))
+                if ckey in seen:
+                    notes.append(Note(role, f"{path}/{seen[ckey]}", "duplicate_constraint", (("key", ckey),)))
+                seen[ckey] = j
+            for ckey, j in seen.items():
+                _constraint(ckey, _strs(_list(value)[j].get("values")), f"{path}/{j}", role, out, refusals, notes)
         else:
-            refusals.append(Refusal(role, f"{at}/{key}", f"rule field {key} has no AuthorizationPolicy equivalent"))
-    return op, when, labels, refusals
+            refusals.append(Refusal(role, path, f"rule field {key} has no AuthorizationPolicy equivalent"))
+    return out, refusals, notes
+
+
+def _constraint(key: str, vals: list[str], path: str, role: Resource, out: _Rule, refusals: list[Refusal], notes: list[Note]) -> None:
+    m = re.fullmatch(r"destination\.labels\[([^\]]+)\]", key)
+    if m:
+        if any("*" in v for v in vals):
+            refusals.append(Refusal(role, path, "a destination.labels constraint with a wildcard cannot be a workload selector"))
+        else:
+            out.labels[m.group(1)] = vals
+    elif key in ("destination.name", "destination.namespace"):
+        out.static[key] = vals
+    elif key == "destination.port":
+        if any(not _valid_port(v) for v in vals):
+            refusals.append(Refusal(role, path, "a port must be a number from 0 to 65535"))
+        else:
+            out.when.append({"key": "destination.port", "values": vals})
+    elif key == "destination.ip":
+        if any(not _valid_ip(v) for v in vals):
+            refusals.append(Refusal(role, path, "destination.ip values must be IP addresses or CIDR ranges"))
+        else:
+            out.when.append({"key": key, "values": vals})
+    elif re.fullmatch(r"request\.headers\[[^\]]+\]", key) or key == "connection.sni" or re.fullmatch(r"experimental\.envoy\.filters\..+\[.+\]", key):
+        out.when.append({"key": key, "values": vals})
+    elif key == "destination.user":
+        refusals.append(Refusal(role, path + "/key", "destination.user (the workloads' service account) cannot be selected by an AuthorizationPolicy"))
+    else:
+        notes.append(Note(role, path + "/key", "ignored_constraint", (("key", key),)))
+
+
+def _targets(rule: Any, role: Resource, i: int, ns: str, index, enf: Enforcement, plan: RolePlan) -> list[tuple[str, dict[str, str] | None]]:
+    """(name, selector) of every Service one rule applies to; ``None`` selector: every workload."""
+    patterns = _strs(rule.get("services")) if isinstance(rule, dict) and "services" in rule else ["*"]
+    if not patterns:
+        patterns = ["*"]
+    targets: dict[str, dict[str, str] | None] = {}
+    for j, pattern in enumerate(patterns):
+        ppath = pointer("spec", "rules", i, "services", j) if isinstance(rule, dict) and "services" in rule else pointer("spec", "rules", i)
+        if pattern == "*" and not enf.partial(ns):
+            if enf.enforced(ns):
+                targets["all"] = None
+            else:
+                plan.not_enforced.append(f"every workload in {ns}")
+            continue
+        services = resolve_services(pattern, ns, index)
+        if not services:
+            if "." not in pattern and "*" not in pattern:
+                plan.notes.append(Note(role, ppath, "not_hostname", (("value", pattern), ("hostname", hostname(pattern, ns)))))
+            elif not (pattern.endswith("*") or pattern.startswith("*")):
+                plan.refusals.append(Refusal(role, ppath, f"no Service matches {pattern!r} in namespace {ns} among the inputs; its selector is needed to target the workloads (add the Service's YAML to the inputs or --context)"))
+            continue
+        for svc in services:
+            if not enf.enforced(ns, svc.name):
+                plan.not_enforced.append(f"{svc.name}.{ns}")
+                continue
+            sel = _selector(svc)
+            if sel is None:
+                plan.refusals.append(Refusal(role, ppath, f"Service {svc.name} has no selector, so its workloads cannot be targeted"))
+                continue
+            targets[svc.name or "svc"] = sel
+    return sorted(targets.items())
+
+
+def _label_variants(selector: dict[str, str] | None, labels: dict[str, list[str]]) -> list[dict[str, str]]:
+    """``destination.labels`` constraints merged into a selector: one selector per value combination;
+    combinations the Service's own selector contradicts are dropped (they never match)."""
+    variants = [dict(selector or {})]
+    for key, values in labels.items():
+        nxt = []
+        for v in variants:
+            for value in values:
+                if key in v and v[key] != value:
+                    continue
+                nxt.append({**v, key: value})
+        variants = nxt
+    return variants
+
+
+def _subjects(plan: RolePlan, index) -> tuple[list[_Subject], list[_Subject]]:
+    """(enforced, dry-run) subjects of every binding of the role."""
+    enforced, dry = [], []
+    for b in plan.bindings:
+        if b.spec.get("actions") is not None or b.spec.get("role") is not None:
+            plan.refusals.append(Refusal(b, "/spec/actions" if "actions" in b.spec else "/spec/role", "inline actions and `role` are not converted; use roleRef to a ServiceRole"))
+        permissive = str(b.spec.get("mode", "ENFORCED")) == "PERMISSIVE"
+        if permissive:
+            plan.notes.append(Note(b, "/spec/mode", "binding_dry_run"))
+        for i, subject in enumerate(_list(b.spec.get("subjects"))):
+            converted, refusals, notes = convert_subject(subject, b, i)
+            plan.refusals.extend(refusals)
+            plan.notes.extend(notes)
+            if converted is not None:
+                (dry if permissive else enforced).append(converted)
+    return enforced, dry
+
+
+def _ap_rules(subjects: list[_Subject], rule: _Rule) -> list[dict]:
+    """One policy rule per subject, each with the role rule's operation: every field of both holds at once."""
+    out = []
+    for s in subjects:
+        r: dict = {}
+        if s.source:
+            r["from"] = [{"source": s.source}]
+        if rule.operation:
+            r["to"] = [{"operation": rule.operation}]
+        if s.when or rule.when:
+            r["when"] = s.when + rule.when
+        out.append(r)
+    return out
 
 
 def plan_role(role: Resource, index, enf: Enforcement) -> RolePlan:
@@ -355,100 +578,52 @@ def plan_role(role: Resource, index, enf: Enforcement) -> RolePlan:
 
     Only targets where 1.4 enforced RBAC are converted: an ALLOW policy on a workload
     that was not enforced would newly deny everything else."""
+    return index.memo(f"rbac:plan:{id(role)}:{hash(enf)}", lambda: _plan_role(role, index, enf))
+
+
+def _plan_role(role: Resource, index, enf: Enforcement) -> RolePlan:
     plan = RolePlan(bindings=bindings_of(role, index))
-    ns = _ns(role, index)
-    # sources from every binding's subjects: plain sources share one rule, subjects with
-    # conditions get a rule of their own (conditions apply to a whole rule)
-    plain_sources: list[dict] = []
-    conditional: list[tuple[dict, list[dict]]] = []
-    for b in plan.bindings:
-        if str(_get(b.spec, "mode") or "ENFORCED") == "PERMISSIVE":
-            plan.refusals.append(Refusal(b, "/spec/mode", "a PERMISSIVE binding only logged in 1.4; converting it would enforce it"))
-        if b.spec.get("actions") is not None:
-            plan.refusals.append(Refusal(b, "/spec/actions", "inline actions are not converted; move them into a ServiceRole"))
-        for i, subject in enumerate(_list(b.spec.get("subjects"))):
-            source, when, refusals = convert_subject(subject, b, i)
-            plan.refusals.extend(refusals)
-            if source is None:
-                continue
-            if when:
-                conditional.append((source, when))
-            else:
-                plain_sources.append(source)
-    rules = _list(role.spec.get("rules"))
+    ns = index.ns(role)
     if not plan.bindings:
         return plan  # a role nobody is bound to allows nothing: nothing to emit
+    enforced_subjects, dry_subjects = _subjects(plan, index)
+    if enf.permissive:  # every binding only logged: one set of dry-run policies
+        enforced_subjects, dry_subjects = enforced_subjects + dry_subjects, []
+    written_ns = _written_ns(role, index)
+    rules = _list(role.spec.get("rules"))
     for i, rule in enumerate(rules):
-        op, when, labels, refusals = convert_rule(rule, role, i)
+        converted, refusals, notes = convert_rule(rule, role, i)
         plan.refusals.extend(refusals)
-        patterns = _strs(rule.get("services")) if isinstance(rule, dict) else []
-        if not patterns:
-            plan.refusals.append(Refusal(role, pointer("spec", "rules", i), "a rule without services applied to nothing in 1.4"))
+        plan.notes.extend(notes)
+        if refusals:
             continue
-        ap_rules = []
-        to = [{"operation": op}] if op else []
-        if plain_sources:
-            r: dict = {"from": [{"source": s} if s else {"source": {}} for s in plain_sources]}
-            if any(not s for s in plain_sources):
-                r.pop("from")  # one subject matches everybody: no `from` at all
-            if to:
-                r["to"] = to
-            if when:
-                r["when"] = when
-            ap_rules.append(r)
-        for source, cwhen in conditional:
-            r = {"from": [{"source": source}]} if source else {}
-            if to:
-                r["to"] = to
-            r["when"] = when + cwhen
-            ap_rules.append(r)
-        for j, pattern in enumerate(patterns):
-            targets = resolve_services(pattern, ns, index)
-            ppath = pointer("spec", "rules", i, "services", j)
-            if targets is None:
-                if not enf.enforced(ns):
-                    if enf.mode == "ON_WITH_INCLUSION" and any(_short_service(f, ns) for f in enf.services):
-                        plan.refusals.append(Refusal(role, ppath, f"'*' covers every workload in {ns}, but 1.4 enforced RBAC only for some of its services; list the services instead"))
-                    else:
-                        plan.not_enforced.append(f"every workload in {ns}")
-                    continue
-                selectors = [None]
-                names = ["all"]
-            elif not targets:
-                plan.refusals.append(Refusal(role, ppath, f"no Service matches {pattern!r} in namespace {ns} among the inputs; its selector is needed to target the workloads"))
+        matched = False
+        targets = _targets(rule, role, i, ns, index, enf, plan)
+        if converted.static.get("destination.name") and any(sel is None for _, sel in targets):
+            # destination.name is a Service's name: a rule for every workload applies per Service
+            targets = _targets({"services": [f"*.{ns}.svc.{CLUSTER_DOMAIN}"]}, role, i, ns, index, enf, plan)
+        for name, selector in targets:
+            if not _static_ok(converted, name if selector is not None else None, ns):
                 continue
-            else:
-                selectors, names = [], []
-                for svc in targets:
-                    if not enf.enforced(ns, svc.name):
-                        plan.not_enforced.append(f"{svc.name}.{ns}")
+            variants = _label_variants(selector, converted.labels)
+            for k, sel in enumerate(variants):
+                matched = True
+                suffix = f"-{k}" if len(variants) > 1 else ""
+                spec_base: dict = {"selector": {"matchLabels": sel}} if sel else {}
+                for subjects, dry in ((enforced_subjects, enf.permissive), (dry_subjects, True)):
+                    if not subjects:
                         continue
-                    sel = _selector(svc)
-                    if sel is None:
-                        plan.refusals.append(Refusal(role, ppath, f"Service {svc.name} has no selector, so its workloads cannot be targeted"))
-                        continue
-                    selectors.append(sel)
-                    names.append(svc.name or "svc")
-            for sel, name in zip(selectors, names):
-                for k, label_sel in enumerate(_label_variants(sel, labels)):
-                    spec: dict = {}
-                    if label_sel:
-                        spec["selector"] = {"matchLabels": label_sel}
-                    spec["rules"] = ap_rules
-                    variant = f"-{k}" if len(_label_variants(sel, labels)) > 1 else ""
-                    plan.policies.append(policy(f"{role.name}-rule{i}-{name}{variant}", ns, spec, [role, *plan.bindings]))
+                    tag = "-dry-run" if dry and not enf.permissive else ""
+                    plan.policies.append(policy(f"{role.name}-rule{i}-{name}{suffix}{tag}", written_ns, {**spec_base, "rules": _ap_rules(subjects, converted)}, [role, *plan.bindings], index, dry))
+        if not matched and (converted.labels or converted.static) and not refusals:
+            plan.notes.append(Note(role, pointer("spec", "rules", i), "impossible_rule", (("reason", "its services' selectors contradict its destination constraints"),)))
     return plan
 
 
-def _label_variants(selector: dict[str, str] | None, labels: dict[str, list[str]]) -> list[dict[str, str]]:
-    """``destination.labels`` constraints merged into a selector: one selector per value combination."""
-    variants = [dict(selector or {})]
-    for key, values in labels.items():
-        nxt = []
-        for v in variants:
-            for value in values:
-                if key in v and v[key] != value:
-                    continue  # the Service never selects these pods
-                nxt.append({**v, key: value})
-        variants = nxt
-    return variants
+def _static_ok(rule: _Rule, service: str | None, ns: str) -> bool:
+    """destination.name / destination.namespace constraints, decided per Service as 1.4 did."""
+    names = rule.static.get("destination.name")
+    if names is not None and (service is None or not any(glob(v, service) for v in names)):
+        return False
+    namespaces = rule.static.get("destination.namespace")
+    return namespaces is None or any(glob(v, ns) for v in namespaces)

@@ -11,7 +11,7 @@ CODE = "ML300"
 KINDS = ("authentication.istio.io/Policy", "authentication.istio.io/MeshPolicy")
 READS = ("/Service", "apps/Deployment")
 
-NOTE_SEVERITY = {"plaintext": Severity.WARNING, "use_peer": Severity.WARNING, "extra_peers": Severity.WARNING, "status_change": Severity.INFO}
+NOTE_SEVERITY = {"plaintext": Severity.WARNING, "use_peer": Severity.WARNING, "extra_peers": Severity.WARNING, "status_change": Severity.INFO, "invalid_tokens": Severity.WARNING}
 
 
 def check(res: Resource, ctx) -> Iterator[Violation]:

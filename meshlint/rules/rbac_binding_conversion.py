@@ -6,7 +6,7 @@ from typing import Iterator
 from ..fixes import Fix, ReplaceResource
 from ..model import Resource, Severity, Violation
 from ..rbac.convert import plan_role
-from .rbac_role_conversion import effective_enforcement
+from .rbac_role_conversion import effective_enforcement, notes_of
 
 CODE = "ML401"
 KINDS = ("rbac.istio.io/ServiceRoleBinding",)
@@ -31,5 +31,6 @@ def check(res: Resource, ctx) -> Iterator[Violation]:
     for r in own:
         yield Violation(r.path, {"name": res.name, "reason": r.reason}, message="refused", severity=Severity.ERROR)
     if not plan.refusals:
+        yield from notes_of(plan, res)
         fix = Fix(f"remove ServiceRoleBinding {res.name}: its subjects are now sources of ServiceRole {name}'s AuthorizationPolicies", (ReplaceResource(()),))
         yield Violation("/kind", {"name": res.name, "role": name}, fix=fix)

@@ -13,16 +13,19 @@ READS = ("/Service",)
 
 
 def check(res: Resource, ctx) -> Iterator[Violation]:
-    policies, refusals = convert_config(res, ctx.index, ctx.root_namespace)
+    policies, refusals, notes = convert_config(res, ctx.index, ctx.root_namespace)
+    who = {"name": res.name or "?", "kind": res.kind}
     for r in refusals:
-        yield Violation(r.path, {"name": res.name, "reason": r.reason}, message="refused", severity=Severity.ERROR)
+        yield Violation(r.path, {**who, "reason": r.reason}, message="refused", severity=Severity.ERROR)
     if refusals:
         return
+    for n in notes:
+        yield Violation(n.path, {**who, **dict(n.params)}, message=n.message, severity=Severity.WARNING)
     mode = str(res.spec.get("mode", "OFF"))
     if mode == "OFF":
         fix = Fix(f"remove {res.kind} {res.name}: RBAC was OFF", (ReplaceResource(()),))
-        yield Violation("/spec/mode" if "mode" in res.spec else "/kind", {"name": res.name, "kind": res.kind}, message="mode_off", severity=Severity.WARNING, fix=fix)
+        yield Violation("/spec/mode" if "mode" in res.spec else "/kind", who, message="mode_off", severity=Severity.WARNING, fix=fix)
         return
     fix = Fix(f"replace {res.kind} {res.name} ({mode}) with {len(policies)} AuthorizationPolicy object(s)", (ReplaceResource(tuple(policies)),))
     names = ", ".join(f"{p['metadata']['namespace']}/{p['metadata']['name']}" for p in policies)
-    yield Violation("/spec/mode", {"name": res.name, "kind": res.kind, "mode": mode, "count": len(policies), "policies": names, "root": ctx.root_namespace}, fix=fix)
+    yield Violation("/spec/mode", {**who, "mode": mode, "count": len(policies), "policies": names, "root": ctx.root_namespace}, fix=fix)

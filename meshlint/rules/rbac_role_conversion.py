@@ -19,6 +19,13 @@ def effective_enforcement(ctx) -> Enforcement | None:
     return enf
 
 
+def notes_of(plan, res: Resource) -> Iterator[Violation]:
+    """The plan's notes about ``res``: what converts exactly but behaves as 1.4 did, not as written."""
+    for n in plan.notes:
+        if n.resource is res:
+            yield Violation(n.path, {"kind": res.kind, "name": res.name or "?", **dict(n.params)}, message=n.message, severity=Severity.WARNING)
+
+
 def check(res: Resource, ctx) -> Iterator[Violation]:
     enf = effective_enforcement(ctx)
     if enf is None:
@@ -37,7 +44,8 @@ def check(res: Resource, ctx) -> Iterator[Violation]:
         others = sorted({f"{r.resource.kind} {r.resource.name}" for r in plan.refusals})
         yield Violation("/metadata/name", {"name": res.name, "others": ", ".join(others)}, message="refused_binding", severity=Severity.ERROR)
         return
-    skipped = f" Not converted because 1.4 did not enforce RBAC there: {', '.join(plan.not_enforced)}." if plan.not_enforced else ""
+    yield from notes_of(plan, res)
+    skipped = f" Not converted because 1.4 did not enforce RBAC there: {', '.join(sorted(set(plan.not_enforced)))}." if plan.not_enforced else ""
     assumed = ""
     extra: list[dict] = []
     if enforcement(ctx.index).mode is None:

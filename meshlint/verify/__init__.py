@@ -1,0 +1,121 @@
+"""Verification of security conversions: 1.4's decisions against the converted objects' decisions.
+
+Every conversion of an alpha authentication policy, an RBAC role, binding or config, and every
+Mixer listchecker draft is checked before anything is written (``meshlint.engine`` runs this after
+the rules). The 1.4 side (:mod:`.alpha_rbac`, :mod:`.alpha_authn`, :mod:`.mixer`) is written from
+Istio 1.4's own code and imports nothing from the converters; the modern side (:mod:`.modern`,
+:mod:`.modern_authn`) from current Istio. :mod:`.logic` compares the two decisions on every request
+class (see docs/convert.md, "What verification guarantees").
+
+A conversion under which some request is decided differently is refused (its resources stay as
+they are, with an error naming one such request), unless the difference is a documented note of
+that rule (``notes`` in its catalogue entry): a narrowing meant by the conversion.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from ..model import Resource
+from .values import describe
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """A conversion a rule proposes: ``resource`` is replaced by ``objects`` (possibly none)."""
+
+    resource: Resource
+    code: str
+    objects: tuple[dict, ...]
+    namespace: str  # where the resource applies (its namespace, or the one it is applied to)
+    extra: bool = False  # the objects are an additional file (a draft), not a replacement
+
+
+@dataclass(frozen=True)
+class Difference:
+    area: str  # "RBAC", "authentication", "Mixer"
+    namespace: str
+    destination: str
+    request: tuple[tuple[str, Any], ...]
+    old: bool
+    new: bool
+    note: str | None = None  # the documented note that accounts for it, if any
+
+    @property
+    def widening(self) -> bool:
+        return self.new and not self.old
+
+    def describe(self) -> str:
+        verdict = lambda ok: "allowed" if ok else "denied"  # noqa: E731
+        return f"{describe(dict(self.request))} to {self.destination}: 1.4 {verdict(self.old)}, converted {verdict(self.new)}"
+
+
+@dataclass
+class Outcome:
+    refused: dict[int, tuple[Proposal, Difference]] = field(default_factory=dict)  # id(resource) → why
+    differences: list[Difference] = field(default_factory=list)  # every difference of the full conversion
+    checked: int = 0  # destinations compared
+
+    def refuse(self, proposal: Proposal, why: Difference) -> None:
+        self.refused.setdefault(id(proposal.resource), (proposal, why))
+
+
+def verify(proposals: list[Proposal], resources: list[Resource], index, root_namespace: str,
+           accepted_notes: Callable[[str], set[str]] = lambda code: set(), assume_rbac_on: bool = False) -> Outcome:
+    """Check every proposed security conversion; see the module docstring. ``accepted_notes(code)``:
+    the differences a rule's catalogue entry documents as intended (``verification_notes``)."""
+    from . import authn, rbac
+
+    outcome = Outcome()
+    rbac.verify(proposals, resources, index, root_namespace, outcome, assume_rbac_on)
+    authn.verify(proposals, resources, index, root_namespace, outcome, accepted_notes)
+    return outcome
+
+
+def settle(proposals: list[Proposal], compare, outcome: Outcome, root_namespace: str, accepted_note) -> None:
+    """Refuse, namespace by namespace, every conversion acting where the decisions differ, until
+    the kept conversions show no difference that is not a documented note.
+
+    ``compare(kept)`` returns the differences with those proposals converted (a fresh list each
+    time); ``accepted_note(difference)`` says whether a documented note accounts for one."""
+    kept = list(proposals)
+    first = True
+    while True:
+        diffs = compare(kept)
+        if first:
+            outcome.differences.extend(diffs)
+            first = False
+        bad: dict[str, Difference] = {}
+        for d in diffs:
+            if not accepted_note(d):
+                bad.setdefault(d.namespace, d)
+        if not bad:
+            return
+        refused = [p for p in kept if _acts_on(p, set(bad), root_namespace)]
+        for p in refused:
+            outcome.refuse(p, bad.get(p.namespace) or next(iter(bad.values())))
+        if not refused:
+            # differences that no kept conversion acts on: the objects deciding them stay, with the reason
+            for p in proposals:
+                if p.namespace in bad:
+                    outcome.refuse(p, bad[p.namespace])
+            return
+        kept = [p for p in kept if p not in refused]
+
+
+def _acts_on(p: Proposal, namespaces: set[str], root_namespace: str) -> bool:
+    if p.namespace in namespaces:
+        return True
+    for o in p.objects:
+        md = o.get("metadata") if isinstance(o.get("metadata"), dict) else {}
+        ns = md.get("namespace") or p.namespace
+        if ns in namespaces or ns == root_namespace:
+            return True
+    return False
+
+
+def placed(obj: dict, namespace: str) -> dict:
+    """An object as the cluster holds it: with the namespace it is applied to."""
+    md = dict(obj.get("metadata") or {})
+    md.setdefault("namespace", namespace)
+    return {**obj, "metadata": md}

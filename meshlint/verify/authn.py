@@ -1,0 +1,94 @@
+"""Authentication verification: every Policy / MeshPolicy conversion against 1.4.
+
+The 1.4 world is the alpha policies among the inputs; the converted world is the
+PeerAuthentication, RequestAuthentication and AuthorizationPolicy objects that already exist plus
+those of the kept conversions. Differences that a documented note of ML300 accounts for (see
+``verification_notes`` in its catalogue entry) are reported, not refused.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+from ..model import Resource
+from . import Difference, Outcome, Proposal, placed, settle
+from .alpha_authn import AlphaAuthn, ServicePort, decision as old_decision, policy_for
+from .destinations import Destination, consistency, destinations, service_ports
+from .logic import all_of, differences, evaluate, seeds
+from .modern_authn import decision as new_decision
+from .values import INVALID_TOKEN, domains
+
+CODES = ("ML300",)
+KINDS = ("PeerAuthentication", "RequestAuthentication", "AuthorizationPolicy")
+
+
+def world(resources: list[Resource], index) -> tuple[AlphaAuthn, list[dict]]:
+    old = AlphaAuthn()
+    existing: list[dict] = []
+    for r in resources:
+        if r.group == "authentication.istio.io" and r.kind == "Policy":
+            old.policies.append((index.ns(r), r.name or "", r.spec))
+        elif r.group == "authentication.istio.io" and r.kind == "MeshPolicy" and r.name == "default":
+            old.mesh = r.spec
+        elif r.group == "security.istio.io" and r.kind in KINDS:
+            existing.append(placed(r.body, index.ns(r)))
+    return old, existing
+
+
+def classify(old: AlphaAuthn, dest: Destination, sports: dict[str, ServicePort], d: dict) -> str | None:
+    """The documented note that accounts for a difference, if any."""
+    if d.get("mtls") is True and d["old"] is False and d["new"] is True:
+        port = sports.get(d.get("port")) if d.get("port") is not None else None
+        spec = policy_for(old, dest.namespace, dest.service or "", port)
+        peers = (spec or {}).get("peers") if isinstance((spec or {}).get("peers"), list) else []
+        if spec is not None and not any(isinstance(p, dict) and "mtls" in p for p in peers):
+            return "plaintext"  # no peers: 1.4 served plain text only, the conversion is PERMISSIVE
+    if d.get("token") == INVALID_TOKEN and d["old"] is True and d["new"] is False:
+        return "invalid_tokens"  # RequestAuthentication rejects a bad token wherever it applies
+    return None
+
+
+def verify(proposals: list[Proposal], resources: list[Resource], index, root_ns: str, outcome: Outcome,
+           accepted_notes: Callable[[str], set[str]]) -> None:
+    mine = [p for p in proposals if p.code in CODES]
+    if not mine:
+        return
+    old, existing = world(resources, index)
+    planned = {id(p): [placed(o, p.namespace) for o in p.objects] for p in mine}
+    namespaces = {ns for ns, _, _ in old.policies} | {str(o["metadata"]["namespace"]) for objs in planned.values() for o in objs}
+    namespaces.discard(root_ns)
+    dests = destinations(namespaces, index, {})
+    ports_of = {}
+    for dest in dests:
+        svc = index.get("Service", dest.namespace, dest.service, group="") if dest.service else None
+        ports_of[dest] = {t: ServicePort(n, name, t) for n, name, t, _ in (service_ports(svc, index) if svc else [])}
+    issuers = sorted({str(o.get("jwt", {}).get("issuer")) for _, _, spec in old.policies + [("", "", old.mesh or {})]
+                      for o in (spec.get("origins") or []) if isinstance(o, dict) and isinstance(o.get("jwt"), dict)})
+    memo: dict = {}
+    accepted = accepted_notes("ML300")
+
+    def run(kept: list[Proposal]) -> list[Difference]:
+        objects = existing + [o for p in kept for o in planned[id(p)]]
+        found = []
+        for dest in dests:
+            sports = ports_of[dest]
+            f_old = memo.get(dest)
+            if f_old is None:
+                f_old = memo[dest] = all_of([consistency(dest), old_decision(old, dest.namespace, dest.service, list(sports.values()))])
+            ports = sorted(set(sports) | {str(k) for o in objects for k in ((o.get("spec") or {}).get("portLevelMtls") or {})})
+            f_new = all_of([consistency(dest), new_decision(objects, dest.namespace, dest.label_map, root_ns, ports, issuers)])
+            doms = domains(seeds(f_new, seeds(f_old)))
+            noted = 0
+            for a in differences(f_old, f_new, doms, limit=2000):
+                o, n = evaluate(f_old, a), evaluate(f_new, a)
+                note = classify(old, dest, sports, {**a, "old": o, "new": n})
+                if note is not None and note in accepted:
+                    noted += 1
+                    if noted > 5:
+                        continue  # enough examples of a documented note; look on for others
+                found.append(Difference("authentication", dest.namespace, dest.describe(), tuple(sorted(a.items())), o, n, note))
+                if note is None or note not in accepted:
+                    break
+        outcome.checked += len(dests)
+        return found
+
+    settle(mine, run, outcome, root_ns, lambda d: d.note is not None and d.note in accepted)

@@ -1,0 +1,109 @@
+"""RBAC verification: every ServiceRole, binding and RBAC config conversion against 1.4.
+
+The 1.4 world is every rbac.istio.io object among the inputs (and ``--context``) plus the
+AuthorizationPolicies that already exist; the converted world is those AuthorizationPolicies plus
+the objects of the conversions that are kept (modern Istio ignores the alpha objects left behind).
+Both are compared on every destination class of every namespace concerned. A namespace with a
+difference refuses every conversion that acts on it; that can uncover differences elsewhere (a
+refused mesh-wide deny-all), so this repeats until nothing more is refused.
+"""
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+from ..model import Resource
+from . import Difference, Outcome, Proposal, placed, settle
+from .alpha_rbac import AlphaRbac, decision as old_decision
+from .destinations import Destination, consistency, destinations
+from .logic import all_of, differences, evaluate, seeds
+from .modern import applies, authorization, protocol_split
+from .values import domains
+
+CODES = ("ML400", "ML401", "ML402")
+
+
+def _ns_of(obj: dict, default: str) -> str:
+    md = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
+    ns = md.get("namespace")
+    return ns if isinstance(ns, str) and ns else default
+
+
+def world(resources: Iterable[Resource], index, root_ns: str) -> AlphaRbac:
+    configs = [r for r in resources if r.group == "rbac.istio.io" and r.kind == "ClusterRbacConfig"]
+    configs = configs or [r for r in resources if r.group == "rbac.istio.io" and r.kind == "RbacConfig"]
+    roles, bindings, v1beta1 = [], [], []
+    for r in resources:
+        if r.group == "rbac.istio.io" and r.kind == "ServiceRole":
+            roles.append((index.ns(r), r.name or "", r.spec))
+        elif r.group == "rbac.istio.io" and r.kind == "ServiceRoleBinding":
+            bindings.append((index.ns(r), r.name or "", r.spec))
+        elif r.group == "security.istio.io" and r.kind == "AuthorizationPolicy":
+            v1beta1.append(placed(r.body, index.ns(r)))
+    return AlphaRbac(configs[-1].spec if configs else None, roles, bindings, v1beta1, root_ns)
+
+
+def _mentioned_labels(old: AlphaRbac, objects: list[dict]) -> dict[str, set[str]]:
+    out: dict[str, set[str]] = {}
+    for _, _, spec in old.roles:
+        for rule in spec.get("rules") or [] if isinstance(spec.get("rules"), list) else []:
+            for c in (rule.get("constraints") if isinstance(rule, dict) and isinstance(rule.get("constraints"), list) else []):
+                key = str(c.get("key", "")) if isinstance(c, dict) else ""
+                if key.startswith("destination.labels[") and key.endswith("]"):
+                    vals = c.get("values") if isinstance(c.get("values"), list) else []
+                    out.setdefault(key[len("destination.labels["):-1], set()).update(str(v) for v in vals)
+    for o in objects:
+        sel = ((o.get("spec") or {}).get("selector") or {}).get("matchLabels") or {}
+        for k, v in sel.items():
+            out.setdefault(str(k), set()).add(str(v))
+    return out
+
+
+def _new_decision(objects: list[dict], dest: Destination, root_ns: str):
+    labels = dest.label_map
+    applicable = [o for o in objects if applies(o, dest.namespace, labels, root_ns)]
+    return protocol_split(lambda tcp: authorization(applicable, tcp))
+
+
+def compare(old: AlphaRbac, objects: list[dict], dests: list[Destination], root_ns: str, memo: dict, limit: int = 1) -> list[Difference]:
+    found: list[Difference] = []
+    for dest in dests:
+        f_old = memo.get(dest)
+        if f_old is None:
+            f_old = memo[dest] = all_of([consistency(dest), old_decision(old, dest)])
+        f_new = all_of([consistency(dest), _new_decision(objects, dest, root_ns)])
+        doms = domains(seeds(f_new, seeds(f_old)))
+        for assignment in differences(f_old, f_new, doms, limit=limit):
+            found.append(Difference("RBAC", dest.namespace, dest.describe(), tuple(sorted(assignment.items(), key=lambda kv: kv[0])),
+                                    evaluate(f_old, assignment), evaluate(f_new, assignment)))
+    return found
+
+
+def verify(proposals: list[Proposal], resources: list[Resource], index, root_ns: str, outcome: Outcome, assume_rbac_on: bool = False) -> None:
+    mine = [p for p in proposals if p.code in CODES]
+    if not mine:
+        return
+    old = world(resources, index, root_ns)
+    if old.config is None and assume_rbac_on:
+        # the user says RBAC was on: in the namespaces that have roles (as --assume-rbac-on converts)
+        old.config = {"mode": "ON_WITH_INCLUSION", "inclusion": {"namespaces": sorted({ns for ns, _, _ in old.roles})}}
+    existing = list(old.v1beta1)
+    planned = {id(p): [placed(o, p.namespace) for o in p.objects] for p in mine}
+    everything = [o for objs in planned.values() for o in objs]
+    namespaces = {ns for ns, _, _ in old.roles} | {ns for ns, _, _ in old.bindings} | {_ns_of(o, root_ns) for o in existing + everything}
+    cfg = old.config or {}
+    for key in ("inclusion", "exclusion"):
+        target = cfg.get(key) if isinstance(cfg.get(key), dict) else {}
+        namespaces.update(str(n) for n in target.get("namespaces") or [] if isinstance(n, (str, int)))
+        for svc in target.get("services") or []:
+            parts = str(svc).split(".")
+            if len(parts) > 1:
+                namespaces.add(parts[1])
+    namespaces.discard(root_ns)
+    dests = destinations(namespaces, index, _mentioned_labels(old, existing + everything))
+    memo: dict = {}
+
+    def run(kept: list[Proposal]) -> list[Difference]:
+        outcome.checked += len(dests)
+        return compare(old, existing + [o for p in kept for o in planned[id(p)]], dests, root_ns, memo)
+
+    settle(mine, run, outcome, root_ns, lambda d: False)
