@@ -238,15 +238,30 @@ def convert(
         raise _fail("--in-place and --out cannot be used together")
     if format not in ("text", "json"):
         raise _fail(f"unknown format {format!r} (choose from text, json)")
+    from .write_targets import OutError, check_out_dir
+
     _, settings = _settings(select, ignore, root_namespace, context, assume_rbac_on, schemas)
+    if out is not None:
+        try:
+            check_out_dir(out, paths)
+        except OutError as e:
+            raise _fail(str(e))
+        settings = replace(settings, exclude_dirs=(str(out),))  # its own output is never read back
     result = _lint(paths, settings)
+    errors: list[str] = []
     try:
         text, code = run_convert(result, out=out, in_place=in_place, diff=diff or (out is None and not in_place and not check_only),
                                  check_only=check_only, fmt=format, keep_server_fields=keep_server_fields, verify=verify,
-                                 validate=_user_validate(settings), inputs=list(paths))
+                                 validate=_user_validate(settings), inputs=list(paths), errors=errors)
+    except OutError as e:
+        raise _fail(str(e))
     except OSError as e:
         raise _fail(f"cannot write: {e.strerror or e} ({getattr(e, 'filename', '')})")
     write_output(text, None)
+    if errors:
+        from .escape import printable
+
+        typer.echo(f"meshlint: error: cannot write: {printable(errors[0])}", err=True)
     raise typer.Exit(code)
 
 

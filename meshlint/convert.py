@@ -173,7 +173,8 @@ def apply_file(src: SourceFile, items: list[tuple[Resource, list[Fix]]], keep_se
             for obj in expected[(res.doc_index, res.item_index)]:
                 errs = validate(obj)
                 if errs:
-                    out.errors.append(f"{obj.get('kind')} {(obj.get('metadata') or {}).get('name')}: the converted object is not valid for the target API: {'; '.join(errs[:5])}")
+                    md = obj.get("metadata")  # any shape: a converted object may keep a malformed metadata
+                    out.errors.append(f"{obj.get('kind')} {md.get('name') if isinstance(md, dict) else None}: the converted object is not valid for the target API: {'; '.join(errs[:5])}")
         if out.errors:
             return out
     out.new_text = text.replace("\n", newline) if newline != "\n" else text

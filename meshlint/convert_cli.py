@@ -13,20 +13,8 @@ from . import __version__
 from .convert import ConvertResult, FileResult, convert, replacement_objects
 from .engine import Result, redact_text, secret_values
 from .escape import printable
-from .fixes import ExtraFile
-from .fsutil import atomic_write_bytes
-
-
-def out_path(out_dir: Path, display: str) -> Path:
-    """Where an input file goes under ``--out``: its path as given, made relative and safe."""
-    p = Path(display)
-    if p.is_absolute():
-        try:
-            p = p.resolve().relative_to(Path.cwd().resolve())
-        except ValueError:
-            p = Path(*p.parts[1:])
-    parts = [x for x in p.parts if x not in ("..", ".", "")]
-    return out_dir.joinpath(*parts) if parts else out_dir / "stdin.yaml"
+from .fsutil import FileWrite, Refusal, WriteError, commit
+from .model import Finding
 
 
 def unified_diff(f: FileResult) -> str:
@@ -52,54 +40,70 @@ def refused_by_verification(result: Result) -> int:
 
 
 def run_convert(result: Result, out: Path | None, in_place: bool, diff: bool, check_only: bool, fmt: str,
-                keep_server_fields: bool, verify: bool, validate=None, inputs: list[str] | None = None) -> tuple[str, int]:
+                keep_server_fields: bool, verify: bool, validate=None, inputs: list[str] | None = None,
+                errors: list[str] | None = None) -> tuple[str, int]:
     """``validate``: an extra check of every converted object (the user's CRDs), besides meshlint's target schemas.
-    ``inputs``: the paths as given; with ``out``, every other file of their directories is copied too."""
-    from .outtree import canonical, copy_rest, input_roots
-
+    ``inputs``: the paths as given: with ``in_place``, the trees it may write in; with ``out``, the
+    directories whose every other file is copied too. Raises :class:`~meshlint.write_targets.OutError`
+    for an --out that cannot be used as asked. Returns the text to show and the exit code; when
+    nothing could be written, why is also appended to ``errors`` (for standard error)."""
     converted = convert(result, keep_server_fields=keep_server_fields, validate=validate)
-    written: dict[str, str] = {}
-    roots = input_roots(inputs or [])
-    if not check_only:
-        for f in converted.files:
-            if f.original is None or f.path == "-":
-                continue
-            if out is not None:
-                target = out_path(out, canonical(f.path, roots))
-                target.parent.mkdir(parents=True, exist_ok=True)
-                text = f.new_text if f.changed else f.original
-                atomic_write_bytes(target, text.encode("utf-8"))
-                written[f.path] = str(target)
-                for extra in f.extra_files:
-                    written.setdefault(f"{f.path}#{extra.name}", str(_write_extra(out, extra)))
-            elif in_place and f.changed:
-                atomic_write_bytes(f.path, f.new_text.encode("utf-8"))
-                written[f.path] = f.path
-        if out is not None and inputs:
-            copy_rest(inputs, out, out_path, {Path(p) for p in written.values()})
+    writes, refused = ([], []) if check_only else planned_writes(result, converted, out, in_place, inputs)
+    written, failure = write(writes)
+    if failure is not None:
+        refused += failure.refused
     differences = security_differences(result) if verify else []
-    refused = refused_by_verification(result)
+    unverified = refused_by_verification(result)
     changed = [f for f in converted.files if f.changed]
-    code = 1 if (converted.errors or refused or (check_only and changed)) else 0
+    code = 2 if failure is not None else 1 if (converted.errors or unverified or refused or (check_only and changed)) else 0
+    findings = refusal_findings(refused)
+    error = str(failure) if failure is not None else None
     if fmt == "json":
-        text = json.dumps(_as_json(converted, written, differences), indent=2, ensure_ascii=False) + "\n"
+        text = json.dumps(_as_json(converted, written, differences, findings, error), indent=2, ensure_ascii=False) + "\n"
     else:
-        text = _as_text(converted, written, differences, diff)
+        text = _as_text(converted, written, differences, diff, findings, error)
     # a diff shows context lines of the user's files: Secret values never reach the output
-    return redact_text(text, secret_values([r for s in result.sources for r in s.resources])), code
+    secrets = secret_values([r for s in result.sources for r in s.resources])
+    if error is not None and errors is not None:
+        errors.append(redact_text(error, secrets))
+    return redact_text(text, secrets), code
 
 
-def _write_extra(out: Path, extra: ExtraFile) -> Path:
-    from .textedit import Style, dump_block
+def planned_writes(result: Result, converted: ConvertResult, out: Path | None, in_place: bool,
+                   inputs: list[str] | None) -> tuple[list[FileWrite], list[Refusal]]:
+    """The final list of files to write (and the files refused), before anything is written."""
+    from .write_targets import in_place as in_place_writes, tree_roots, under_out
 
-    target = out_path(out / "generated", extra.name)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    header = f"# {extra.note}\n" if extra.note else ""
-    atomic_write_bytes(target, (header + "---\n".join(dump_block(o, Style()) for o in extra.objects)).encode("utf-8"))
-    return target
+    boms = {s.path: s.bom for s in result.sources}
+    if out is not None:
+        return under_out(out, converted.files, boms, inputs or []), []
+    if in_place:
+        roots = tree_roots(inputs if inputs is not None else [f.path for f in converted.files])
+        return in_place_writes(converted.files, boms, roots)
+    return [], []
 
 
-def _as_text(converted: ConvertResult, written: dict[str, str], differences: list[str], diff: bool) -> str:
+def write(writes: list[FileWrite]) -> tuple[dict[str, str], WriteError | None]:
+    """Write every file or none: (input path -> where it was written, None) or ({}, what stopped it)."""
+    try:
+        commit(writes)
+    except WriteError as e:
+        return {}, e
+    return {w.source: w.target for w in writes if w.source and not w.directory and w.link is None and w.copy_from is None}, None
+
+
+def refusal_findings(refused: list[Refusal]) -> list[Finding]:
+    """Files not written, as ML030 (write-refused) findings."""
+    from .engine import _problem_finding
+    from .model import Problem
+    from .registry import all_rules
+
+    rule = all_rules()["ML030"]
+    return [_problem_finding(rule, Problem("ML030", 1, 1, r.params, message=r.reason), r.path) for r in refused]
+
+
+def _as_text(converted: ConvertResult, written: dict[str, str], differences: list[str], diff: bool,
+             refused: list[Finding] = (), error: str | None = None) -> str:
     out: list[str] = []
     for f in converted.files:
         if diff and f.changed:
@@ -113,14 +117,19 @@ def _as_text(converted: ConvertResult, written: dict[str, str], differences: lis
             out.append(printable(f"{f.path}: error: {e}"))
     for d in differences:
         out.append(printable(f"verify: {d}"))
+    for x in refused:
+        out.append(f"{printable(x.file)}:{x.line}:{x.column}: {x.severity} {x.code} {printable(x.message)} [{x.name}]")
+    if error is not None:
+        out.append(printable(f"error: {error}"))
     unfixed = [x for x in converted.unfixed if x.severity.name in ("ERROR", "WARNING")]
     for x in unfixed:
         out.append(f"{printable(x.file)}:{x.line}:{x.column}: {x.severity} {x.code} {printable(x.message)} (not fixed automatically)")
-    changed = sum(1 for f in converted.files if f.changed)
+    changed = sum(1 for f in converted.files if f.changed and (not written or f.path in written))
     out.append(f"{changed} file(s) {'changed' if written else 'would change'}, {sum(len(f.changes) for f in converted.files)} resource(s) converted, "
                f"{len(converted.errors)} conversion error(s), {len(unfixed)} finding(s) left for manual work"
                + (f", {len(differences)} verification difference(s)" if differences else "")
                + (f", {refused_by_verification(converted.lint)} conversion(s) refused by verification" if refused_by_verification(converted.lint) else "")
+               + (f", {len(refused)} file(s) not written" if refused else "")
                + _skipped_note(converted))
     return "\n".join(x for x in out if x) + "\n"
 
@@ -132,7 +141,8 @@ def _skipped_note(converted: ConvertResult) -> str:
     return "." + not_objects_note(n) if n else ""
 
 
-def _as_json(converted: ConvertResult, written: dict[str, str], differences: list[str]) -> dict[str, Any]:
+def _as_json(converted: ConvertResult, written: dict[str, str], differences: list[str],
+             refused: list[Finding] = (), error: str | None = None) -> dict[str, Any]:
     return {
         "version": "1.0",
         "tool": {"name": "meshlint", "version": __version__},
@@ -142,6 +152,8 @@ def _as_json(converted: ConvertResult, written: dict[str, str], differences: lis
             for f in converted.files if f.changes or f.errors
         ],
         "unfixed": [x.as_dict() for x in converted.unfixed],
+        "refused": [x.as_dict() for x in refused],
+        "write_error": error,
         "verify": differences,
         "summary": {
             "files_changed": sum(1 for f in converted.files if f.changed),

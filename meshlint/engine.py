@@ -37,6 +37,7 @@ class Settings:
     user_schemas: Any = None  # the user's own CRDs (--schemas): meshlint.schema.user_crds.UserSchemas
     assume_rbac_on: bool = False  # convert ServiceRoles even when no ClusterRbacConfig is among the inputs
     keep_fixes: bool = True  # findings carry their fix data (convert and report need it; check only says "fixable")
+    exclude_dirs: tuple[str, ...] = ()  # never read, inputs or context (convert's own --out directory)
 
 
 @dataclass
@@ -85,25 +86,25 @@ def active_rules(settings: Settings, rules: Mapping[str, Rule] | None = None) ->
     return out
 
 
-def read_paths(paths: Iterable[str]) -> list[SourceFile]:
-    files, errors = discover(list(paths))
+def read_paths(paths: Iterable[str], exclude: Iterable[str] = ()) -> list[SourceFile]:
+    files, errors = discover(list(paths), exclude)
     if errors:
         raise InputError("; ".join(errors))
     return [read_input(f) for f in files]
 
 
 def lint(paths: list[str], settings: Settings = Settings()) -> Result:
-    sources = read_paths(paths)
-    context = _context_sources(settings.context_paths, {s.path for s in sources})
+    sources = read_paths(paths, settings.exclude_dirs)
+    context = _context_sources(settings.context_paths, {s.path for s in sources}, settings.exclude_dirs)
     return lint_sources(sources, settings, context)
 
 
-def _context_sources(paths: tuple[str, ...], already: set[str]) -> list[SourceFile]:
+def _context_sources(paths: tuple[str, ...], already: set[str], exclude: Iterable[str] = ()) -> list[SourceFile]:
     if not paths:
         return []
     import os
 
-    files, _ = discover(list(paths))  # unreadable context is not the user's input: skip it
+    files, _ = discover(list(paths), exclude)  # unreadable context is not the user's input: skip it
     seen = {os.path.realpath(p) for p in already}
     return [read_input(f) for f in files if f.fs_path is None or os.path.realpath(f.fs_path) not in seen]
 

@@ -15,7 +15,7 @@ import os
 import re
 import sys
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any, Iterable, Iterator
 
 import yaml
 import yaml.cyaml
@@ -72,8 +72,16 @@ class InputFile:
     fs_path: str | None  # None for stdin
 
 
-def discover(paths: list[str]) -> tuple[list[InputFile], list[str]]:
-    """Expand CLI paths into files. Returns (files, errors); an error is a path that cannot be read."""
+def discover(paths: list[str], exclude: Iterable[str] = ()) -> tuple[list[InputFile], list[str]]:
+    """Expand CLI paths into files. Returns (files, errors); an error is a path that cannot be read.
+    Directories in ``exclude`` (e.g. convert's own --out directory) are never entered."""
+    skip = set()
+    for d in exclude:
+        try:
+            st = os.stat(d)
+            skip.add((st.st_dev, st.st_ino))
+        except OSError:
+            pass
     files: list[InputFile] = []
     errors: list[str] = []
     seen: set[str] = set()
@@ -88,7 +96,7 @@ def discover(paths: list[str]) -> tuple[list[InputFile], list[str]]:
         if p == "-":
             add("-", None)
         elif os.path.isdir(p):
-            for display, fs in _walk(p):
+            for display, fs in _walk(p, skip):
                 add(display, fs)
         elif os.path.isfile(p):
             add(p, p)
@@ -99,9 +107,9 @@ def discover(paths: list[str]) -> tuple[list[InputFile], list[str]]:
     return files, errors
 
 
-def _walk(top: str) -> Iterator[tuple[str, str]]:
-    """Recursive, sorted, symlink-loop-safe walk yielding YAML/JSON files."""
-    visited: set[tuple[int, int]] = set()
+def _walk(top: str, skip: set[tuple[int, int]] = frozenset()) -> Iterator[tuple[str, str]]:
+    """Recursive, sorted, symlink-loop-safe walk yielding YAML/JSON files (never into ``skip``)."""
+    visited: set[tuple[int, int]] = set(skip)
     stack = [top]
     while stack:
         d = stack.pop()

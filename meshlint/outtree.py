@@ -6,17 +6,22 @@ Symbolic links stay links: a link into the same input directory is recreated wit
 (made relative when it was absolute, so it points into the output tree, not back into the
 input); a link that leaves the input directory is copied as what it points to. A file that
 discovery read through an in-tree link is written at the link's target, and the link recreated.
+The output directory itself is never walked when it lies inside an input directory.
+
+Nothing is written here: these are :class:`~meshlint.fsutil.FileWrite` entries, which
+:mod:`meshlint.write_targets` joins to the converted files and :func:`~meshlint.fsutil.commit`
+writes, all or nothing, without following a link inside the output directory.
 """
 from __future__ import annotations
 
 import os
-import shutil
-from pathlib import Path
+import stat
 from typing import Callable, Iterable
 
+from .fsutil import FileWrite, created_mode
 from .loader import SKIP_DIRS
 
-OutPath = Callable[[Path, str], Path]
+Target = Callable[[str], str]  # an input path (as discovered) -> its path under --out
 
 
 def _inside(path: str, root: str) -> bool:
@@ -42,45 +47,48 @@ def canonical(display: str, roots: list[tuple[str, str]]) -> str:
     return display
 
 
-def copy_rest(inputs: Iterable[str], out: Path, out_path: OutPath, written: set[Path]) -> list[Path]:
-    """Copy every file, directory and link of the input directories that is not in ``written``
-    (the paths already written under ``out``). Returns what was copied."""
-    copied: list[Path] = []
+def copy_mode(path: str) -> int:
+    """A copy's permission bits: its input's, minus the umask (as cp makes them)."""
+    try:
+        return stat.S_IMODE(os.stat(path).st_mode) & 0o777 & created_mode(0o777)
+    except OSError:
+        return created_mode()
+
+
+def rest_writes(inputs: Iterable[str], out: str, target: Target, taken: set[str]) -> list[FileWrite]:
+    """Every file, directory and link of the input directories whose place under ``out`` is not
+    in ``taken`` (the converted files' targets)."""
+    real_out = os.path.realpath(out)
+    writes: list[FileWrite] = []
     for given, real_root in input_roots(inputs):
         for dirpath, dirnames, filenames in os.walk(given, followlinks=False):
-            dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS)
+            dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS and os.path.realpath(os.path.join(dirpath, d)) != real_out)
             entries = [(n, True) for n in list(dirnames)] + [(n, False) for n in sorted(filenames)]
             for name, is_dir in entries:
                 src = os.path.join(dirpath, name)
-                target = out_path(out, src)
+                dest = target(src)
                 if os.path.islink(src):
-                    link = _link_target(src, real_root, target)
+                    link = _link_target(src, real_root)
                     if link is None:  # leaves the input tree: copy what it points to
                         if is_dir:
-                            copied += _copy_outside_dir(src, target, written)
-                        elif target not in written and os.path.isfile(src):
-                            copied.append(_copy_file(src, target))
+                            writes += _outside_dir(src, dest, taken, out)
+                        elif dest not in taken and os.path.isfile(src):
+                            writes.append(FileWrite(dest, source=src, copy_from=src, mode=copy_mode(src), base=out))
                         continue
                     if is_dir:
                         dirnames.remove(name)
-                    if target.is_symlink() and os.readlink(target) == link:
-                        continue
-                    target.parent.mkdir(parents=True, exist_ok=True)
-                    if target.exists() or target.is_symlink():
-                        if target.is_dir() and not target.is_symlink():
-                            continue  # files were already written through it; keep them
-                        target.unlink()
-                    os.symlink(link, target)
-                    copied.append(target)
-                elif not is_dir and target not in written and os.path.isfile(src):
-                    copied.append(_copy_file(src, target))
+                    if os.path.isdir(dest) and not os.path.islink(dest):
+                        continue  # an earlier run wrote files through it; keep them
+                    writes.append(FileWrite(dest, source=src, link=link, base=out))
                 elif is_dir:
-                    target.mkdir(parents=True, exist_ok=True)
-    return copied
+                    writes.append(FileWrite(dest, source=src, directory=True, base=out))
+                elif dest not in taken and os.path.isfile(src):
+                    writes.append(FileWrite(dest, source=src, copy_from=src, mode=copy_mode(src), base=out))
+    return writes
 
 
-def _link_target(link: str, real_root: str, target: Path) -> str | None:
-    """The text of the link to create at ``target``, or None when the link leaves the tree."""
+def _link_target(link: str, real_root: str) -> str | None:
+    """The text of the link to create in the output tree, or None when the link leaves the tree."""
     text = os.readlink(link)
     real = os.path.realpath(link)
     if not _inside(real, real_root):
@@ -90,27 +98,14 @@ def _link_target(link: str, real_root: str, target: Path) -> str | None:
     return text
 
 
-def _copy_outside_dir(src: str, target: Path, written: set[Path]) -> list[Path]:
-    copied = []
+def _outside_dir(src: str, dest: str, taken: set[str], out: str) -> list[FileWrite]:
+    writes = []
     for dirpath, dirnames, filenames in os.walk(src, followlinks=False):
         dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS)
         rel = os.path.relpath(dirpath, src)
         for name in sorted(filenames):
-            dest = target / rel / name if rel != "." else target / name
-            if dest not in written and os.path.isfile(os.path.join(dirpath, name)):
-                copied.append(_copy_file(os.path.join(dirpath, name), dest))
-    return copied
-
-
-def _copy_file(src: str, target: Path) -> Path:
-    from .fsutil import atomic_write_bytes
-
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with open(src, "rb") as fh:
-        data = fh.read()
-    atomic_write_bytes(target, data)
-    try:
-        shutil.copymode(src, target)
-    except OSError:
-        pass
-    return target
+            path = os.path.join(dirpath, name)
+            to = os.path.join(dest, rel, name) if rel != "." else os.path.join(dest, name)
+            if to not in taken and os.path.isfile(path):
+                writes.append(FileWrite(to, source=path, copy_from=path, mode=copy_mode(path), base=out))
+    return writes

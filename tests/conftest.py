@@ -106,7 +106,7 @@ class Run:
         return json.loads(self.out)
 
 
-def run_cli(*args: str, cwd: Path | str | None = None, stdin: bytes | None = None, env: dict | None = None) -> Run:
+def run_cli(*args: str, cwd: Path | str | None = None, stdin: bytes | None = None, env: dict | None = None, umask: int | None = None) -> Run:
     """Run the installed command line exactly as a user would (``python -m meshlint``), under the audit."""
     env, log = audited_env(env)
     proc = subprocess.run(
@@ -115,6 +115,7 @@ def run_cli(*args: str, cwd: Path | str | None = None, stdin: bytes | None = Non
         input=stdin,
         capture_output=True,
         env=env,
+        preexec_fn=None if umask is None else (lambda: os.umask(umask)),
     )
     check_audit_log(log)
     return Run(subprocess.CompletedProcess(proc.args, proc.returncode, proc.stdout.decode("utf-8", "replace"), proc.stderr.decode("utf-8", "replace")))

@@ -3,14 +3,13 @@ run its code (issue 17, classes 1 and 2). The test-wide audit (tests/audit_site)
 reports any socket, process or file outside the inputs in every test; these tests aim at it."""
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
 
 import pytest
 
-from conftest import FIXTURES, REPO, audited_env, check_audit_log
+from conftest import FIXTURES, audited_env, check_audit_log
 
 CRD = """\
 apiVersion: apiextensions.k8s.io/v1
