@@ -101,8 +101,24 @@ def created_mode(mode: int = 0o666) -> int:
 
 def atomic_write_bytes(path: str | os.PathLike, data: bytes | str) -> None:
     """Write one file atomically (a report, a baseline): an existing file keeps its mode, a new
-    one gets the umask's. Raises :class:`WriteError` (an ``OSError``) when it cannot."""
-    commit([FileWrite(os.fspath(path), data, source=os.fspath(path))])
+    one gets the umask's; a link to a file has its target replaced. A device or a pipe
+    (``/dev/null``, ``/dev/stdout``, a FIFO) is written to, as a shell redirection would, never
+    replaced. Raises :class:`WriteError` (an ``OSError``) when it cannot."""
+    path = os.fspath(path)
+    try:
+        st = os.stat(path)
+    except OSError:
+        st = None
+    if st is not None and (stat.S_ISCHR(st.st_mode) or stat.S_ISFIFO(st.st_mode)):
+        with open(path, "wb") as fh:
+            if isinstance(data, str):
+                write_text_chunks(fh, data)
+            else:
+                fh.write(data)
+        return
+    if os.path.islink(path) and st is not None:
+        path = os.path.realpath(path)
+    commit([FileWrite(path, data, source=path)])
 
 
 def atomic_write_text(path: str | os.PathLike, text: str) -> None:

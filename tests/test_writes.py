@@ -300,3 +300,14 @@ def test_an_existing_report_keeps_its_mode_and_a_private_input_stays_private(cli
     assert stat.S_IMODE(os.stat(report).st_mode) == 0o640 and report.read_text() != "old"
     assert cli("convert", "--out", "out", "cfg", cwd=tmp_path, umask=0o022).code == 0
     assert stat.S_IMODE(os.stat(tmp_path / "out" / "cfg" / "dr.yaml").st_mode) == 0o600
+
+
+def test_a_report_to_a_device_or_through_a_link_writes_there(cli, tmp_path):
+    cfg = _tree(tmp_path / "cfg", **{"dr.yaml": DR})
+    r = cli("check", "-o", "/dev/null", "cfg", cwd=tmp_path)  # replaced by a regular file, as root, before
+    assert r.code == 1 and r.err == "" and stat.S_ISCHR(os.stat("/dev/null").st_mode), r.err
+    (tmp_path / "reports").mkdir()
+    (tmp_path / "reports" / "latest.txt").write_text("old")
+    (tmp_path / "latest.txt").symlink_to("reports/latest.txt")
+    assert cli("check", "-o", "latest.txt", "cfg", cwd=tmp_path).code == 1
+    assert (tmp_path / "latest.txt").is_symlink() and "ML207" in (tmp_path / "reports" / "latest.txt").read_text()
