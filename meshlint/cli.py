@@ -329,7 +329,9 @@ def explain(code: str = typer.Argument(..., help="A rule code (ML100) or name (r
 def main(argv: Optional[List[str]] = None) -> None:
     """Entry point: never shows a traceback unless MESHLINT_DEBUG is set."""
     try:
-        app(args=argv, prog_name="meshlint")
+        # the click command itself: typer's wrapper would set an attribute on every exception, and
+        # a frozen one (jsonschema's, referencing's) then became "FrozenInstanceError" instead of itself
+        typer.main.get_command(app)(args=argv, prog_name="meshlint")
     except KeyboardInterrupt:
         sys.stderr.write("meshlint: interrupted\n")
         sys.exit(130)

@@ -188,3 +188,22 @@ def test_installed_plugins_still_load_and_a_broken_one_is_said(cli, tmp_path):
     assert "plugin broken (brokenplugin:RULE) could not be loaded" in r.err and "cannot start without its configuration" in r.err, r.err
     r = cli("rules", env={"PYTHONPATH": str(site)})
     assert "XG001" in r.out and "plugin broken" in r.err
+
+
+def test_a_frozen_exception_is_reported_as_itself(monkeypatch, capsys):
+    """convert used to die with 'internal error: FrozenInstanceError' (typer set an attribute on
+    jsonschema's frozen reference error): the real error is named."""
+    from referencing.exceptions import Unresolvable
+
+    import meshlint.convert_cli
+    from meshlint.cli import main
+
+    def boom(*a, **k):
+        raise Unresolvable(ref="file:///etc/hostname")
+
+    monkeypatch.setattr(meshlint.convert_cli, "run_convert", boom)
+    with pytest.raises(SystemExit) as exit:
+        main(["convert", str(FIXTURES / "convert" / "comments" / "input.yaml")])
+    assert exit.value.code == 2
+    err = capsys.readouterr().err
+    assert "Unresolvable" in err and "FrozenInstanceError" not in err, err
