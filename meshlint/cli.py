@@ -289,7 +289,8 @@ def report(
         raise _fail(f"unknown revision {revision!r} (choose from {', '.join(REVISIONS)})")
     _, settings = _settings(None, None, root_namespace, context, assume_rbac_on, schemas)
     result = _lint(paths, settings)
-    text = importlib.import_module(renderers[format]).render(build(result, revision, _user_validate(settings)))
+    model = build(result, revision, _user_validate(settings), inputs=list(paths), assume_rbac_on=assume_rbac_on)
+    text = importlib.import_module(renderers[format]).render(model)
     write_output(redact_text(text, secret_values([r for s in result.sources for r in s.resources])), out)
 
 

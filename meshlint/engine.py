@@ -58,6 +58,7 @@ class Result:
     sources: list[SourceFile] = field(default_factory=list, repr=False)
     root_namespace: str = DEFAULT_ROOT_NAMESPACE
     verification: Any = field(default=None, repr=False)  # meshlint.verify.Outcome of the security conversions
+    context_sources: list[SourceFile] = field(default_factory=list, repr=False)  # --context: read for references, not reported on
 
     @property
     def not_objects(self) -> list[str]:
@@ -71,7 +72,7 @@ class Result:
         return 1 if any(f.severity >= fail_on for f in self.findings) else 0
 
     def filtered(self, min_severity: Severity) -> "Result":
-        return Result([f for f in self.findings if f.severity >= min_severity], self.files, self.resources, self.rules, self.sources, self.root_namespace, self.verification)
+        return Result([f for f in self.findings if f.severity >= min_severity], self.files, self.resources, self.rules, self.sources, self.root_namespace, self.verification, self.context_sources)
 
 
 def active_rules(settings: Settings, rules: Mapping[str, Rule] | None = None) -> dict[str, Rule]:
@@ -191,7 +192,7 @@ def lint_sources(sources: list[SourceFile], settings: Settings = Settings(), con
     if secrets:
         findings = [_redact(f, secrets) for f in findings]
     findings.sort(key=Finding.sort_key)
-    return Result(findings, [s.path for s in sources], len(resources), active, sources, ctx_root, verification)
+    return Result(findings, [s.path for s in sources], len(resources), active, sources, ctx_root, verification, list(context))
 
 
 def _without_deferred(found: list[tuple[Rule, Violation]]) -> list[tuple[Rule, Violation]]:

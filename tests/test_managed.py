@@ -111,7 +111,7 @@ def test_default_1_6_addon_export_gives_no_findings_at_all(cli):
     assert r.json()["summary"]["resources"] >= 10
     rep = cli("report", "-f", "json", export)
     assert json.loads(rep.out)["verdict"]["state"] == "SUCCESS"
-    assert json.loads(rep.out)["export"]["addon_markers"] == ["istio-1611"]
+    assert json.loads(rep.out)["inputs"]["addon_markers"] == ["istio-1611"]
 
 
 def test_addon_default_filters_are_not_flagged_by_any_envoyfilter_rule():
