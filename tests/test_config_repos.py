@@ -36,7 +36,7 @@ def test_non_objects_never_change_the_verdict(cli, tmp_path):
     r = cli("report", "--format", "json", tmp_path)
     report = json.loads(r.out)
     assert report["verdict"]["state"] == "SUCCESS", report["verdict"]
-    assert report["export"]["not_objects"] == 3
+    assert report["inputs"]["not_objects"] == 3
     assert cli("check", tmp_path).code == 0
 
 
