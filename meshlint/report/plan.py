@@ -89,9 +89,10 @@ def conversion(converted: ConvertResult, objects: Objects) -> dict[str, Any]:
 
 
 def _out(path: str) -> str:
-    from ..convert_cli import out_path
+    """Where ``meshlint convert --out converted/`` writes an input (a directory: where its files go)."""
+    from ..write_targets import out_relpath
 
-    return out_path(Path(OUT), path).as_posix()
+    return (Path(OUT) / out_relpath(path)).as_posix()
 
 
 def kustomize_roots(files: Iterable[str]) -> list[str]:
