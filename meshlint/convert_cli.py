@@ -129,7 +129,7 @@ def _as_text(converted: ConvertResult, written: dict[str, str], differences: lis
                f"{len(converted.errors)} conversion error(s), {len(unfixed)} finding(s) left for manual work"
                + (f", {len(differences)} verification difference(s)" if differences else "")
                + (f", {refused_by_verification(converted.lint)} conversion(s) refused by verification" if refused_by_verification(converted.lint) else "")
-               + (f", {len(refused)} file(s) not written" if refused else "")
+               + (f", {len(refused)} write(s) refused" if refused else "")
                + _skipped_note(converted))
     return "\n".join(x for x in out if x) + "\n"
 

@@ -22,12 +22,14 @@ import os
 import re
 import secrets
 import stat
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
 CHUNK = 1 << 20
 TEMP_SUFFIX = ".meshlint-tmp"
 _TEMP = re.compile(r"^\..*\.(\d+)-[0-9a-f]{8}" + re.escape(TEMP_SUFFIX) + "$", re.S)
+NAMED = 20  # files named in an error; the rest are counted
 _NAME_BYTES = 180  # of the target's name kept in a temp name (a name may be up to 255 bytes)
 
 
@@ -79,8 +81,11 @@ class WriteError(OSError):
         self.not_written = list(not_written)
         self.refused = list(refused)
         self.failure = failure
-        why = failure or "; ".join(f"{r.path}: {_REASONS.get(r.reason, r.reason)}" for r in self.refused)
-        super().__init__(f"nothing was written ({why}); not written: {', '.join(self.not_written)}")
+        why = failure or "; ".join(f"{r.path}: {_REASONS.get(r.reason, r.reason)}" for r in self.refused[:NAMED])
+        if len(self.refused) > NAMED:
+            why += f" and {len(self.refused) - NAMED} more"
+        names = ", ".join(self.not_written[:NAMED]) + (f" and {len(self.not_written) - NAMED} more file(s)" if len(self.not_written) > NAMED else "")
+        super().__init__(f"nothing was written ({why}); not written: {names}")
 
 
 _REASONS = {"changed": "changed since meshlint read it", "deleted": "deleted while meshlint ran",
@@ -128,13 +133,18 @@ def atomic_write_text(path: str | os.PathLike, text: str) -> None:
 # --------------------------------------------------------------------------- commit
 
 class _Staged:
-    __slots__ = ("write", "dir_fd", "name", "temp", "overwrite", "existed")
+    __slots__ = ("write", "dirs", "parent", "name", "temp", "overwrite", "existed")
 
-    def __init__(self, write: FileWrite, dir_fd: int, name: str):
-        self.write, self.dir_fd, self.name = write, dir_fd, name
+    def __init__(self, write: FileWrite, dirs: "_Directories", parent: str, name: str):
+        self.write, self.dirs, self.parent, self.name = write, dirs, parent, name
         self.temp: str | None = None
         self.overwrite = False  # write into the existing inode instead of renaming over it
         self.existed = False
+
+    @property
+    def dir_fd(self) -> int:
+        """The target's directory, opened (again, if it was closed meanwhile) as the write asks."""
+        return self.dirs.open_dir(self.parent, self.write.base)
 
 
 def commit(writes: Iterable[FileWrite]) -> list[str]:
@@ -146,30 +156,36 @@ def commit(writes: Iterable[FileWrite]) -> list[str]:
     staged: list[_Staged] = []
     done: list[tuple[_Staged, bytes | None]] = []
     try:
-        refused = [r for w in writes for r in _check(w)]
+        try:
+            refused = _once([r for w in writes for r in _check(w)])
+        except OSError as e:
+            raise WriteError(_files(writes), failure=_describe(e, w.target)) from None
         if refused:
-            raise WriteError([w.target for w in writes], refused)
+            raise WriteError(_files(writes), refused)
         try:
             for w in writes:
-                fd, name = dirs.open_parent(w)
-                s = _Staged(w, fd, name)
+                parent, name = os.path.split(w.target)
+                s = _Staged(w, dirs, parent or ".", name)
                 staged.append(s)
+                dirs.used.add(s.parent)
                 _stage(s, dirs)
         except OSError as e:
-            raise WriteError([w.target for w in writes], failure=_describe(e, w.target)) from None
+            raise WriteError(_files(writes), failure=_describe(e, w.target)) from None
         refused = [r for s in staged for r in _verify(s)]
         if refused:
-            raise WriteError([w.target for w in writes], refused)
+            raise WriteError(_files(writes), refused)
         try:
             for s in staged:
                 if not s.write.directory:
                     done.append((s, _replace(s)))
-            for fd in dirs.written():
-                os.fsync(fd)
+            for s in staged:
+                if s.parent in dirs.used:
+                    dirs.used.discard(s.parent)
+                    os.fsync(s.dir_fd)
         except OSError as e:
             failure = _describe(e, s.write.target)
             failure += _roll_back(done)
-            raise WriteError([w.target for w in writes], failure=failure) from None
+            raise WriteError(_files(writes), failure=failure) from None
         return [w.target for w in writes]
     except WriteError:
         for s in staged:
@@ -181,6 +197,18 @@ def commit(writes: Iterable[FileWrite]) -> list[str]:
             if s.overwrite:
                 _unlink_temp(s)
         dirs.close()
+
+
+def _once(refused: list[Refusal]) -> list[Refusal]:
+    """One refusal per path and reason (a link inside --out stops every file below it)."""
+    seen: dict[tuple[str, str], Refusal] = {}
+    for r in refused:
+        seen.setdefault((r.path, r.reason), r)
+    return list(seen.values())
+
+
+def _files(writes: list[FileWrite]) -> list[str]:
+    return [w.target for w in writes if not w.directory]
 
 
 def _describe(e: OSError, target: str) -> str:
@@ -198,11 +226,15 @@ def _check(w: FileWrite) -> list[Refusal]:
                 st = os.lstat(path)
             except FileNotFoundError:
                 break
+            except NotADirectoryError:
+                return [Refusal(os.path.dirname(path), "not-a-directory")]
             if stat.S_ISLNK(st.st_mode):
                 return [Refusal(path, "link")]
             if not stat.S_ISDIR(st.st_mode):
                 return [Refusal(path, "not-a-directory")]
     name = w.source or w.target
+    if w.base is not None and os.path.exists(w.base) and not os.path.isdir(w.base):
+        return [Refusal(w.base, "not-a-directory")]
     try:
         st = os.lstat(w.target)
     except FileNotFoundError:
@@ -326,7 +358,7 @@ def _roll_back(done: list[tuple[_Staged, bytes | None]]) -> str:
             if old is not None:
                 _overwrite(s, old)
             elif s.write.expect is not None:
-                restore = _Staged(FileWrite(s.write.target, s.write.expect, preserve=s.write.preserve), s.dir_fd, s.name)
+                restore = _Staged(FileWrite(s.write.target, s.write.expect, preserve=s.write.preserve), s.dirs, s.parent, s.name)
                 _stage(restore)
                 os.replace(restore.temp, s.name, src_dir_fd=s.dir_fd, dst_dir_fd=s.dir_fd)
             elif not s.existed:
@@ -380,23 +412,28 @@ def _alive(pid: int) -> bool:
 
 class _Directories:
     """Open directory descriptors: targets are written relative to them, and below an --out
-    directory every component is opened without following links (created when missing)."""
+    directory every component is opened without following links (created when missing). At most
+    ``OPEN`` stay open (a tree may have thousands of directories); one closed is opened again the
+    same way when needed."""
+
+    OPEN = 64
 
     def __init__(self):
-        self.fds: dict[str, int] = {}
-        self.created: list[tuple[int, str, str]] = []  # (parent fd, name, path), in creation order
-        self.used: set[int] = set()
-
-    def open_parent(self, w: FileWrite) -> tuple[int, str]:
-        parent, name = os.path.split(w.target)
-        fd = self.open_dir(parent or ".", w.base)
-        self.used.add(fd)
-        return fd, name
+        self.fds: OrderedDict[str, int] = OrderedDict()
+        self.created: list[str] = []  # directories made below an --out directory, in creation order
+        self.used: set[str] = set()  # directories written in (fsynced after the renames)
+        self.cleaned: set[str] = set()
 
     def open_dir(self, path: str, base: str | None) -> int:
         fd = self.fds.get(path)
-        if fd is None:
-            fd = self.fds[path] = self._open(path, base)
+        if fd is not None:
+            self.fds.move_to_end(path)
+            return fd
+        while len(self.fds) >= self.OPEN:
+            os.close(self.fds.popitem(last=False)[1])
+        fd = self.fds[path] = self._open(path, base)
+        if path not in self.cleaned:
+            self.cleaned.add(path)
             remove_stale_temps(fd)
         return fd
 
@@ -412,35 +449,33 @@ class _Directories:
                 continue
             where = os.path.join(where, part)
             try:
-                child = os.open(part, flags | os.O_NOFOLLOW, dir_fd=fd)
-            except FileNotFoundError:
-                os.mkdir(part, 0o777, dir_fd=fd)
-                self.created.append((os.dup(fd), part, where))
-                child = os.open(part, flags | os.O_NOFOLLOW, dir_fd=fd)
+                try:
+                    child = os.open(part, flags | os.O_NOFOLLOW, dir_fd=fd)
+                except FileNotFoundError:
+                    os.mkdir(part, 0o777, dir_fd=fd)
+                    self.created.append(where)
+                    child = os.open(part, flags | os.O_NOFOLLOW, dir_fd=fd)
             except OSError as e:
-                os.close(fd)
                 if e.errno in (errno.ELOOP, errno.ENOTDIR):
                     raise OSError(e.errno, "a symbolic link or a file inside the output directory; not followed", where) from None
                 raise
-            os.close(fd)
+            finally:
+                os.close(fd)
             fd = child
         return fd
 
-    def written(self) -> list[int]:
-        return sorted(self.used)
-
     def remove_created(self) -> None:
-        for parent, name, _ in reversed(self.created):
+        self.close()
+        for path in reversed(self.created):
             try:
-                os.rmdir(name, dir_fd=parent)
+                os.rmdir(path)
             except OSError:
                 pass
 
     def close(self) -> None:
-        for fd in list(self.fds.values()) + [p for p, _, _ in self.created]:
+        for fd in self.fds.values():
             try:
                 os.close(fd)
             except OSError:
                 pass
         self.fds.clear()
-        self.created.clear()

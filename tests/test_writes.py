@@ -311,3 +311,23 @@ def test_a_report_to_a_device_or_through_a_link_writes_there(cli, tmp_path):
     (tmp_path / "latest.txt").symlink_to("reports/latest.txt")
     assert cli("check", "-o", "latest.txt", "cfg", cwd=tmp_path).code == 1
     assert (tmp_path / "latest.txt").is_symlink() and "ML207" in (tmp_path / "reports" / "latest.txt").read_text()
+
+
+def test_out_copies_a_tree_with_more_directories_than_open_files(tmp_path):
+    import resource
+
+    repo = tmp_path / "repo"
+    for i in range(300):  # a kustomize monorepo: one directory per app and overlay
+        _tree(repo / f"app-{i:03d}" / "base", **{"params.env": b"replicas=2\n", "dr.yaml": DR})
+
+    def preexec():
+        resource.setrlimit(resource.RLIMIT_NOFILE, (128, 128))
+
+    proc = _run(["convert", "--out", "out", "repo"], tmp_path, preexec=preexec)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert (tmp_path / "out" / "repo" / "app-299" / "base" / "dr.yaml").read_bytes() == DR_AFTER
+    assert (tmp_path / "out" / "repo" / "app-000" / "base" / "params.env").read_bytes() == b"replicas=2\n"
+    # when nothing can be written, the error names a few files and counts the rest
+    (tmp_path / "out2").write_text("a file where the output directory should be")
+    proc = _run(["convert", "--out", "out2", "repo"], tmp_path)
+    assert proc.returncode == 2 and "more file(s)" in proc.stderr and len(proc.stderr) < 5000, proc.stderr[-2000:]
