@@ -219,7 +219,7 @@ def convert(
     paths: List[str] = typer.Argument(..., help="Files or directories to convert."),
     out: Optional[Path] = typer.Option(None, "--out", help="Write every input file (converted or not) under this directory, mirroring the input paths."),
     in_place: bool = typer.Option(False, "--in-place", help="Rewrite changed files in place (atomically)."),
-    diff: bool = typer.Option(False, "--diff", help="Print a unified diff of what would change (the default when neither --out nor --in-place is given)."),
+    diff: bool = typer.Option(False, "--diff", help="Print a unified diff of what would change on stdout, the summary on stderr (the default for text output when neither --out, --in-place nor --check is given)."),
     check_only: bool = typer.Option(False, "--check", help="Write nothing; exit 1 if any file would change (for pre-commit)."),
     format: str = typer.Option("text", "--format", "-f", help="Summary format: text or json."),
     keep_server_fields: bool = typer.Option(False, "--keep-server-fields", help="Keep status, uid, resourceVersion and other server-set fields on converted objects."),
@@ -250,14 +250,17 @@ def convert(
     result = _lint(paths, settings)
     errors: list[str] = []
     try:
-        text, code = run_convert(result, out=out, in_place=in_place, diff=diff or (out is None and not in_place and not check_only),
-                                 check_only=check_only, fmt=format, keep_server_fields=keep_server_fields, verify=verify,
-                                 validate=_user_validate(settings), inputs=list(paths), errors=errors)
+        text, summary, code = run_convert(result, out=out, in_place=in_place,
+                                          diff=diff or (format == "text" and out is None and not in_place and not check_only),
+                                          check_only=check_only, fmt=format, keep_server_fields=keep_server_fields, verify=verify,
+                                          validate=_user_validate(settings), inputs=list(paths), errors=errors, terminal=sys.stdout.isatty())
     except OutError as e:
         raise _fail(str(e))
     except OSError as e:
         raise _fail(f"cannot write: {e.strerror or e} ({getattr(e, 'filename', '')})")
     write_output(text, None)
+    if summary:
+        sys.stderr.write(summary)
     if errors:
         from .escape import printable
 

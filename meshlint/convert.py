@@ -16,6 +16,7 @@ from typing import Any, Callable
 from . import textedit
 from .engine import Result
 from .fixes import ExtraFile, Fix, MergeMapping, MoveKey, RenameKey, Remove, ReplaceResource, SetValue
+from .generated import GeneratedFile, collect as collect_generated
 from .loader import SourceFile, load_text
 from .model import Finding, Resource, ResourceId, escape_pointer_token, split_pointer
 
@@ -56,7 +57,6 @@ class FileResult:
     new_text: str | None = None
     changes: list[ResourceChange] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
-    extra_files: list[ExtraFile] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
@@ -67,6 +67,7 @@ class FileResult:
 class ConvertResult:
     lint: Result
     files: list[FileResult]
+    generated: list[GeneratedFile] = field(default_factory=list)  # replacement gateways, drafts (ExtraFile fixes)
 
     @property
     def unfixed(self) -> list[Finding]:
@@ -86,9 +87,9 @@ def replacement_objects(findings: list[Finding], codes: tuple[str, ...]) -> list
 
 
 def unresolved(findings: list[Finding]) -> list[Finding]:
-    """Findings no fix resolves (a resource replaced by a fix resolves all of its findings)."""
-    replaced = {(f.file, f.doc, f.item) for f in findings if f.fix is not None and any(isinstance(op, ReplaceResource) for op in f.fix.ops)}
-    return [f for f in findings if f.fix is None and (f.file, f.doc, f.item) not in replaced]
+    """Findings no fix resolves (the engine marks every finding on a resource that a fix
+    replaces as fixable)."""
+    return [f for f in findings if not f.fixable]
 
 
 def convert(result: Result, keep_server_fields: bool = False, validate: Validator | None = None) -> ConvertResult:
@@ -103,10 +104,12 @@ def convert(result: Result, keep_server_fields: bool = False, validate: Validato
         if f.fix is not None:
             fixes_of[(f.file, f.doc, f.item)].append(f.fix)
     files = []
+    requests = []
     for src in result.sources:
         items = [(res, _dedupe(fixes_of[(src.path, res.doc_index, res.item_index)])) for res in src.resources if (src.path, res.doc_index, res.item_index) in fixes_of]
+        requests += [(src.path, res.identity, op) for res, fixes in items for fx in fixes for op in fx.ops if isinstance(op, ExtraFile)]
         files.append(_apply_file_safely(src, items, keep_server_fields, validate) if items else FileResult(src.path, src.text, src.text))
-    return ConvertResult(result, files)
+    return ConvertResult(result, files, collect_generated(requests))
 
 
 def _apply_file_safely(src: SourceFile, items: list[tuple[Resource, list[Fix]]], keep_server_fields: bool, validate: Validator | None) -> FileResult:
@@ -198,7 +201,6 @@ def _apply_fixes(doc_text: str, res: Resource, fixes: list[Fix], keep_server_fie
                  expected: dict[tuple[int, int | None], list[dict]], out: FileResult) -> str:
     """One resource's fixes applied to the text of the document that holds it."""
     ops = [op for fx in fixes for op in fx.ops]
-    out.extra_files.extend(op for op in ops if isinstance(op, ExtraFile))
     replace = [op for op in ops if isinstance(op, ReplaceResource)]
     edits = [op for op in ops if not isinstance(op, (ReplaceResource, ExtraFile))]
     described = [fx.description for fx in fixes if fx.ops]

@@ -1,11 +1,12 @@
 """What ``meshlint convert`` does after linting: convert, verify, write, summarise.
 
-Returns the text to show and the exit code; the CLI prints it.
+Returns what to show on stdout and on stderr and the exit code; the CLI prints them.
 """
 from __future__ import annotations
 
-import difflib
 import json
+import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -13,17 +14,30 @@ from . import __version__
 from .convert import ConvertResult, FileResult, convert, replacement_objects
 from .engine import Result, redact_text, secret_values
 from .escape import printable
-from .fsutil import FileWrite, Refusal, WriteError, commit
+from .fsutil import FileWrite, Refusal, WriteError, commit, created_mode
+from .generated import GeneratedFile
 from .model import Finding
+from .patch import file_diff, relative_parts
+
+
+def diff_path(display: str) -> str:
+    """The path a diff names for an input file: relative to the working directory."""
+    return "/".join(relative_parts(display)) or "stdin.yaml"
+
+
+def cr_only(text: str | None) -> bool:
+    """A classic Mac file: its lines end in CR alone."""
+    return bool(text) and "\r" in text and "\n" not in text
 
 
 def unified_diff(f: FileResult) -> str:
     if not f.changed:
         return ""
-    # a classic Mac file's lines end in CR alone: shown one per line, not overprinted
-    a = [line[:-1] + "\n" if line.endswith("\r") else line for line in (f.original or "").splitlines(keepends=True)]
-    b = [line[:-1] + "\n" if line.endswith("\r") else line for line in (f.new_text or "").splitlines(keepends=True)]
-    return "".join(difflib.unified_diff(a, b, fromfile=f"a/{printable(f.path)}", tofile=f"b/{printable(f.path)}"))
+    old, new = f.original or "", f.new_text or ""
+    if cr_only(old):
+        # git and patch see one long line: shown one line per line (for reading, not applying), never overprinted
+        old, new = old.replace("\r", "\n"), new.replace("\r", "\n")
+    return file_diff(old, new, diff_path(f.path))
 
 
 def security_differences(result: Result) -> list[str]:
@@ -39,19 +53,58 @@ def refused_by_verification(result: Result) -> int:
     return len(result.verification.refused) if result.verification is not None else 0
 
 
+@dataclass
+class Generated:
+    """A generated file in this run: where it goes and what happens to it there."""
+
+    file: GeneratedFile
+    target: Path  # where it is (or would be) written
+    status: str  # "new", "unchanged", "differs" (an existing file that is left alone), "written"
+
+    @property
+    def written(self) -> bool:
+        return self.status == "written"
+
+
+def plan_generated(converted: ConvertResult, out: Path | None) -> list[Generated]:
+    """Where each generated file goes: under ``--out DIR`` (always written there), else under the
+    working directory, where an existing file with other content is never overwritten."""
+    plan = []
+    for g in converted.generated:
+        target = (out if out is not None else Path(".")) / g.path
+        status = "new"
+        if out is None and target.is_file() and not target.is_symlink():
+            try:
+                status = "unchanged" if target.read_text(encoding="utf-8") == g.text else "differs"
+            except (OSError, UnicodeDecodeError):
+                status = "differs"
+        plan.append(Generated(g, target, status))
+    return plan
+
+
 def run_convert(result: Result, out: Path | None, in_place: bool, diff: bool, check_only: bool, fmt: str,
                 keep_server_fields: bool, verify: bool, validate=None, inputs: list[str] | None = None,
-                errors: list[str] | None = None) -> tuple[str, int]:
-    """``validate``: an extra check of every converted object (the user's CRDs), besides meshlint's target schemas.
+                errors: list[str] | None = None, terminal: bool = False) -> tuple[str, str, int]:
+    """What to print on stdout and on stderr, and the exit code. With ``diff`` stdout holds only
+    the diff (so it can be piped to ``git apply``) and the summary goes to stderr; on a
+    ``terminal`` the diff's lines are escaped like every other untrusted text (a file's raw
+    control characters never reach the screen), piped they are the file's bytes, so it applies.
+    ``validate``: an extra check of every converted object (the user's CRDs), besides meshlint's target schemas.
     ``inputs``: the paths as given: with ``in_place``, the trees it may write in; with ``out``, the
     directories whose every other file is copied too. Raises :class:`~meshlint.write_targets.OutError`
-    for an --out that cannot be used as asked. Returns the text to show and the exit code; when
-    nothing could be written, why is also appended to ``errors`` (for standard error)."""
+    for an --out that cannot be used as asked. When nothing could be written, why is also appended
+    to ``errors`` (for standard error)."""
     converted = convert(result, keep_server_fields=keep_server_fields, validate=validate)
-    writes, refused = ([], []) if check_only else planned_writes(result, converted, out, in_place, inputs)
+    generated = plan_generated(converted, out)
+    writes, refused = ([], []) if check_only else planned_writes(result, converted, out, in_place, inputs, generated)
     written, failure = write(writes)
     if failure is not None:
         refused += failure.refused
+    else:
+        targets = {w.target for w in writes}
+        for g in generated:
+            if str(g.target) in targets or os.path.normpath(str(g.target)) in targets:
+                g.status = "written"
     differences = security_differences(result) if verify else []
     unverified = refused_by_verification(result)
     changed = [f for f in converted.files if f.changed]
@@ -59,28 +112,42 @@ def run_convert(result: Result, out: Path | None, in_place: bool, diff: bool, ch
     findings = refusal_findings(refused)
     error = str(failure) if failure is not None else None
     if fmt == "json":
-        text = json.dumps(_as_json(converted, written, differences, findings, error), indent=2, ensure_ascii=False) + "\n"
+        summary = json.dumps(_as_json(converted, written, differences, generated, findings, error), indent=2, ensure_ascii=False) + "\n"
     else:
-        text = _as_text(converted, written, differences, diff, findings, error)
+        summary = _as_text(converted, written, differences, generated, findings, error)
+    stdout, stderr = (diff_text(converted, generated, terminal), summary) if diff else (summary, "")
     # a diff shows context lines of the user's files: Secret values never reach the output
     secrets = secret_values([r for s in result.sources for r in s.resources])
     if error is not None and errors is not None:
         errors.append(redact_text(error, secrets))
-    return redact_text(text, secrets), code
+    return redact_text(stdout, secrets), redact_text(stderr, secrets), code
 
 
 def planned_writes(result: Result, converted: ConvertResult, out: Path | None, in_place: bool,
-                   inputs: list[str] | None) -> tuple[list[FileWrite], list[Refusal]]:
+                   inputs: list[str] | None, generated: list[Generated] = ()) -> tuple[list[FileWrite], list[Refusal]]:
     """The final list of files to write (and the files refused), before anything is written."""
     from .write_targets import in_place as in_place_writes, tree_roots, under_out
 
     boms = {s.path: s.bom for s in result.sources}
     if out is not None:
-        return under_out(out, converted.files, boms, inputs or []), []
+        return under_out(out, converted.files, boms, inputs or [], [g.file for g in generated]), []
     if in_place:
         roots = tree_roots(inputs if inputs is not None else [f.path for f in converted.files])
-        return in_place_writes(converted.files, boms, roots)
+        writes, refused = in_place_writes(converted.files, boms, roots)
+        # generated files go to ./generated/, as the diff names them; an existing one is never overwritten
+        writes += [FileWrite(os.path.normpath(str(g.target)), g.file.text, source=g.file.path, mode=created_mode(), base=".")
+                   for g in generated if g.status == "new"]
+        return writes, refused
     return [], []
+
+
+def diff_text(converted: ConvertResult, generated: list[Generated], terminal: bool = False) -> str:
+    """One patch for the whole run: every changed input file, then every generated file that
+    does not exist yet (an addition from /dev/null)."""
+    parts = [unified_diff(f) for f in converted.files]
+    parts += [file_diff(None, g.file.text, g.file.path) for g in generated if g.status in ("new", "written")]
+    text = "".join(parts)
+    return "".join(printable(line) + "\n" for line in text.split("\n")[:-1]) if terminal else text
 
 
 def write(writes: list[FileWrite]) -> tuple[dict[str, str], WriteError | None]:
@@ -102,19 +169,38 @@ def refusal_findings(refused: list[Refusal]) -> list[Finding]:
     return [_problem_finding(rule, Problem("ML030", 1, 1, r.params, message=r.reason), r.path) for r in refused]
 
 
-def _as_text(converted: ConvertResult, written: dict[str, str], differences: list[str], diff: bool,
-             refused: list[Finding] = (), error: str | None = None) -> str:
+def change_lines(converted: ConvertResult) -> list[str]:
+    """One line per converted resource and per conversion error."""
     out: list[str] = []
     for f in converted.files:
-        if diff and f.changed:
-            out.append(unified_diff(f).rstrip("\n"))
         for c in f.changes:
             what = "; ".join(c.fixes)
             detail = ", ".join(f"{k} {', '.join(v)}" for k, v in c.changes.items() if v)
             target = f" → {', '.join(str(r) for r in c.replaced_by) or 'removed'}" if c.replaced_by or c.changes.get("removed") == [""] else ""
             out.append(printable(f"{f.path}: {c.resource}: {what}{target}") + (f" [{printable(detail)}]" if detail and not target else ""))
+        if f.changed and cr_only(f.original):
+            out.append(printable(f"{f.path}: its lines end in CR alone, which a patch cannot express: its diff is for reading; convert it with --in-place or --out"))
         for e in f.errors:
             out.append(printable(f"{f.path}: error: {e}"))
+    return out
+
+
+_GENERATED_STATUS = {"new": "would be generated", "written": "generated", "unchanged": "already up to date",
+                     "differs": "exists with other content: left as it is (delete it to regenerate)"}
+
+
+def generated_lines(generated: list[Generated]) -> list[str]:
+    """One line per generated file: where it goes, what happens to it, which input asked for it."""
+    out = []
+    for g in generated:
+        sources = ", ".join(f"{path}: {ident}" if ident else path for path, ident in g.file.sources)
+        out.append(printable(f"{g.target}: {_GENERATED_STATUS[g.status]} (for {sources})"))
+    return out
+
+
+def _as_text(converted: ConvertResult, written: dict[str, str], differences: list[str], generated: list[Generated],
+             refused: list[Finding] = (), error: str | None = None) -> str:
+    out = change_lines(converted) + generated_lines(generated)
     for d in differences:
         out.append(printable(f"verify: {d}"))
     for x in refused:
@@ -126,12 +212,18 @@ def _as_text(converted: ConvertResult, written: dict[str, str], differences: lis
         out.append(f"{printable(x.file)}:{x.line}:{x.column}: {x.severity} {x.code} {printable(x.message)} (not fixed automatically)")
     changed = sum(1 for f in converted.files if f.changed and (not written or f.path in written))
     out.append(f"{changed} file(s) {'changed' if written else 'would change'}, {sum(len(f.changes) for f in converted.files)} resource(s) converted, "
-               f"{len(converted.errors)} conversion error(s), {len(unfixed)} finding(s) left for manual work"
+               + _generated_count(generated)
+               + f"{len(converted.errors)} conversion error(s), {len(unfixed)} finding(s) left for manual work"
                + (f", {len(differences)} verification difference(s)" if differences else "")
                + (f", {refused_by_verification(converted.lint)} conversion(s) refused by verification" if refused_by_verification(converted.lint) else "")
                + (f", {len(refused)} write(s) refused" if refused else "")
                + _skipped_note(converted))
     return "\n".join(x for x in out if x) + "\n"
+
+
+def _generated_count(generated: list[Generated]) -> str:
+    made = sum(1 for g in generated if g.status in ("new", "written"))
+    return f"{made} file(s) {'generated' if any(g.written for g in generated) else 'to generate'}, " if made else ""
 
 
 def _skipped_note(converted: ConvertResult) -> str:
@@ -141,15 +233,21 @@ def _skipped_note(converted: ConvertResult) -> str:
     return "." + not_objects_note(n) if n else ""
 
 
-def _as_json(converted: ConvertResult, written: dict[str, str], differences: list[str],
+def _as_json(converted: ConvertResult, written: dict[str, str], differences: list[str], generated: list[Generated],
              refused: list[Finding] = (), error: str | None = None) -> dict[str, Any]:
     return {
         "version": "1.0",
         "tool": {"name": "meshlint", "version": __version__},
         "files": [
             {"file": f.path, "changed": f.changed, "written_to": written.get(f.path), "errors": f.errors,
-             "resources": [c.as_dict() for c in f.changes], "generated": [e.name for e in f.extra_files]}
+             "resources": [c.as_dict() for c in f.changes]}
             for f in converted.files if f.changes or f.errors
+        ],
+        "generated": [
+            {"path": str(g.target), "status": g.status, "written": g.written,
+             "from": [{"file": path, "resource": ident.as_dict() if ident else None} for path, ident in g.file.sources],
+             "objects": [i.as_dict() for i in g.file.identities()]}
+            for g in generated
         ],
         "unfixed": [x.as_dict() for x in converted.unfixed],
         "refused": [x.as_dict() for x in refused],
@@ -158,6 +256,7 @@ def _as_json(converted: ConvertResult, written: dict[str, str], differences: lis
         "summary": {
             "files_changed": sum(1 for f in converted.files if f.changed),
             "resources_converted": sum(len(f.changes) for f in converted.files),
+            "files_generated": sum(1 for g in generated if g.status in ("new", "written")),
             "errors": len(converted.errors),
             "unfixed": len(converted.unfixed),
             "differences": len(differences),

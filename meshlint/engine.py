@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from typing import Any, Iterable, Mapping
 
+from .fixes import Fix
 from .index import IndexView, ResourceIndex
 from .loader import InputFile, SourceFile, discover, read_input
 from .model import Finding, Problem, Resource, Rule, Severity, Violation
@@ -177,7 +178,10 @@ def lint_sources(sources: list[SourceFile], settings: Settings = Settings(), con
             if rule is not None and p.code in active:
                 file_findings.append(_problem_finding(rule, p, src.path))
         for res in src.resources:
-            res_findings = [_violation_finding(rule, v, res, settings.keep_fixes) for rule, v in found_by_resource.get(id(res), ())]
+            found = _yielding(found_by_resource.get(id(res), ()))
+            # a resource that a fix replaces takes every finding on it along: all of them are fixed
+            replaced = any(isinstance(v.fix, Fix) and v.fix.replaces for _, v in found)
+            res_findings = [_violation_finding(rule, v, res, settings.keep_fixes, replaced) for rule, v in found]
             directive = annotation_directive(res)
             if directive is not None:
                 res_findings = [f for f in res_findings if not directive.silences(f, rules[f.code])]
@@ -202,7 +206,29 @@ def _without_deferred(found: list[tuple[Rule, Violation]]) -> list[tuple[Rule, V
     if not any(rule.defers for rule, _ in found):
         return found
     taken = {v.path for rule, v in found if not rule.defers}
-    return [(rule, v) for rule, v in found if not (rule.defers and v.path in taken)]
+    owners = [v for rule, v in found if not rule.defers]
+    rewritten = tuple(p + "/" for p in _rewritten_paths(v.fix for v in owners) | {p for v in owners for p in v.covers})
+    return [(rule, v) for rule, v in found
+            if not (rule.defers and (v.path in taken or (v.path + "/").startswith(rewritten)))]
+
+
+def _yielding(found) -> list[tuple[Rule, Violation]]:
+    """A rule that ``yields_to`` others says nothing on a resource that one of them fixes (ML100
+    "removed kind" next to the conversion that replaces it). Run after the security conversions are
+    verified: a refused conversion no longer fixes, so the removed kind is reported again."""
+    if not any(rule.yields_to for rule, _ in found):
+        return list(found)
+    fixed_by = {rule.code for rule, v in found if isinstance(v.fix, Fix) and v.fix.resolves}
+    return [(rule, v) for rule, v in found if not fixed_by.intersection(rule.yields_to)]
+
+
+def _rewritten_paths(fixes) -> set[str]:
+    """Fields a fix replaces, removes or moves as a whole: a deferring rule's finding inside them
+    is about data the fix rewrites (the old-style EnvoyFilter ``filters`` that ML501 replaces).
+    A violation's ``covers`` names such fields without a fix."""
+    from .fixes import MoveKey, Remove, SetValue
+
+    return {op.path for fx in fixes if isinstance(fx, Fix) for op in fx.ops if isinstance(op, (SetValue, Remove, MoveKey))}
 
 
 def _run_rule(rule: Rule, res: Resource, ctx: Context, rules: Mapping[str, Rule]) -> list[tuple[Rule, Violation]]:
@@ -220,8 +246,10 @@ def _run_rule(rule: Rule, res: Resource, ctx: Context, rules: Mapping[str, Rule]
         return [(crashed, Violation("", {"rule": rule.code, "error": f"{type(e).__name__}: {e}"}))]
 
 
-def _violation_finding(rule: Rule, v: Violation, res: Resource, keep_fix: bool = True) -> Finding:
-    """A finding at the violation's field; configured severity overrides come later (``_finish_file``)."""
+def _violation_finding(rule: Rule, v: Violation, res: Resource, keep_fix: bool = True, replaced: bool = False) -> Finding:
+    """A finding at the violation's field; configured severity overrides come later (``_finish_file``).
+    It is fixable when convert makes it go away: its fix changes the resource, or another fix
+    replaces the whole resource."""
     line, col = res.locate(v.path)
     return Finding(
         code=rule.code,
@@ -233,7 +261,7 @@ def _violation_finding(rule: Rule, v: Violation, res: Resource, keep_fix: bool =
         column=col,
         resource=res.identity,
         path=v.path,
-        fixable=v.fix is not None,
+        fixable=replaced or (isinstance(v.fix, Fix) and v.fix.resolves),
         fix=v.fix if keep_fix else None,
         doc=res.doc_index,
         item=res.item_index,

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from fnmatch import fnmatchcase
-from typing import Any, Iterator
+from typing import Any, Iterator, NamedTuple
 
 from .model import Resource, pointer
 
@@ -107,9 +107,28 @@ REFUSED = {"portNamePrefix": "1.6's listener match has no port-name prefix", "ad
            "listenerProtocol": "configPatches select the protocol through applyTo (HTTP_FILTER or NETWORK_FILTER) and the listener's filter chain, not a listener protocol; check the match by hand"}
 
 
-def convert_old_style(spec: dict) -> tuple[dict | None, list[tuple[str, str]]]:
-    """Old-style (1.4) EnvoyFilter spec → configPatches spec, or refusals (pointer, reason)."""
+class OldStyle(NamedTuple):
+    spec: dict | None  # the configPatches spec, or None when refused
+    refusals: list[tuple[str, str]]  # (pointer, reason)
+    untyped: list[tuple[str, str]]  # (filter name, why its config stays untyped `config`)
+    notes: list[str]  # what the user must know about typed filters (e.g. a v3 gRPC service)
+
+
+def _protocol_refused(lm: dict, ftype: Any) -> bool:
+    """``listenerProtocol`` has no configPatches field, but ALL constrains nothing and HTTP adds
+    nothing to an HTTP filter (only listeners with an HTTP connection manager take one)."""
+    proto = lm.get("listenerProtocol")
+    return not (proto == "ALL" or (proto == "HTTP" and ftype == "HTTP"))
+
+
+def convert_old_style(spec: dict) -> OldStyle:
+    """Old-style (1.4) EnvoyFilter spec → configPatches spec (filter config as typed_config where
+    its v3 type is known), or refusals (pointer, reason)."""
+    from .envoy_types import typed_config
+
     refusals: list[tuple[str, str]] = []
+    untyped: list[tuple[str, str]] = []
+    notes: list[str] = []
     patches = []
     for i, f in enumerate(spec.get("filters") or []):
         if not isinstance(f, dict):
@@ -117,7 +136,7 @@ def convert_old_style(spec: dict) -> tuple[dict | None, list[tuple[str, str]]]:
             continue
         lm = f.get("listenerMatch") if isinstance(f.get("listenerMatch"), dict) else {}
         for key, why in REFUSED.items():
-            if key in lm:
+            if key in lm and (key != "listenerProtocol" or _protocol_refused(lm, f.get("filterType", "HTTP"))):
                 refusals.append((pointer("spec", "filters", i, "listenerMatch", key), why))
         ftype = f.get("filterType", "HTTP")
         if ftype not in ("HTTP", "NETWORK"):
@@ -149,10 +168,17 @@ def convert_old_style(spec: dict) -> tuple[dict | None, list[tuple[str, str]]]:
             match["listener"] = listener
         value: dict = {"name": name}
         if "filterConfig" in f:
-            value["config"] = f["filterConfig"]
+            typed = typed_config(name, f["filterConfig"])
+            if typed.value is not None:
+                value["typed_config"] = typed.value
+                if typed.note and typed.note not in notes:
+                    notes.append(typed.note)
+            else:
+                value["config"] = f["filterConfig"]
+                untyped.append((name, typed.reason))
         patches.append({"applyTo": "HTTP_FILTER" if ftype == "HTTP" else "NETWORK_FILTER", "match": match, "patch": {"operation": INSERT[index], "value": value}})
     if refusals:
-        return None, refusals
+        return OldStyle(None, refusals, [], [])
     out: dict = {}
     for k, v in spec.items():
         if k == "workloadLabels":
@@ -161,4 +187,4 @@ def convert_old_style(spec: dict) -> tuple[dict | None, list[tuple[str, str]]]:
             out["configPatches"] = patches
         else:
             out[k] = v
-    return out, []
+    return OldStyle(out, [], untyped, notes)

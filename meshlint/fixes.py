@@ -93,3 +93,14 @@ class Fix:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "ops", tuple(self.ops))
+
+    @property
+    def resolves(self) -> bool:
+        """Applying it makes the finding go away: it changes the resource. A fix that only
+        generates files (a replacement gateway, a draft policy) leaves the finding for the
+        manual step it prepares."""
+        return any(not isinstance(op, ExtraFile) for op in self.ops)
+
+    @property
+    def replaces(self) -> bool:
+        return any(isinstance(op, ReplaceResource) for op in self.ops)

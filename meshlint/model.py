@@ -156,6 +156,7 @@ class Violation:
     message: str = "default"
     fix: Any = None
     severity: Severity | None = None
+    covers: tuple[str, ...] = ()  # other fields this finding is about (a schema finding inside them is the same problem)
 
 
 @dataclass(frozen=True)
@@ -232,6 +233,7 @@ class Rule:
     defers: bool = False  # its finding on a field yields to another rule's finding on that field
     shorts: Mapping[str, str] = field(default_factory=dict)  # message key -> short message (one terminal line)
     behaviour: Mapping[str, str] = field(default_factory=dict)  # message key -> the runtime behaviour its fix changes
+    yields_to: tuple[str, ...] = ()  # its findings on a resource yield to a fix of these rules on that resource
 
     def format(self, key: str, params: Mapping[str, Any], short: bool = False) -> str:
         """Message ``key`` filled with ``params``; ``short``: its one-line form (a rule without one, a plugin's, gives the long)."""

@@ -78,6 +78,7 @@ def _rule_from_entry(entry: dict[str, Any], module: ModuleType | None = None) ->
         defers=bool(getattr(module, "DEFERS", False)) if module else False,
         shorts=entry.get("short") or {},
         behaviour=entry.get("behaviour_change") or {},
+        yields_to=tuple(getattr(module, "YIELDS_TO", ())) if module else (),
         doc=entry,
     )
 

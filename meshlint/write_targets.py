@@ -100,13 +100,13 @@ def out_relpath(display: str) -> str:
     return rel
 
 
-def under_out(out: str | os.PathLike, files, boms: Mapping[str, bool], inputs: Iterable[str] = ()) -> list[FileWrite]:
+def under_out(out: str | os.PathLike, files, boms: Mapping[str, bool], inputs: Iterable[str] = (), generated=()) -> list[FileWrite]:
     """The writes of ``convert --out``: every input file (converted or not, at its canonical place
-    when discovery reached it through an in-tree link), the manifests that fixes generate (under
-    ``generated/``, once however many fixes name one), and every other file, directory and link of
-    the input directories. Two of them never share a path (:class:`OutError`)."""
+    when discovery reached it through an in-tree link), the manifests that fixes generate
+    (``generated``: :class:`~meshlint.generated.GeneratedFile`, under ``generated/``), and every
+    other file, directory and link of the input directories. Two of them never share a path
+    (:class:`OutError`)."""
     from .outtree import canonical, copy_mode, input_roots, rest_writes
-    from .textedit import Style, dump_block
 
     out = os.path.normpath(os.fspath(out))
     roots = input_roots(inputs)
@@ -115,20 +115,14 @@ def under_out(out: str | os.PathLike, files, boms: Mapping[str, bool], inputs: I
         return os.path.normpath(os.path.join(out, out_relpath(path)))
 
     writes: list[FileWrite] = []
-    generated: dict[str, FileWrite] = {}
     for f in files:
         if f.original is None:
             continue
         text = f.new_text if f.changed else f.original
         writes.append(FileWrite(target(canonical(f.path, roots)), _encoded(text, boms.get(f.path, False)), source=f.path,
                                 mode=copy_mode(f.path) if f.path != "-" else created_mode(), base=out))
-        for extra in f.extra_files:
-            header = f"# {extra.note}\n" if extra.note else ""
-            data = (header + "---\n".join(dump_block(o, Style()) for o in extra.objects)).encode("utf-8")
-            w = FileWrite(os.path.join(out, "generated", _safe_relative(extra.name)), data, source=f"{f.path}#{extra.name}", mode=created_mode(), base=out)
-            if generated.setdefault(w.target, w).data != data:
-                raise OutError(f"{generated[w.target].source} and {w.source} generate different files named {extra.name}")
-    writes += generated.values()
+    writes += [FileWrite(os.path.join(out, _safe_relative(g.path)), g.text.encode("utf-8"), source=g.path, mode=created_mode(), base=out)
+               for g in generated]
     writes += rest_writes(inputs, out, target, {w.target for w in writes})
     _no_collisions(out, writes)
     return writes

@@ -199,7 +199,8 @@ def test_secret_values_never_reach_any_format_or_conversion_output(cli, tmp_path
 
     outputs = [cli("check", "-f", fmt, export).out for fmt in REPORTERS]
     conv = tmp_path / "out"
-    outputs.append(cli("convert", "--diff", export).out)
+    r = cli("convert", "--diff", export)
+    outputs.append(r.out + r.err)
     outputs.append(cli("convert", "--format", "json", "--out", conv, export).out)
     outputs += [p.read_text() for p in (conv / "generated").rglob("*.yaml")] if (conv / "generated").exists() else []
     for out in outputs:

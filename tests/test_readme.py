@@ -22,7 +22,7 @@ def test_quick_start_runs_on_shipped_examples(cli):
     r = cli(*args)
     assert r.code == 1, r.err
     assert "Traceback" not in r.err
-    assert "ML100" in r.out and "ML200" in r.out
+    assert "ML300" in r.out and "ML200" in r.out
 
 
 def test_tests_block_installs_test_extra_and_runs_pytest():

@@ -114,8 +114,9 @@ def _lint_then(tmp_path, meddle):
     tree = _tree(tmp_path / "tree", **{"a.yaml": DR, "b.yaml": BEFORE})
     result = lint([str(tree)])
     meddle(tree)
-    return tree, run_convert(result, out=None, in_place=True, diff=False, check_only=False, fmt="text",
-                             keep_server_fields=False, verify=False, inputs=[str(tree)])
+    text, _, code = run_convert(result, out=None, in_place=True, diff=False, check_only=False, fmt="text",
+                                keep_server_fields=False, verify=False, inputs=[str(tree)])  # no diff: the summary is stdout
+    return tree, (text, code)
 
 
 def test_an_edit_saved_between_read_and_write_is_never_overwritten(tmp_path):

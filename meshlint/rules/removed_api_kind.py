@@ -1,7 +1,9 @@
 """ML100: kinds that no modern control plane serves, each with its replacement.
 
 Mixer's ``config.istio.io`` kinds have their own rule (ML600), which tells add-on
-defaults from user configuration.
+defaults from user configuration. On a resource that a conversion rule converts, the conversion
+finding says what replaces the kind, so this rule says nothing there (``YIELDS_TO``): one finding
+per problem, and "N can be fixed" counts what convert fixes.
 """
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from ..model import Resource, Violation
 CODE = "ML100"
 KINDS = ("authentication.istio.io/*", "rbac.istio.io/*", "config.istio.io/RouteRule", "config.istio.io/DestinationPolicy", "config.istio.io/EgressRule")
 READS = ()
+YIELDS_TO = ("ML300", "ML400", "ML401", "ML402")
 
 _AUTHZ = "AuthorizationPolicy (security.istio.io/v1)"
 REPLACEMENTS = {

@@ -1,0 +1,165 @@
+"""Everything convert writes can be applied as it is (issue 16): diffs that `git apply` and
+`patch` accept, output files with the user's umask, one finding per problem, typed EnvoyFilter
+config, replacement gateways, duplicate objects, and convert's output passing meshlint's own check."""
+from __future__ import annotations
+
+import os
+import shutil
+import stat
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+from meshlint.engine import Settings, lint
+
+from conftest import FIXTURES, REPO
+
+CONVERT_CASES = sorted(p for p in (FIXTURES / "convert").iterdir() if p.is_dir())
+
+
+# --------------------------------------------------------------------------- --diff applies
+
+def _copy_tree(src: Path, dst: Path) -> Path:
+    shutil.copytree(src, dst, symlinks=True)
+    return dst
+
+
+def _apply_checks(patch: str, cwd: Path) -> None:
+    """The patch applies to the tree at ``cwd`` with both tools people use."""
+    (cwd.parent / "run.patch").write_text(patch, encoding="utf-8")
+    git = subprocess.run(["git", "apply", "--check", "-p1", str(cwd.parent / "run.patch")], cwd=cwd, capture_output=True, text=True)
+    assert git.returncode == 0, git.stderr
+    gnu = subprocess.run(["patch", "-p1", "--dry-run", "--batch", "--force", "-i", str(cwd.parent / "run.patch")], cwd=cwd, capture_output=True, text=True)
+    assert gnu.returncode == 0, gnu.stdout + gnu.stderr
+    assert "malformed" not in gnu.stdout.lower()
+
+
+def _tree_bytes(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def _diff_applies_and_equals_out(cli, tree: Path, *paths: str) -> tuple[str, str]:
+    """Run convert's diff on ``paths`` inside ``tree``; the diff applies with git and patch, and
+    applying it for real gives exactly what ``--out`` writes. Returns (diff, summary)."""
+    r = cli("convert", *paths, cwd=tree)
+    assert r.code in (0, 1), r.err
+    assert "Traceback" not in r.err
+    if r.out:
+        _apply_checks(r.out, tree)
+    out = tree.parent / "out"
+    w = cli("convert", "--out", out, *paths, cwd=tree)
+    assert w.code == r.code, w.out
+    applied = _copy_tree(tree, tree.parent / "applied")
+    if r.out:
+        done = subprocess.run(["git", "apply", "-p1", str(tree.parent / "run.patch")], cwd=applied, capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+    got = _tree_bytes(applied)
+    for name, data in _tree_bytes(out).items():
+        assert got.get(name) == data, name
+    return r.out, r.err
+
+
+@pytest.mark.parametrize("case", CONVERT_CASES, ids=[c.name for c in CONVERT_CASES])
+def test_diff_of_every_convert_fixture_applies(cli, tmp_path, case):
+    tree = _copy_tree(case, tmp_path / "tree")
+    (tree / "expected.yaml").unlink()
+    diff, summary = _diff_applies_and_equals_out(cli, tree, "input.yaml")
+    if (case / "expected.yaml").read_bytes() != (case / "input.yaml").read_bytes():
+        assert diff.startswith("--- a/input.yaml\n+++ b/input.yaml\n@@ ")
+    else:
+        assert diff == ""
+    # only the diff is on stdout: the summary is on stderr
+    assert "resource(s) converted" in summary and "resource(s) converted" not in diff
+
+
+def test_diff_of_the_corpus_applies(cli, tmp_path, shared):
+    tree = tmp_path / "tree"
+    tree.mkdir()
+    _copy_tree(shared / "corpus", tree / "corpus")
+    diff, _ = _diff_applies_and_equals_out(cli, tree, "corpus")
+    assert diff.count("\n+++ b/corpus/") >= 20
+
+
+def test_diff_marks_a_missing_final_newline_and_quotes_odd_paths(cli, tmp_path):
+    tree = tmp_path / "tree"
+    (tree / "odd dir").mkdir(parents=True)
+    (tree / "odd dir" / "dr ü.yaml").write_bytes((FIXTURES / "convert" / "no-final-newline" / "input.yaml").read_bytes())
+    diff, _ = _diff_applies_and_equals_out(cli, tree, "odd dir")
+    assert diff.count("\\ No newline at end of file\n") == 2
+    assert diff.startswith('--- "a/odd dir/dr \\303\\274.yaml"\n')
+
+
+def test_json_summary_goes_to_stderr_only_when_a_diff_is_shown(cli):
+    case = "fixtures/convert/comments/input.yaml"
+    r = cli("convert", "--format", "json", case)
+    assert r.json()["summary"]["files_changed"] == 1 and r.err == ""
+    r = cli("convert", "--diff", "--format", "json", case)
+    assert r.out.startswith("--- a/") and '"files_changed": 1' in r.err
+
+
+# --------------------------------------------------------------------------- modes
+
+@pytest.mark.parametrize("umask", [0o022, 0o077])
+def test_written_files_get_the_users_umask(cli, tmp_path, umask):
+    old = os.umask(umask)
+    try:
+        out = tmp_path / "out"
+        r = cli("convert", "--out", out, "fixtures/convert/comments/input.yaml", "fixtures/rules/custom-gateway/fail/private.yaml")
+        assert r.code == 0, r.out
+        files = [p for p in out.rglob("*") if p.is_file()]
+        assert len(files) >= 3 and any("generated" in str(p) for p in files)
+        for p in files:
+            assert stat.S_IMODE(p.stat().st_mode) == 0o666 & ~umask, p
+        inplace = tmp_path / "a.yaml"
+        inplace.write_bytes((FIXTURES / "convert" / "comments" / "input.yaml").read_bytes())
+        inplace.chmod(0o640)
+        assert cli("convert", "--in-place", inplace).code == 0
+        assert stat.S_IMODE(inplace.stat().st_mode) == 0o640  # an existing file keeps its mode
+    finally:
+        os.umask(old)
+
+
+# --------------------------------------------------------------------------- one finding per problem
+
+def test_ml501_once_per_envoyfilter_and_no_schema_echo():
+    result = lint([str(FIXTURES / "rules" / "envoyfilter-old-style" / "fail" / "old.yaml")])
+    by_resource: dict[str, list] = {}
+    for f in result.findings:
+        by_resource.setdefault(f.resource.name, []).append(f)
+    assert [f.code for f in by_resource["ledger-lua"] if f.code.startswith(("ML5", "ML8"))] == ["ML500", "ML501"]
+    refused = [f for f in by_resource["refused"] if f.code == "ML501"]
+    assert len(refused) == 1 and not refused[0].fixable and "port-name prefix" in refused[0].message
+    assert not [f for f in result.findings if f.code.startswith("ML8")]
+
+
+def test_ml100_yields_to_the_conversion_that_replaces_the_kind(cli):
+    path = FIXTURES / "rules" / "removed-api-kind" / "fail" / "alpha-apis.yaml"
+    full = lint([str(path)])
+    converted = {(f.resource.kind, f.resource.name) for f in full.findings if f.fixable}
+    assert converted == {("MeshPolicy", "default"), ("ClusterRbacConfig", "default")}
+    ml100 = {(f.resource.kind, f.resource.name) for f in full.findings if f.code == "ML100"}
+    assert ("MeshPolicy", "default") not in ml100 and ("ClusterRbacConfig", "default") not in ml100
+    assert ("Policy", "reviews-jwt") in ml100  # not converted (refused): the removed kind is still reported
+    conversion = next(f for f in full.findings if f.code == "ML300" and f.resource.kind == "MeshPolicy")
+    assert "removed in Istio 1.6" in conversion.message and "PeerAuthentication" in conversion.message
+    # alone, ML100 still reports every removed kind
+    assert len([f for f in lint([str(path)], Settings(select=("ML100",))).findings]) == 6
+
+
+def test_can_be_fixed_count_equals_what_convert_fixes(cli, tmp_path):
+    """"N can be fixed" counts exactly the findings that are gone after convert."""
+    src = REPO / "fixtures" / "examples" / "gitops-repo"
+    before = cli("check", "-f", "json", src).json()["findings"]
+    out = tmp_path / "out"
+    assert cli("convert", "--out", out, src).code == 0
+    after = cli("check", "-f", "json", out / "fixtures" / "examples" / "gitops-repo").json()["findings"]
+
+    def key(f):
+        r = f["resource"] or {}
+        return (f["code"], r.get("kind"), r.get("namespace"), r.get("name"), f["path"])
+
+    gone = {key(f) for f in before} - {key(f) for f in after}
+    fixable = {key(f) for f in before if f["fixable"]}
+    assert fixable and gone == fixable
