@@ -63,6 +63,12 @@ def _diff_applies_and_equals_out(cli, tree: Path, *paths: str) -> tuple[str, str
 
 @pytest.mark.parametrize("case", CONVERT_CASES, ids=[c.name for c in CONVERT_CASES])
 def test_diff_of_every_convert_fixture_applies(cli, tmp_path, case):
+    if case.name == "cr-only":
+        # lines ending in CR alone are one line to git and patch: that diff is shown one line per
+        # line for reading (never overprinted), and the summary says so
+        r = cli("convert", case / "input.yaml")
+        assert "\r" not in r.out and "its diff is for reading" in r.err
+        return
     tree = _copy_tree(case, tmp_path / "tree")
     (tree / "expected.yaml").unlink()
     diff, summary = _diff_applies_and_equals_out(cli, tree, "input.yaml")
@@ -163,3 +169,18 @@ def test_can_be_fixed_count_equals_what_convert_fixes(cli, tmp_path):
     gone = {key(f) for f in before} - {key(f) for f in after}
     fixable = {key(f) for f in before if f["fixable"]}
     assert fixable and gone == fixable
+
+
+def test_diff_on_a_terminal_escapes_raw_control_characters(tmp_path):
+    """Piped, the diff holds the file's bytes (so it applies); on a terminal its lines are escaped
+    like every other untrusted text."""
+    from meshlint.convert_cli import run_convert
+    from meshlint.engine import lint_sources
+    from meshlint.loader import load_bytes
+
+    # a right-to-left override in a comment: valid YAML, and it reorders what a reviewer sees
+    data = (FIXTURES / "convert" / "comments" / "input.yaml").read_bytes().replace(b"websocketUpgrade: true\n", "websocketUpgrade: true  # \u202e gnp.\n".encode(), 1)
+    result = lint_sources([load_bytes(data, "hostile.yaml")], Settings())
+    piped, _, _ = run_convert(result, None, False, True, False, "text", False, False)
+    shown, _, _ = run_convert(result, None, False, True, False, "text", False, False, terminal=True)
+    assert "\u202e" in piped and "\u202e" not in shown and "\\u202e" in shown

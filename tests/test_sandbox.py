@@ -87,7 +87,7 @@ def test_a_ref_inside_the_crd_is_resolved(cli, tmp_path):
     r = cli("check", "-f", "json", "--select", "ML8", "--schemas", crd, dr)
     assert [(f["code"], f["line"], f["path"]) for f in r.json()["findings"]] == [("ML801", 5, "/spec/host")], r.out
     r = cli("convert", "--schemas", crd, dr)
-    assert r.code == 1 and "per the CRDs in" in r.out and "internal error" not in r.err, (r.out, r.err)
+    assert r.code == 1 and "per the CRDs in" in r.err and "internal error" not in r.err, (r.out, r.err)
 
 
 def test_the_audit_refuses_what_it_must(tmp_path):
