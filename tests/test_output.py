@@ -184,3 +184,16 @@ def test_diff_on_a_terminal_escapes_raw_control_characters(tmp_path):
     piped, _, _ = run_convert(result, None, False, True, False, "text", False, False)
     shown, _, _ = run_convert(result, None, False, True, False, "text", False, False, terminal=True)
     assert "\u202e" in piped and "\u202e" not in shown and "\\u202e" in shown
+
+
+def test_generated_files_are_named_in_the_report_and_both_summaries(cli):
+    gw = "fixtures/rules/custom-gateway/fail/private.yaml"
+    report = cli("report", "-f", "json", gw).json()
+    files = {g["file"] for g in report["converted"]["generated"]}
+    assert "converted/generated/gateways/istio-system-istio-egressgateway.yaml" in files
+    text = cli("convert", gw)
+    assert "generated/gateways/istio-system-istio-egressgateway.yaml: would be generated" in text.err
+    assert "--- /dev/null\n+++ b/generated/gateways/istio-system-istio-egressgateway.yaml\n" in text.out
+    data = cli("convert", "--format", "json", gw).json()
+    assert {g["path"] for g in data["generated"]} >= {"generated/gateways/istio-system-istio-egressgateway.yaml"}
+    assert data["summary"]["files_generated"] == len(data["generated"]) == 2

@@ -74,16 +74,16 @@ def conversion(converted: ConvertResult, objects: Objects) -> dict[str, Any]:
                 g = generated.setdefault(rid, {"object": rid, "apiVersion": r.api_version, "from": [], "file": None, "_key": rk})
                 if entry["object"] not in g["from"]:
                     g["from"].append(entry["object"])
-        for extra in getattr(f, "extra_files", ()):
-            where = f"{OUT}/generated/{extra.name}"
-            for o in extra.objects:
-                md = o.get("metadata") if isinstance(o.get("metadata"), dict) else {}
-                api = str(o.get("apiVersion") or "")
-                rk = key_of(api.rsplit("/", 1)[0] if "/" in api else "", o.get("kind"), md.get("namespace"), md.get("name"))
-                if rk is None:
-                    continue
-                g = generated.setdefault(describe(rk), {"object": describe(rk), "apiVersion": api, "from": [], "file": where, "_key": rk})
-                g["file"] = g["file"] or where
+    for extra in converted.generated:  # generated files (meshlint.generated): each named once, under generated/
+        where = f"{OUT}/{extra.path}"
+        for o in extra.objects:
+            md = o.get("metadata") if isinstance(o.get("metadata"), dict) else {}
+            api = str(o.get("apiVersion") or "")
+            rk = key_of(api.rsplit("/", 1)[0] if "/" in api else "", o.get("kind"), md.get("namespace"), md.get("name"))
+            if rk is None:
+                continue
+            g = generated.setdefault(describe(rk), {"object": describe(rk), "apiVersion": api, "from": [], "file": where, "_key": rk})
+            g["file"] = g["file"] or where
     return {"changed": sorted(changed.values(), key=lambda e: e["object"]), "deleted": sorted(deleted.values(), key=lambda e: e["object"]),
             "generated": sorted(generated.values(), key=lambda e: e["object"]), "files": files, "failed": failed}
 
