@@ -89,7 +89,10 @@ def _color(choice: str, no_color: bool = False) -> bool:
 SCHEMAS_HELP = "Validate Istio objects (and converted output) against these CustomResourceDefinitions, e.g. `kubectl get crd -o yaml` from the target cluster: a file or a directory."
 
 
-def _settings(select, ignore, root_namespace, context, assume_rbac_on, schemas=None):
+NAMESPACE_HELP = "The namespace of every namespaced object written without one, as `kubectl apply -n NS` gives it (a kustomization's namespace: still wins)."
+
+
+def _settings(select, ignore, root_namespace, context, assume_rbac_on, schemas=None, namespace=None):
     """Settings from the command line, on top of the project's configuration file."""
     from .config import ConfigError, find_config
     from .engine import Settings
@@ -98,6 +101,11 @@ def _settings(select, ignore, root_namespace, context, assume_rbac_on, schemas=N
         cfg = find_config()
     except ConfigError as e:
         raise _fail(str(e))
+    if namespace is not None:
+        from .config import _DNS_LABEL
+
+        if not _DNS_LABEL.match(namespace):
+            raise _fail(f"--namespace: {namespace!r} is not a namespace name (lowercase letters, digits and '-', at most 63)")
     user_schemas = None
     if schemas is not None:
         from .schema.user_crds import UserSchemaError, load_user_schemas
@@ -115,8 +123,20 @@ def _settings(select, ignore, root_namespace, context, assume_rbac_on, schemas=N
         context_paths=_split(context),
         assume_rbac_on=assume_rbac_on,
         user_schemas=user_schemas,
+        namespace=namespace,
+        namespaces=cfg.namespaces,
+        namespaces_from=_config_name(cfg.source),
     )
     return cfg, settings
+
+
+def _config_name(source):
+    """The configuration file as findings name it: relative to the working directory when inside it."""
+    if not source:
+        return ".meshlint.yaml"
+    path, _, section = source.partition(" ")
+    rel = os.path.relpath(path)
+    return (path if rel.startswith("..") else rel) + (f" {section}" if section else "")
 
 
 def _user_validate(settings):
@@ -158,6 +178,7 @@ def check(
     fail_on: Optional[str] = typer.Option(None, "--fail-on", help="Exit 1 when a finding at or above this severity remains: error, warning or info. [default: warning]"),
     min_severity: Optional[str] = typer.Option(None, "--min-severity", help="Only report findings at or above this severity (does not change the exit code)."),
     root_namespace: Optional[str] = typer.Option(None, "--root-namespace", help="Istio root namespace (default: from the istio ConfigMap, else istio-system)."),
+    namespace: Optional[str] = typer.Option(None, "--namespace", "-n", help=NAMESPACE_HELP),
     context: Optional[List[str]] = typer.Option(None, "--context", help="Extra paths read only to resolve cross-references (Services, roles, workloads); not reported on."),
     color: str = typer.Option("auto", "--color", metavar="WHEN", help=COLOR_HELP),
     no_color: bool = typer.Option(False, "--no-color", hidden=True, help="The same as --color never."),
@@ -171,7 +192,7 @@ def check(
     from .model import Severity
     from . import reporters
 
-    cfg, settings = _settings(select, ignore, root_namespace, context, assume_rbac_on, schemas)
+    cfg, settings = _settings(select, ignore, root_namespace, context, assume_rbac_on, schemas, namespace)
     settings = replace(settings, keep_fixes=False)  # reporters say "fixable"; only convert and report need the fixes
     try:
         render = reporters.get(format)
@@ -226,6 +247,7 @@ def convert(
     select: Optional[List[str]] = typer.Option(None, "--select", help="Only apply fixes of these codes, code prefixes or rule names."),
     ignore: Optional[List[str]] = typer.Option(None, "--ignore", help="Do not apply fixes of these codes, code prefixes or rule names."),
     root_namespace: Optional[str] = typer.Option(None, "--root-namespace", help="Istio root namespace (default: from the istio ConfigMap, else istio-system)."),
+    namespace: Optional[str] = typer.Option(None, "--namespace", "-n", help=NAMESPACE_HELP),
     context: Optional[List[str]] = typer.Option(None, "--context", help="Extra paths read only to resolve cross-references."),
     assume_rbac_on: bool = typer.Option(False, "--assume-rbac-on", help="Convert ServiceRoles even when no ClusterRbacConfig is among the inputs."),
     verify: bool = typer.Option(False, "--verify", help="Evaluate request classes under the old and the converted security policies and report every difference."),
@@ -240,7 +262,7 @@ def convert(
         raise _fail(f"unknown format {format!r} (choose from text, json)")
     from .write_targets import OutError, check_out_dir
 
-    _, settings = _settings(select, ignore, root_namespace, context, assume_rbac_on, schemas)
+    _, settings = _settings(select, ignore, root_namespace, context, assume_rbac_on, schemas, namespace)
     if out is not None:
         try:
             check_out_dir(out, paths)
@@ -275,6 +297,7 @@ def report(
     revision: str = typer.Option("asm-managed", "--revision", help="Target revision: asm-managed, asm-managed-stable or asm-managed-rapid."),
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="Write the report to this file instead of stdout."),
     root_namespace: Optional[str] = typer.Option(None, "--root-namespace", help="Istio root namespace (default: from the istio ConfigMap, else istio-system)."),
+    namespace: Optional[str] = typer.Option(None, "--namespace", "-n", help=NAMESPACE_HELP),
     context: Optional[List[str]] = typer.Option(None, "--context", help="Extra paths read only to resolve cross-references."),
     assume_rbac_on: bool = typer.Option(False, "--assume-rbac-on", help="Convert ServiceRoles even when no ClusterRbacConfig is among the inputs."),
     schemas: Optional[Path] = typer.Option(None, "--schemas", help=SCHEMAS_HELP),
@@ -290,7 +313,7 @@ def report(
         raise _fail(f"unknown format {format!r} (choose from {', '.join(renderers)})")
     if revision not in REVISIONS:
         raise _fail(f"unknown revision {revision!r} (choose from {', '.join(REVISIONS)})")
-    _, settings = _settings(None, None, root_namespace, context, assume_rbac_on, schemas)
+    _, settings = _settings(None, None, root_namespace, context, assume_rbac_on, schemas, namespace)
     result = _lint(paths, settings)
     model = build(result, revision, _user_validate(settings), inputs=list(paths), assume_rbac_on=assume_rbac_on)
     text = importlib.import_module(renderers[format]).render(model)

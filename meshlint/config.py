@@ -3,10 +3,11 @@ found by walking up from the working directory.
 
 Keys (kebab- or snake_case): ``select``, ``ignore``, ``per-path-ignores``
 (glob -> codes), ``severity`` (code or name -> error|warning|info), ``fail-on``,
-``root-namespace``.
+``root-namespace``, ``namespaces`` (path glob -> the namespace of objects written without one).
 """
 from __future__ import annotations
 
+import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,6 +16,7 @@ from typing import Any
 from .model import Severity
 
 CONFIG_FILE = ".meshlint.yaml"
+_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 
 
 class ConfigError(Exception):
@@ -29,6 +31,7 @@ class Config:
     severity: dict[str, Severity] = field(default_factory=dict)
     fail_on: Severity | None = None
     root_namespace: str | None = None
+    namespaces: tuple[tuple[str, str], ...] = ()  # path glob -> namespace of objects written without one
     source: str | None = None
 
 
@@ -71,7 +74,7 @@ def _from_mapping(data: Any, source: str) -> Config:
     if not isinstance(data, dict):
         raise ConfigError(f"{source}: configuration must be a mapping")
     norm = {str(k).replace("_", "-"): v for k, v in data.items()}
-    known = {"select", "ignore", "per-path-ignores", "severity", "fail-on", "root-namespace"}
+    known = {"select", "ignore", "per-path-ignores", "severity", "fail-on", "root-namespace", "namespaces"}
     unknown = sorted(set(norm) - known)
     if unknown:
         raise ConfigError(f"{source}: unknown configuration key(s): {', '.join(unknown)} (known: {', '.join(sorted(known))})")
@@ -83,10 +86,25 @@ def _from_mapping(data: Any, source: str) -> Config:
             severity={str(k): Severity.parse(v) for k, v in (norm.get("severity") or {}).items()},
             fail_on=Severity.parse(norm["fail-on"]) if norm.get("fail-on") else None,
             root_namespace=str(norm["root-namespace"]) if norm.get("root-namespace") else None,
+            namespaces=_namespaces(norm.get("namespaces")),
             source=source,
         )
     except (ValueError, AttributeError, TypeError) as e:
         raise ConfigError(f"{source}: {e}") from None
+
+
+def _namespaces(v: Any) -> tuple[tuple[str, str], ...]:
+    """``namespaces: {"tutorial/**": tutorial, ...}``: path globs to namespaces, in file order."""
+    if v is None:
+        return ()
+    if not isinstance(v, dict):
+        raise ValueError(f"namespaces: expected a mapping of path globs to namespaces, got {type(v).__name__}")
+    out = []
+    for glob, ns in v.items():
+        if not isinstance(ns, str) or not _DNS_LABEL.match(ns):
+            raise ValueError(f"namespaces: {glob!r}: {ns!r} is not a namespace name (lowercase letters, digits and '-', at most 63)")
+        out.append((str(glob), ns))
+    return tuple(out)
 
 
 def _codes(v: Any) -> tuple[str, ...]:

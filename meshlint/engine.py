@@ -13,6 +13,7 @@ from .fixes import Fix
 from .index import IndexView, ResourceIndex
 from .loader import InputFile, SourceFile, discover, read_input
 from .model import Finding, Problem, Resource, Rule, Severity, Violation
+from .namespaces import applied
 from .registry import all_rules, kind_matches, rule_matches
 from .suppress import ANNOTATION, Directive, Suppressions, annotation_directive
 from .verify.run import SECURITY_CODES, verify_conversions
@@ -39,6 +40,9 @@ class Settings:
     assume_rbac_on: bool = False  # convert ServiceRoles even when no ClusterRbacConfig is among the inputs
     keep_fixes: bool = True  # findings carry their fix data (convert and report need it; check only says "fixable")
     exclude_dirs: tuple[str, ...] = ()  # never read, inputs or context (convert's own --out directory)
+    namespace: str | None = None  # --namespace: the namespace of objects written without one (kubectl -n)
+    namespaces: tuple[tuple[str, str], ...] = ()  # configuration: (path glob, namespace), first match wins
+    namespaces_from: str = ".meshlint.yaml"  # the configuration file that gave ``namespaces``
 
 
 @dataclass
@@ -138,6 +142,9 @@ def lint_sources(sources: list[SourceFile], settings: Settings = Settings(), con
     checkers = [r for r in active.values() if r.check is not None]
     resources = [res for src in sources for res in src.resources]
     context_resources = [res for src in context for res in src.resources]
+    from .namespaces import assign
+
+    assign(list(sources) + list(context), settings.namespace, settings.namespaces, settings.namespaces_from)
     index = ResourceIndex(resources + context_resources)
     ctx_root = root_namespace(index, settings)
     views = {r.code: Context(IndexView(index, r.reads, r.code), ctx_root, settings) for r in checkers}
@@ -267,6 +274,7 @@ def _violation_finding(rule: Rule, v: Violation, res: Resource, keep_fix: bool =
         item=res.item_index,
         key=v.message,
         short=rule.format(v.message, v.params, short=True),
+        applied=applied(res),
     )
 
 

@@ -10,6 +10,7 @@ from fnmatch import fnmatchcase
 from typing import Any, Callable, Iterable, Mapping
 
 from .model import Resource
+from .namespaces import applied
 
 DEFAULT_NAMESPACE = "default"
 WORKLOAD_KINDS = frozenset({"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Pod", "Job"})
@@ -48,7 +49,14 @@ class ResourceIndex:
                     self._by_label[(ns, k, v)].add(i)
 
     def ns(self, res: Resource) -> str:
-        return res.namespace or self.default_namespace
+        """The namespace the object is applied in (meshlint.namespaces), else the one it names, else default."""
+        return res.applied_namespace or res.namespace or self.default_namespace
+
+    def ns_origin(self, res: Resource) -> str | None:
+        """Where ``ns(res)`` came from when the file did not say it ("--namespace",
+        "kustomization k.yaml", ...); None when the file said it or the kind has no namespace."""
+        got = applied(res, self.default_namespace)
+        return got[1] if got else None
 
     def memo(self, key: str, build: Callable[[], Any]) -> Any:
         """A lookup table derived from the index, built once per run (e.g. bindings by role)."""
@@ -100,6 +108,9 @@ class IndexView:
 
     def ns(self, res: Resource) -> str:
         return self._index.ns(res)
+
+    def ns_origin(self, res: Resource) -> str | None:
+        return self._index.ns_origin(res)
 
     def memo(self, key: str, build: Callable[[], Any]) -> Any:
         return self._index.memo(key, build)

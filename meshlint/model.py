@@ -101,6 +101,10 @@ class Resource:
     name: str | None = field(init=False)
     namespace: str | None = field(init=False)
     _identity: "ResourceId | None" = field(init=False, default=None, repr=False)
+    # the namespace it is applied in when the file does not say it (or kustomize overrides it), and
+    # where that came from ("--namespace", "kustomization base/kustomization.yaml", ...): meshlint.namespaces
+    applied_namespace: str | None = field(init=False, default=None, repr=False)
+    namespace_from: str | None = field(init=False, default=None, repr=False)
 
     def __post_init__(self) -> None:
         self.api_version = _str(self.body.get("apiVersion"))
@@ -188,6 +192,8 @@ class Finding:
     item: int | None = field(default=None, compare=False, repr=False)
     key: str = field(default="default", compare=False, repr=False)  # which of the rule's messages
     short: str = field(default="", compare=False, repr=False)  # its short form (one terminal line)
+    # (namespace, where it came from) when the file did not say the object's namespace
+    applied: tuple[str, str] | None = field(default=None, compare=False, repr=False)
 
     def sort_key(self) -> tuple:
         return (self.file, self.line, self.column, self.code, self.path, self.message)
@@ -201,7 +207,8 @@ class Finding:
             "file": self.file,
             "line": self.line,
             "column": self.column,
-            "resource": self.resource.as_dict() if self.resource else None,
+            "resource": None if self.resource is None else self.resource.as_dict() if not self.applied else {
+                **self.resource.as_dict(), "appliedNamespace": self.applied[0], "namespaceFrom": self.applied[1]},
             "path": self.path,
             "fixable": self.fixable,
         }

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from conftest import FIXTURES
 
 KUBEFLOW = FIXTURES / "repos" / "kubeflow-like"
@@ -46,3 +48,138 @@ def test_a_document_meant_as_object_is_still_reported(cli, tmp_path):
     data = cli("check", "--format", "json", f).json()
     assert [x["code"] for x in data["findings"]] == ["ML003"]
     assert data["summary"]["notObjects"] == 0
+
+
+# --------------------------------------------------------------------------- namespaces as applied
+
+TUTORIAL = FIXTURES / "repos" / "istio-tutorial-like"
+OVERLAY = FIXTURES / "repos" / "kustomize-overlay"
+
+
+def _by_name(data):
+    return {f["resource"]["name"]: f["resource"] for f in data["findings"] if f["resource"]}
+
+
+def test_namespace_flag_applies_to_objects_written_without_one(cli):
+    data = cli("check", "--format", "json", "--namespace", "tutorial", TUTORIAL).json()
+    res = _by_name(data)
+    assert res["service-viewer"]["namespace"] is None  # as written
+    assert (res["service-viewer"]["appliedNamespace"], res["service-viewer"]["namespaceFrom"]) == ("tutorial", "--namespace")
+    assert "appliedNamespace" not in res["default"]  # ClusterRbacConfig is cluster-scoped
+    text = cli("check", "-n", "tutorial", TUTORIAL).out
+    assert "namespace-rbac-policy-viewer.yml  (namespace tutorial from --namespace)" in text
+
+
+def test_without_a_namespace_default_is_assumed_and_said(cli):
+    data = cli("check", "--format", "json", TUTORIAL).json()
+    assert (_by_name(data)["service-viewer"]["appliedNamespace"], _by_name(data)["service-viewer"]["namespaceFrom"]) == ("default", "assumed")
+    assert "name no namespace and none was given: assumed `default`" in cli("check", TUTORIAL).out
+
+
+def test_tutorial_converts_with_namespace_and_verifies(cli, tmp_path):
+    out = tmp_path / "out"
+    r = cli("convert", "--namespace", "tutorial", "--verify", "--format", "json", "--out", out, "repos/istio-tutorial-like", cwd=FIXTURES)
+    assert r.code == 0, r.out + r.err
+    data = r.json()
+    assert data["verify"] == [] and data["summary"]["errors"] == 0
+    replaced = [p for f in data["files"] for c in f["resources"] for p in c["replaced_by"]]
+    assert {p["kind"] for p in replaced} == {"AuthorizationPolicy"}
+    assert "tutorial-deny-all" in {p["name"] for p in replaced}  # the inclusion of tutorial is where the roles are
+    assert all(p["namespace"] in ("tutorial", None) for p in replaced)
+    written = "".join(p.read_text() for p in out.rglob("*.yml"))
+    assert "kind: AuthorizationPolicy" in written and "namespace: default" not in written
+
+
+@pytest.mark.xfail(strict=True, reason="needs issue 14 namespace-less output")
+def test_tutorial_policies_stay_namespace_less(cli, tmp_path):
+    import yaml
+
+    out = tmp_path / "out"
+    cli("convert", "--namespace", "tutorial", "--out", out, "repos/istio-tutorial-like", cwd=FIXTURES)
+    docs = list(yaml.safe_load_all((out / "repos/istio-tutorial-like/istiofiles/namespace-rbac-policy-viewer.yml").read_text()))
+    policies = [d for d in docs if d and d["kind"] == "AuthorizationPolicy"]
+    assert policies
+    assert all("namespace" not in d["metadata"] for d in policies)
+
+
+def test_kustomize_overlay_namespace_overrides_the_base(cli):
+    data = cli("check", "--format", "json", "repos/kustomize-overlay", cwd=FIXTURES).json()
+    res = _by_name(data)
+    assert res["reviews-reader"]["appliedNamespace"] == "prod"
+    assert res["reviews-reader"]["namespaceFrom"] == "kustomization repos/kustomize-overlay/overlays/prod/kustomization.yaml"
+
+
+def test_a_base_checked_alone_gets_its_own_kustomization_namespace(cli):
+    # pre-commit passes single files: their own directory's kustomization is found
+    data = cli("check", "--format", "json", "repos/kustomize-overlay/base/reviews-rbac.yaml", cwd=FIXTURES).json()
+    res = _by_name(data)
+    assert (res["reviews-reader"]["appliedNamespace"], res["reviews-reader"]["namespaceFrom"]) == ("staging", "kustomization repos/kustomize-overlay/base/kustomization.yaml")
+
+
+def test_kustomize_overlay_converts_into_the_overlay_namespace(cli, tmp_path):
+    import shutil
+    import subprocess
+
+    import pytest
+    import yaml
+
+    out = tmp_path / "out"
+    r = cli("convert", "--verify", "--out", out, "repos/kustomize-overlay", cwd=FIXTURES)
+    assert r.code == 0 and "verify:" not in r.out, r.out + r.err
+    assert "AuthorizationPolicy prod/" in r.out and "staging" not in r.out and "default/" not in r.out
+    if shutil.which("kubectl") is None:
+        pytest.skip("kubectl (with its built-in kustomize) is not installed")
+    built = subprocess.run(["kubectl", "kustomize", str(out / "repos/kustomize-overlay/overlays/prod")], capture_output=True, text=True)
+    assert built.returncode == 0, built.stderr
+    policies = [d for d in yaml.safe_load_all(built.stdout) if d["kind"] == "AuthorizationPolicy"]
+    assert len(policies) == 2 and {d["metadata"]["namespace"] for d in policies} == {"prod"}
+
+
+def test_config_maps_path_globs_to_namespaces(cli, tmp_path):
+    (tmp_path / "apps").mkdir()
+    (tmp_path / "apps" / "dr.yaml").write_text("apiVersion: networking.istio.io/v1alpha3\nkind: VirtualService\nmetadata:\n  name: r\n"
+                                               "spec:\n  hosts: [r]\n  http:\n  - route:\n    - destination: {host: r, port: {name: http}}\n")
+    (tmp_path / ".meshlint.yaml").write_text("namespaces:\n  'apps/*': shop\n  '*': other\n")
+    res = cli("check", "--format", "json", "apps", cwd=tmp_path).json()["findings"][0]["resource"]
+    assert (res["appliedNamespace"], res["namespaceFrom"]) == ("shop", ".meshlint.yaml namespaces 'apps/*'")
+    res = cli("check", "--format", "json", "-n", "cli", "apps", cwd=tmp_path).json()["findings"][0]["resource"]
+    assert (res["appliedNamespace"], res["namespaceFrom"]) == ("cli", "--namespace")  # the command line wins
+    report = json.loads(cli("report", "--format", "json", "apps", cwd=tmp_path).out)
+    listed = [it for key in ("review", "blocking") for it in report.get(key) or [] if isinstance(it, dict)]
+    assert listed and all(f["namespace"] == "shop" and f["namespace_from"].endswith("'apps/*'") for f in listed)
+    (tmp_path / ".meshlint.yaml").write_text("namespaces:\n  'apps/*': Not_A_Namespace\n")
+    bad = cli("check", "apps", cwd=tmp_path)
+    assert bad.code == 2 and "not a namespace name" in bad.err and "Traceback" not in bad.err
+    assert cli("check", "-n", "UPPER", TUTORIAL).code == 2
+
+
+def test_mixer_draft_keeps_the_rule_reach_and_its_namespace_lessness(tmp_path):
+    from meshlint.engine import Settings, lint
+    from meshlint.fixes import ExtraFile
+
+    objs = """apiVersion: config.istio.io/v1alpha2
+kind: handler
+metadata: {name: office-ips}
+spec: {compiledAdapter: listchecker, params: {overrides: [203.0.113.0/24], blacklist: false, entryType: IP_ADDRESSES}}
+---
+apiVersion: config.istio.io/v1alpha2
+kind: instance
+metadata: {name: source-ip}
+spec: {compiledTemplate: listentry, params: {value: source.ip | ip("0.0.0.0")}}
+---
+apiVersion: config.istio.io/v1alpha2
+kind: rule
+metadata: {name: ledger-office-only}
+spec:
+  match: destination.labels["app"] == "ledger"
+  actions: [{handler: office-ips, instances: [source-ip]}]
+"""
+    f = tmp_path / "mixer.yaml"
+    f.write_text(objs)
+
+    def draft(**kw):
+        result = lint([str(f)], Settings(select=("ML600",), **kw))
+        return [o for x in result.findings if x.fix for op in x.fix.ops if isinstance(op, ExtraFile) for o in op.objects][0]
+
+    assert "namespace" not in draft(namespace="ledger")["metadata"]  # applied with kubectl -n ledger: so is the draft
+    assert draft(namespace="istio-system")["metadata"]["namespace"] == "istio-system"  # mesh-wide, as the rule was

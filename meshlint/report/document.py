@@ -39,7 +39,8 @@ def _where(sources: list[dict]) -> str:
 def _item(it: dict[str, Any], lead: str = "") -> str:
     obj = f" {code(it['object'])}" if it.get("object") else ""
     head = f"**{it['code']}**" if it.get("code") else "**conversion error**"
-    return f"{head}{obj}: {lead}{text(it['message'])} ({_where(it['sources'])})"
+    ns = f"; namespace {code(it['namespace'])} from {text(it['namespace_from'])}" if it.get("namespace_from") not in (None, "assumed") else ""
+    return f"{head}{obj}: {lead}{text(it['message'])} ({_where(it['sources'])}{ns})"
 
 
 SUMMARY = (

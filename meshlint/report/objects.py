@@ -124,6 +124,8 @@ def merge(findings: Iterable[Finding], objects: Objects) -> list[dict[str, Any]]
             items[ident] = {"code": f.code, "name": f.name, "severity": str(f.severity), "message": f.message, "short": f.short or f.message,
                             "object": objects.use(key) if key is not None else None, "path": f.path, "sources": [source],
                             "_key": f.key, "_object": key, "_finding": f}
+            if f.applied:  # the file did not say the object's namespace: which one, and where it came from
+                items[ident]["namespace"], items[ident]["namespace_from"] = f.applied
         elif source not in item["sources"]:
             item["sources"].append(source)
     return list(items.values())

@@ -15,7 +15,7 @@ def render(result: Result, color: bool = False, explain: bool = False) -> str:
     paint = Paint(color)
     lines: list[str] = []
     for path, found in by_file(result.findings):
-        lines.append(paint(BOLD, printable(path)))
+        lines.append(paint(BOLD, printable(path)) + paint(DIM, namespace_note(found)))
         for f in found:
             lines.append(finding_line(f, paint))
             if explain:
@@ -49,6 +49,16 @@ def explanations(findings: list[Finding], paint: Paint) -> list[str]:
     return out
 
 
+def namespace_note(findings: list[Finding]) -> str:
+    """Where the namespace came from of the objects these findings are on, when their file did not
+    say it: `` (namespace tutorial from --namespace)``."""
+    from ..namespaces import ASSUMED
+
+    seen = sorted({f.applied for f in findings if f.applied and f.applied[1] != ASSUMED})  # assumed: once, in the summary
+    notes = [f"namespace {ns} from {src}" for ns, src in seen]
+    return f"  ({'; '.join(printable(n) for n in notes)})" if notes else ""
+
+
 def not_objects_note(n: int) -> str:
     """The summary's note on skipped files (shared with convert's summary)."""
     if not n:
@@ -64,4 +74,14 @@ def summary_line(result: Result) -> str:
     parts = [f"{result.count(s)} {s.name.lower()}{'s' if result.count(s) != 1 and s != Severity.INFO else ''}" for s in (Severity.ERROR, Severity.WARNING, Severity.INFO)]
     fixable = sum(1 for f in result.findings if f.fixable)
     tail = f"\n{fixable} can be fixed with `meshlint convert` (marked [*])." if fixable else ""
-    return f"Found {n} finding(s) ({', '.join(parts)}) in {len(result.files)} file(s), {result.resources} resource(s).{skipped}{tail}"
+    return f"Found {n} finding(s) ({', '.join(parts)}) in {len(result.files)} file(s), {result.resources} resource(s).{skipped}{tail}{_assumed_note(result)}"
+
+
+def _assumed_note(result: Result) -> str:
+    from ..namespaces import ASSUMED
+
+    files = {f.file for f in result.findings if f.applied and f.applied[1] == ASSUMED}
+    if not files:
+        return ""
+    return (f"\nObjects in {len(files)} file(s) name no namespace and none was given: assumed `default`. Tell meshlint with "
+            "--namespace NS, `namespaces:` in .meshlint.yaml, or a kustomization's `namespace:`.")

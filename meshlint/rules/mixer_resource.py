@@ -130,8 +130,12 @@ def draft_policy(rule: Resource, ctx) -> dict | None:
         return None
     blocks = [str(b) for b in params["overrides"]]
     source = {"ipBlocks": blocks} if params.get("blacklist") else {"notIpBlocks": blocks}
+    # a Mixer rule in the root (config default) namespace applied mesh-wide; elsewhere, to its own
+    # namespace's workloads: the draft lives where it has the same reach, and a rule written
+    # without a namespace gives a draft without one (applied with the same `kubectl -n`)
+    where = {"namespace": ctx.root_namespace} if ns == ctx.root_namespace else ({"namespace": rule.namespace} if rule.namespace else {})
     out: dict = {"apiVersion": "security.istio.io/v1", "kind": "AuthorizationPolicy",
-                 "metadata": {"name": f"{rule.name}-draft", "namespace": ctx.root_namespace,
+                 "metadata": {"name": f"{rule.name}-draft", **where,
                               "annotations": {"meshlint.io/draft": "Generated from a Mixer listchecker rule: review before applying.",
                                               "meshlint.io/converted-from": f"{rule.file}#rule {ns}/{rule.name}"}},
                  "spec": {"action": "DENY", "rules": [{"from": [{"source": source}]}]}}
