@@ -12,18 +12,10 @@ from typing import Any, Callable, Iterable, Mapping
 from .model import Resource
 from .namespaces import applied
 
+from .workloads import pod_labels
+
 DEFAULT_NAMESPACE = "default"
-WORKLOAD_KINDS = frozenset({"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Pod", "Job"})
-
-
-def pod_labels(res: Resource) -> dict[str, str]:
-    """Labels of the pods a workload runs (its template's labels; a Pod's own labels)."""
-    if res.kind == "Pod":
-        return res.labels
-    tmpl = res.spec.get("template")
-    md = tmpl.get("metadata") if isinstance(tmpl, dict) else None
-    labels = md.get("labels") if isinstance(md, dict) else None
-    return {str(k): str(v) for k, v in labels.items()} if isinstance(labels, dict) else {}
+WORKLOAD_KINDS = frozenset({"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Pod", "Job", "CronJob"})
 
 
 class ResourceIndex:

@@ -25,6 +25,7 @@ from .model import Rule, Severity
 BUILTIN = (
     "unknown_istio_kind",
     "removed_api_kind",
+    "removed_workload_api_version",
     "mixer_resource",
     "authn_policy_conversion",
     "rbac_role_conversion",

@@ -183,3 +183,43 @@ spec:
 
     assert "namespace" not in draft(namespace="ledger")["metadata"]  # applied with kubectl -n ledger: so is the draft
     assert draft(namespace="istio-system")["metadata"]["namespace"] == "istio-system"  # mesh-wide, as the rule was
+
+
+# --------------------------------------------------------------------------- every workload API group
+
+def test_old_workload_versions_are_seen_by_the_workload_rules(cli, tmp_path):
+    f = tmp_path / "gw.yaml"
+    f.write_text("""apiVersion: extensions/v1beta1
+kind: Deployment
+metadata: {name: istio-ilbgateway, namespace: istio-system}
+spec:
+  template:
+    metadata:
+      labels: {istio: ilbgateway, app: istio-ilbgateway}
+      annotations: {policy.istio.io/check: disable}
+    spec:
+      containers:
+      - name: istio-proxy
+        image: gcr.io/istio-release/proxyv2:1.4.10
+        args: [proxy, router]
+---
+apiVersion: networking.istio.io/v1alpha3
+kind: Gateway
+metadata: {name: internal, namespace: istio-system}
+spec:
+  selector: {istio: ilbgateway}
+  servers: [{port: {number: 80, name: http, protocol: HTTP}, hosts: ["*"]}]
+""")
+    codes = [x["code"] for x in cli("check", "--format", "json", f).json()["findings"]]
+    assert "ML101" in codes and "ML710" in codes and "ML722" in codes  # version, custom gateway, removed annotation
+    assert "ML711" not in codes  # the Gateway's selector finds the extensions/v1beta1 gateway
+
+
+def test_micro_mesh_old_deployment_converts_to_apps_v1(cli, tmp_path):
+    out = tmp_path / "out"
+    r = cli("convert", "--namespace", "micro-mesh", "--out", out, "repos/micro-mesh-like", cwd=FIXTURES)
+    assert r.code == 0, r.out + r.err
+    text = (out / "repos/micro-mesh-like/deploy/k8s/api-deployment.yaml").read_text()
+    assert text.startswith("# micro-mesh style") and "apiVersion: apps/v1\n" in text and "matchLabels:" in text
+    assert (out / "repos/micro-mesh-like/deploy/charts/mesh-gateway/templates/gateway.yaml").read_bytes() == \
+        (MICRO_MESH / "deploy/charts/mesh-gateway/templates/gateway.yaml").read_bytes()

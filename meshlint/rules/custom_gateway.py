@@ -6,9 +6,10 @@ from typing import Iterator
 from ..fixes import ExtraFile, Fix
 from ..gateways import gateway_kind, is_gateway_deployment, replacement_manifests
 from ..model import Resource, Violation
+from ..workloads import DEPLOYMENTS
 
 CODE = "ML710"
-KINDS = ("apps/Deployment",)
+KINDS = DEPLOYMENTS
 READS = ()
 
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 from typing import Iterator
 
 from ..model import Resource, Violation, pointer
+from ..workloads import WORKLOADS, pod_metadata, template_path
 
 CODE = "ML722"
-KINDS = ("apps/Deployment", "apps/StatefulSet", "apps/DaemonSet", "apps/ReplicaSet", "/Pod", "batch/Job")
+KINDS = WORKLOADS
 READS = ()
 
 REMOVED = {
@@ -21,14 +22,9 @@ REMOVED = {
 
 
 def check(res: Resource, ctx) -> Iterator[Violation]:
-    if res.kind == "Pod":
-        annotations, base = res.annotations, ("metadata", "annotations")
-    else:
-        tmpl = res.spec.get("template")
-        md = tmpl.get("metadata") if isinstance(tmpl, dict) else None
-        raw = md.get("annotations") if isinstance(md, dict) else None
-        annotations = {str(k): str(v) for k, v in raw.items()} if isinstance(raw, dict) else {}
-        base = ("spec", "template", "metadata", "annotations")
+    raw = pod_metadata(res).get("annotations")
+    annotations = {str(k): str(v) for k, v in raw.items()} if isinstance(raw, dict) else {}
+    base = (*template_path(res), "metadata", "annotations")
     for key in annotations:
         if key in REMOVED:
             yield Violation(pointer(*base, key), {"annotation": key, "what": REMOVED[key]})

@@ -1,0 +1,54 @@
+"""Workloads of every API group of the Istio 1.4/1.6 era: Deployments, DaemonSets, StatefulSets
+and ReplicaSets in apps/v1, apps/v1beta1, apps/v1beta2 and extensions/v1beta1, Pods, and the pod
+templates of Jobs and CronJobs. Every workload rule reads pods through here, so a 1.4-era
+``extensions/v1beta1`` Deployment is seen like an ``apps/v1`` one.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from .model import Resource
+
+# ``group/Kind`` patterns, as rules declare KINDS
+DEPLOYMENTS = ("apps/Deployment", "extensions/Deployment")
+WORKLOADS = DEPLOYMENTS + ("apps/StatefulSet", "apps/DaemonSet", "extensions/DaemonSet", "apps/ReplicaSet",
+                           "extensions/ReplicaSet", "/Pod", "batch/Job", "batch/CronJob")
+# apiVersions that Kubernetes 1.16 stopped serving for these kinds (and with them, the GKE versions
+# that run managed Anthos Service Mesh)
+REMOVED_VERSIONS = frozenset({"extensions/v1beta1", "apps/v1beta1", "apps/v1beta2"})
+MOVED_KINDS = frozenset({"Deployment", "DaemonSet", "StatefulSet", "ReplicaSet"})
+
+
+def template_path(res: Resource) -> tuple[str, ...]:
+    """JSON Pointer tokens of the pod template (``()`` for a Pod, whose own metadata and spec it is)."""
+    if res.kind == "Pod":
+        return ()
+    if res.kind == "CronJob":
+        return ("spec", "jobTemplate", "spec", "template")
+    return ("spec", "template")
+
+
+def _dict(v: Any) -> dict:
+    return v if isinstance(v, dict) else {}
+
+
+def pod_template(res: Resource) -> dict[str, Any]:
+    """The pod template (metadata and spec) of a workload; a Pod itself; ``{}`` when malformed."""
+    node: Any = res.body
+    for token in template_path(res):
+        node = _dict(node).get(token)
+    return _dict(node)
+
+
+def pod_spec(res: Resource) -> dict[str, Any]:
+    return _dict(pod_template(res).get("spec"))
+
+
+def pod_metadata(res: Resource) -> dict[str, Any]:
+    return _dict(pod_template(res).get("metadata"))
+
+
+def pod_labels(res: Resource) -> dict[str, str]:
+    """Labels of the pods a workload runs (its template's labels; a Pod's own labels)."""
+    labels = pod_metadata(res).get("labels")
+    return {str(k): str(v) for k, v in labels.items()} if isinstance(labels, dict) else {}
