@@ -90,7 +90,6 @@ def test_tutorial_converts_with_namespace_and_verifies(cli, tmp_path):
     assert "kind: AuthorizationPolicy" in written and "namespace: default" not in written
 
 
-@pytest.mark.xfail(strict=True, reason="needs issue 14 namespace-less output")
 def test_tutorial_policies_stay_namespace_less(cli, tmp_path):
     import yaml
 
