@@ -144,7 +144,7 @@ def test_config_maps_path_globs_to_namespaces(cli, tmp_path):
     res = cli("check", "--format", "json", "-n", "cli", "apps", cwd=tmp_path).json()["findings"][0]["resource"]
     assert (res["appliedNamespace"], res["namespaceFrom"]) == ("cli", "--namespace")  # the command line wins
     report = json.loads(cli("report", "--format", "json", "apps", cwd=tmp_path).out)
-    listed = [it for key in ("review", "blocking") for it in report.get(key) or [] if isinstance(it, dict)]
+    listed = report["review"] + [it for g in report["blocking"]["groups"] for it in g["items"]]
     assert listed and all(f["namespace"] == "shop" and f["namespace_from"].endswith("'apps/*'") for f in listed)
     (tmp_path / ".meshlint.yaml").write_text("namespaces:\n  'apps/*': Not_A_Namespace\n")
     bad = cli("check", "apps", cwd=tmp_path)
