@@ -13,6 +13,7 @@ from .fixes import Fix
 from .index import IndexView, ResourceIndex
 from .loader import InputFile, SourceFile, discover, read_input
 from .model import Finding, Problem, Resource, Rule, Severity, Violation
+from . import placeholders
 from .namespaces import applied
 from .registry import all_rules, kind_matches, rule_matches
 from .suppress import ANNOTATION, Directive, Suppressions, annotation_directive
@@ -153,6 +154,7 @@ def lint_sources(sources: list[SourceFile], settings: Settings = Settings(), con
 
     # 1. every rule on every resource: violations (no line lookups yet)
     found_by_resource: dict[int, list[tuple[Rule, Violation]]] = {}
+    marked = placeholders.files_with_marks(sources)  # placeholders ($(VAR), ${VAR}, {{ }}) are unknown values
     for res in resources:
         key = res.type_key
         todo = dispatch.get(key)
@@ -161,6 +163,8 @@ def lint_sources(sources: list[SourceFile], settings: Settings = Settings(), con
         found: list[tuple[Rule, Violation]] = []
         for rule in todo:
             found.extend(_run_rule(rule, res, views[rule.code], rules))
+        if found and res.file in marked:
+            found = placeholders.screen(found, res)
         if found:
             found_by_resource[id(res)] = _without_deferred(found)
     # 2. security conversions are verified against 1.4 before anything can write them. The converted

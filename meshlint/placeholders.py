@@ -8,7 +8,9 @@ pipeline would no longer fill it in (kustomize substitutes vars only at the fiel
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Iterable
+
+from .model import split_pointer
 
 _PLACEHOLDER = re.compile(r"\$\([A-Za-z_][\w.-]*\)|\$\{[^}\s]+\}|\{\{.*?\}\}", re.S)
 _MARKS = ("$(", "${", "{{")
@@ -30,6 +32,25 @@ def has_placeholder(value: Any) -> bool:
     return False
 
 
-def quotes_placeholder(params: Any) -> bool:
-    """A finding's message values quote a placeholder as if it were a value."""
-    return any(is_placeholder(v) for v in params.values()) if params else False
+def files_with_marks(sources: Iterable[Any]) -> set[str]:
+    """The files whose text holds a placeholder mark at all (most hold none: nothing to screen)."""
+    return {s.path for s in sources if s.text and any(m in s.text for m in _MARKS)}
+
+
+def _value_at(body: Any, ptr: str) -> Any:
+    node = body
+    for token in split_pointer(ptr) if ptr else ():
+        if isinstance(node, dict):
+            node = node.get(token)
+        elif isinstance(node, list) and token.isdigit() and int(token) < len(node):
+            node = node[int(token)]
+        else:
+            return None
+    return node
+
+
+def screen(found: list, res: Any) -> list:
+    """A resource's (rule, violation) pairs without those about a placeholder's value: the field
+    holds one and the message quotes it as if it were the value."""
+    return [(rule, v) for rule, v in found
+            if not (any(is_placeholder(x) for x in v.params.values()) and has_placeholder(_value_at(res.body, v.path)))]

@@ -222,3 +222,25 @@ def test_micro_mesh_old_deployment_converts_to_apps_v1(cli, tmp_path):
     assert text.startswith("# micro-mesh style") and "apiVersion: apps/v1\n" in text and "matchLabels:" in text
     assert (out / "repos/micro-mesh-like/deploy/charts/mesh-gateway/templates/gateway.yaml").read_bytes() == \
         (MICRO_MESH / "deploy/charts/mesh-gateway/templates/gateway.yaml").read_bytes()
+
+
+# --------------------------------------------------------------------------- placeholders
+
+def test_no_finding_quotes_a_placeholder_value(cli):
+    data = cli("check", "--format", "json", KUBEFLOW).json()
+    assert not [f for f in data["findings"] if "$(" in f["message"]], data["findings"]
+    assert "ML100" in {f["code"] for f in data["findings"]}  # the ClusterRbacConfig's kind is still reported
+
+
+def test_placeholder_values_give_no_value_findings_and_stay_byte_for_byte(cli, tmp_path):
+    f = tmp_path / "vs.yaml"
+    text = ("apiVersion: networking.istio.io/v1alpha3\nkind: DestinationRule\nmetadata:\n  name: r\n"
+            "spec:\n  host: ${SERVICE_HOST}\n  trafficPolicy:\n    loadBalancer:\n      simple: LEAST_CONN\n"
+            "    portLevelSettings:\n    - port: {number: '{{ .Values.port }}'}\n      tls: {mode: $(tlsMode)}\n")
+    f.write_text(text)
+    data = cli("check", "--format", "json", f).json()
+    assert [x["code"] for x in data["findings"]] == ["ML207"], data["findings"]  # LEAST_CONN only: port type and tls mode unknown
+    cli("convert", "--in-place", f)
+    out = f.read_text()
+    assert "LEAST_REQUEST" in out and "${SERVICE_HOST}" in out and "'{{ .Values.port }}'" in out and "$(tlsMode)" in out
+    assert out == text.replace("LEAST_CONN", "LEAST_REQUEST")

@@ -20,6 +20,7 @@ import functools
 from typing import Any, Iterator
 
 from ..model import Resource, Violation, pointer
+from ..placeholders import has_placeholder
 from ..rules.snake_case_field import SNAKE_CASE, camel
 from . import compiled
 
@@ -142,6 +143,8 @@ def problems(res: Resource, user: Any = None) -> tuple[tuple[str, str, tuple], .
         errors = list(v.iter_errors(body))
     out = [("unknown", pointer(*path), (("field", str(path[-1])), ("hint", f" Did you mean {camel}?"))) for path, camel in spellings]
     for e in errors:
+        if e.validator not in ("additionalProperties", "required") and has_placeholder(e.instance):
+            continue  # a placeholder's value is unknown: its type, enum value or pattern cannot be judged
         path = _original_path(res.body, list(e.absolute_path)) if spellings else list(e.absolute_path)
         if e.validator == "additionalProperties":
             known = tuple((e.schema.get("properties") or {}).keys())
