@@ -11,7 +11,7 @@ from typing import Any
 
 import yaml
 
-AREAS = ("input", "core", "traffic", "authn", "rbac", "envoyfilter", "cacerts", "mixer", "gateway", "namespace", "schema", "meta")
+AREAS = ("input", "core", "traffic", "authn", "rbac", "envoyfilter", "cacerts", "mixer", "gateway", "namespace", "install", "schema", "meta")
 
 
 def catalogue_dir() -> Path:

@@ -51,11 +51,11 @@ def build(result: Result, revision: str = "asm-managed", validate=None, inputs: 
 
     members, install = installation.detect(resources)
     in_install = {(r.file, r.doc_index, r.item_index) for r in members}
+    items = merge(result.findings, objects)
     conv = plan.conversion(convert(result, validate=validate), objects)
     deleted_keys = {e["_key"] for e in conv["deleted"]}
     converted_keys = deleted_keys | {e["_key"] for e in conv["changed"]}
 
-    items = merge(result.findings, objects)
     folded, live = [], []
     for it in items:
         f = it["_finding"]

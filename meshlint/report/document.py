@@ -87,11 +87,10 @@ def build(report: dict[str, Any]) -> list[Block]:
         out.append(Block("h2", "Istio's own installation", id="installation"))
         out.append(Block("p", f"**{text(inst['action'])}**"))
         out.append(Block("list", id="installation-list", items=[
-            f"{inst['objects']} object(s) ({', '.join(f'{n} {k}' for k, n in inst['by_category'].items())}) installed by "
-            f"{', '.join(text(k) for k in inst['flavours'])}, in {', '.join(code(f) for f in inst['files'])}",
-            f"{inst['findings']} finding(s) on them are covered by this item"
-            + (f" ({', '.join(f'{k} ×{n}' for k, n in inst['by_code'].items())})" if inst["by_code"] else ""),
-        ]))
+            f"{inst['objects']} object(s): {', '.join(f'{text(k)} {n}' for k, n in inst['by_category'].items())}",
+            f"Installed by: {', '.join(text(k) for k in inst['flavours'])}; in {', '.join(code(f) for f in inst['files'])}",
+        ] + ([f"{inst['findings']} finding(s) on them are covered by this item ({', '.join(f'{k} ×{n}' for k, n in inst['by_code'].items())})"]
+             if inst["findings"] else [])))
 
     out.append(Block("h2", f"Blocking: fix by hand before migrate-configs ({c['blocking']})", id="blocking"))
     if not report["blocking"]["groups"]:

@@ -5,13 +5,11 @@ every object in it.
 """
 from __future__ import annotations
 
-import re
 from collections import Counter
 from typing import Any, Iterable
 
 from ..model import Resource
-
-ADDON_OPERATOR = re.compile(r"istio-\d+-\d+-\d+-gke-\d+")  # the 1.6 add-on's IstioOperator, e.g. istio-1-6-11-gke-0
+from ..operator import is_addon, is_operator
 _CONTROL_PLANE = {"istiod", "istio-pilot", "istio-policy", "istio-telemetry", "istio-citadel", "istio-galley",
                   "istio-sidecar-injector", "istio-nodeagent", "istio-tracing", "prometheus", "grafana", "kiali", "istiocoredns"}
 
@@ -19,8 +17,8 @@ _CONTROL_PLANE = {"istiod", "istio-pilot", "istio-policy", "istio-telemetry", "i
 def flavour(res: Resource) -> str | None:
     """How ``res`` came to be part of Istio's installation, or None if it is not."""
     labels = res.labels
-    if res.group == "install.istio.io" and res.kind == "IstioOperator":
-        return "Istio-on-GKE add-on" if ADDON_OPERATOR.fullmatch(res.name or "") else "IstioOperator"
+    if is_operator(res):
+        return "Istio-on-GKE add-on" if is_addon(res) else "IstioOperator"
     if "operator.istio.io/component" in labels or "install.operator.istio.io/owning-resource" in labels:
         return "istioctl / operator"
     if labels.get("addonmanager.kubernetes.io/mode") and (res.namespace in (None, "istio-system") or res.kind == "Namespace" and res.name == "istio-system"):

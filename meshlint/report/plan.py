@@ -49,10 +49,9 @@ def conversion(converted: ConvertResult, objects: Objects) -> dict[str, Any]:
             failed.append({"reason": "; ".join(f.errors), "sources": [{"file": f.path, "line": 1}],
                            "not_converted": sorted({objects.use(k) for k in keys})})
             continue
-        if not f.changed:
-            continue
-        files.append(f.path)
-        for c in f.changes:
+        if f.changed:
+            files.append(f.path)
+        for c in f.changes if f.changed else ():
             key = _key(c.resource)
             if key is None:
                 continue
@@ -76,6 +75,7 @@ def conversion(converted: ConvertResult, objects: Objects) -> dict[str, Any]:
                     g["from"].append(entry["object"])
     for extra in converted.generated:  # generated files (meshlint.generated): each named once, under generated/
         where = f"{OUT}/{extra.path}"
+        asked = [objects.use(k) for k in (_key(ident) for _, ident in extra.sources if ident is not None) if k is not None]
         for o in extra.objects:
             md = o.get("metadata") if isinstance(o.get("metadata"), dict) else {}
             api = str(o.get("apiVersion") or "")
@@ -84,6 +84,7 @@ def conversion(converted: ConvertResult, objects: Objects) -> dict[str, Any]:
                 continue
             g = generated.setdefault(describe(rk), {"object": describe(rk), "apiVersion": api, "from": [], "file": where, "_key": rk})
             g["file"] = g["file"] or where
+            g["from"] += [x for x in asked if x not in g["from"]]
     return {"changed": sorted(changed.values(), key=lambda e: e["object"]), "deleted": sorted(deleted.values(), key=lambda e: e["object"]),
             "generated": sorted(generated.values(), key=lambda e: e["object"]), "files": files, "failed": failed}
 
