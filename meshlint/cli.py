@@ -92,7 +92,23 @@ SCHEMAS_HELP = "Validate Istio objects (and converted output) against these Cust
 NAMESPACE_HELP = "The namespace of every namespaced object written without one, as `kubectl apply -n NS` gives it (a kustomization's namespace: still wins)."
 
 
-def _settings(select, ignore, root_namespace, context, assume_rbac_on, schemas=None, namespace=None):
+def _known_codes(cfg, select, ignore) -> None:
+    """Every code or name given on the command line or in the configuration names a rule: a typo
+    would silently run no rule (or skip none)."""
+    from .registry import unknown_tokens
+
+    given = [("--select", _split(select), False), ("--ignore", _split(ignore), False)]
+    where = cfg.source or ""
+    given += [(f"{where}: select", cfg.select, False), (f"{where}: ignore", cfg.ignore, False),
+              (f"{where}: severity", tuple(cfg.severity), True)]
+    given += [(f"{where}: per-path-ignores {glob!r}", codes, False) for glob, codes in cfg.per_path_ignores.items()]
+    for option, tokens, exact in given:
+        unknown = unknown_tokens(tokens, exact)
+        if unknown:
+            raise _fail(f"{option}: unknown rule code or name {', '.join(map(repr, unknown))} (`meshlint rules` lists them)")
+
+
+def _settings(select, ignore, root_namespace, context, assume_rbac_on, schemas=None, namespace=None, verbose=False):
     """Settings from the command line, on top of the project's configuration file."""
     from .config import ConfigError, find_config
     from .engine import Settings
@@ -101,6 +117,9 @@ def _settings(select, ignore, root_namespace, context, assume_rbac_on, schemas=N
         cfg = find_config()
     except ConfigError as e:
         raise _fail(str(e))
+    if verbose:
+        typer.echo(f"meshlint: configuration: {cfg.source or f'none (searched {cfg.searched})'}", err=True)
+    _known_codes(cfg, select, ignore)
     if namespace is not None:
         from .config import _DNS_LABEL
 
@@ -187,12 +206,13 @@ def check(
     baseline: Optional[Path] = typer.Option(None, "--baseline", help="Report (and fail on) only findings not in this baseline file."),
     write_baseline: Optional[Path] = typer.Option(None, "--write-baseline", help="Write every current finding to this baseline file and exit 0."),
     schemas: Optional[Path] = typer.Option(None, "--schemas", help=SCHEMAS_HELP),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Say which configuration file is used."),
 ) -> None:
     """Check configuration and report findings."""
     from .model import Severity
     from . import reporters
 
-    cfg, settings = _settings(select, ignore, root_namespace, context, assume_rbac_on, schemas, namespace)
+    cfg, settings = _settings(select, ignore, root_namespace, context, assume_rbac_on, schemas, namespace, verbose)
     settings = replace(settings, keep_fixes=False)  # reporters say "fixable"; only convert and report need the fixes
     try:
         render = reporters.get(format)
@@ -216,7 +236,19 @@ def check(
         options["color"] = output is None and _color(color, no_color)
         options["explain"] = show_explanation
     write_output(render(result.filtered(shown), **options), output)
-    raise typer.Exit(result.exit_code(fail))
+    raise typer.Exit(max(result.exit_code(fail), _input_exit(result, unparsed_fails=False)))
+
+
+def _input_exit(result, unparsed_fails: bool = True) -> int:
+    """The exit code the input alone calls for (meshlint.exitcodes); an unreadable input is named.
+    ``check`` leaves unparsed files to their findings (which --ignore may silence)."""
+    from . import exitcodes
+    from .escape import printable
+
+    for path, reason in exitcodes.unreadable(result.sources):
+        typer.echo(f"meshlint: error: cannot read {printable(path)}: {printable(reason)}", err=True)
+    code = exitcodes.for_input(result.sources)
+    return code if unparsed_fails or code == exitcodes.USAGE else exitcodes.OK
 
 
 def _apply_baseline(result, path: Path):
@@ -252,6 +284,7 @@ def convert(
     assume_rbac_on: bool = typer.Option(False, "--assume-rbac-on", help="Convert ServiceRoles even when no ClusterRbacConfig is among the inputs."),
     verify: bool = typer.Option(False, "--verify", help="Evaluate request classes under the old and the converted security policies and report every difference."),
     schemas: Optional[Path] = typer.Option(None, "--schemas", help=SCHEMAS_HELP),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Say which configuration file is used."),
 ) -> None:
     """Apply every available fix, keeping everything else byte for byte."""
     from .convert_cli import run_convert
@@ -262,7 +295,7 @@ def convert(
         raise _fail(f"unknown format {format!r} (choose from text, json)")
     from .write_targets import OutError, check_out_dir
 
-    _, settings = _settings(select, ignore, root_namespace, context, assume_rbac_on, schemas, namespace)
+    _, settings = _settings(select, ignore, root_namespace, context, assume_rbac_on, schemas, namespace, verbose)
     if out is not None:
         try:
             check_out_dir(out, paths)
@@ -287,7 +320,7 @@ def convert(
         from .escape import printable
 
         typer.echo(f"meshlint: error: cannot write: {printable(errors[0])}", err=True)
-    raise typer.Exit(code)
+    raise typer.Exit(max(code, _input_exit(result)))
 
 
 @app.command()
@@ -301,6 +334,7 @@ def report(
     context: Optional[List[str]] = typer.Option(None, "--context", help="Extra paths read only to resolve cross-references."),
     assume_rbac_on: bool = typer.Option(False, "--assume-rbac-on", help="Convert ServiceRoles even when no ClusterRbacConfig is among the inputs."),
     schemas: Optional[Path] = typer.Option(None, "--schemas", help=SCHEMAS_HELP),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Say which configuration file is used."),
 ) -> None:
     """Write the migration report: what blocks, what converts, and the cluster steps in order."""
     import importlib
@@ -313,11 +347,12 @@ def report(
         raise _fail(f"unknown format {format!r} (choose from {', '.join(renderers)})")
     if revision not in REVISIONS:
         raise _fail(f"unknown revision {revision!r} (choose from {', '.join(REVISIONS)})")
-    _, settings = _settings(None, None, root_namespace, context, assume_rbac_on, schemas, namespace)
+    _, settings = _settings(None, None, root_namespace, context, assume_rbac_on, schemas, namespace, verbose)
     result = _lint(paths, settings)
     model = build(result, revision, _user_validate(settings), inputs=list(paths), assume_rbac_on=assume_rbac_on)
     text = importlib.import_module(renderers[format]).render(model)
     write_output(redact_text(text, secret_values([r for s in result.sources for r in s.resources])), out)
+    raise typer.Exit(_input_exit(result))
 
 
 @app.command("rules")

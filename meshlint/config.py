@@ -1,5 +1,6 @@
 """Project configuration: ``.meshlint.yaml`` or ``[tool.meshlint]`` in pyproject.toml,
-found by walking up from the working directory.
+found by walking up from the working directory, no further than the repository root (the first
+directory holding ``.git``): a file above the repository is not the repository's to trust.
 
 Keys (kebab- or snake_case): ``select``, ``ignore``, ``per-path-ignores``
 (glob -> codes), ``severity`` (code or name -> error|warning|info), ``fail-on``,
@@ -33,10 +34,12 @@ class Config:
     root_namespace: str | None = None
     namespaces: tuple[tuple[str, str], ...] = ()  # path glob -> namespace of objects written without one
     source: str | None = None
+    searched: str = ""  # the directories looked in, for -v
 
 
 def find_config(start: Path | None = None) -> Config:
     start = (start or Path.cwd()).resolve()
+    d = start
     for d in (start, *start.parents):
         candidate = d / CONFIG_FILE
         if candidate.is_file():
@@ -46,7 +49,9 @@ def find_config(start: Path | None = None) -> Config:
             section = _read_pyproject(pyproject)
             if section is not None:
                 return _from_mapping(section, f"{pyproject} [tool.meshlint]")
-    return Config()
+        if (d / ".git").exists():
+            break  # the repository root
+    return Config(searched=f"{start} up to {d}" if d != start else str(start))
 
 
 def _read_yaml(path: Path) -> Any:

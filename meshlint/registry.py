@@ -158,5 +158,15 @@ def rule_matches(rule: Rule, token: str) -> bool:
     return bool(token) and (rule.code.upper().startswith(token.upper()) or rule.name == token)
 
 
+def unknown_tokens(tokens: Iterable[str], exact: bool = False) -> list[str]:
+    """The ``--select``/``--ignore``/configuration tokens that name no rule (``exact``: a code
+    or name, not a prefix, as severity overrides need)."""
+    rules = all_rules().values()
+    if exact:
+        known = {r.code.upper() for r in rules} | {r.name for r in rules}
+        return [t for t in tokens if t.upper() not in known and t not in known]
+    return [t for t in tokens if not any(rule_matches(r, t) for r in rules)]
+
+
 def kind_matches(patterns: Iterable[str], type_key: str) -> bool:
     return any(fnmatch.fnmatchcase(type_key, p) for p in patterns)
