@@ -339,7 +339,7 @@ def report(
     """Write the migration report: what blocks, what converts, and the cluster steps in order."""
     import importlib
 
-    from .engine import redact_text, secret_values
+    from .redact import Redactor
     from .report import REVISIONS, build
 
     renderers = {"markdown": "meshlint.report.markdown", "html": "meshlint.report.html", "json": "meshlint.report.json_report"}
@@ -350,8 +350,8 @@ def report(
     _, settings = _settings(None, None, root_namespace, context, assume_rbac_on, schemas, namespace, verbose)
     result = _lint(paths, settings)
     model = build(result, revision, _user_validate(settings), inputs=list(paths), assume_rbac_on=assume_rbac_on)
-    text = importlib.import_module(renderers[format]).render(model)
-    write_output(redact_text(text, secret_values([r for s in result.sources for r in s.resources])), out)
+    model = Redactor(result.sources).data(model)  # scrubbed before rendering: every format stays valid
+    write_output(importlib.import_module(renderers[format]).render(model), out)
     raise typer.Exit(_input_exit(result))
 
 

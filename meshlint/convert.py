@@ -461,8 +461,10 @@ def _diff(a: Any, b: Any, ptr: str, out: dict[str, list[str]]) -> None:
 
 
 def explain_difference(want: Any, have: Any) -> str:
-    """A readable account of how the re-read data differs from the intended data (deepdiff),
-    for the rare conversion that cannot be written exactly."""
+    """Where the re-read data differs from the intended data (deepdiff), for the rare conversion
+    that cannot be written exactly: the paths only, never the values (they may be secrets)."""
     from deepdiff import DeepDiff
 
-    return " ".join(DeepDiff(want, have, verbose_level=1).pretty().split())[:300]
+    diff = DeepDiff(want, have, verbose_level=1)
+    paths = sorted({str(p) for change in diff.values() for p in (change.keys() if isinstance(change, dict) else change)})
+    return f"{', '.join(diff.keys())} at {', '.join(paths)}"[:300]

@@ -12,12 +12,13 @@ from typing import Any
 
 from . import __version__
 from .convert import ConvertResult, FileResult, convert, replacement_objects
-from .engine import Result, redact_text, secret_values
+from .engine import Result
 from .escape import printable
 from .fsutil import FileWrite, Refusal, WriteError, commit, created_mode
 from .generated import GeneratedFile
 from .model import Finding
 from .patch import file_diff, relative_parts
+from .redact import mask_text
 
 
 def diff_path(display: str) -> str:
@@ -33,7 +34,8 @@ def cr_only(text: str | None) -> bool:
 def unified_diff(f: FileResult) -> str:
     if not f.changed:
         return ""
-    old, new = f.original or "", f.new_text or ""
+    # context lines are the user's file: secrets in it are masked where they are, line for line
+    old, new = mask_text(f.original or ""), mask_text(f.new_text or "")
     if cr_only(old):
         # git and patch see one long line: shown one line per line (for reading, not applying), never overprinted
         old, new = old.replace("\r", "\n"), new.replace("\r", "\n")
@@ -111,16 +113,17 @@ def run_convert(result: Result, out: Path | None, in_place: bool, diff: bool, ch
     code = 2 if failure is not None else 1 if (converted.errors or unverified or refused or (check_only and changed)) else 0
     findings = refusal_findings(refused)
     error = str(failure) if failure is not None else None
+    from .redact import Redactor
+
+    redactor = Redactor(result.sources)  # scrubs the data before it is encoded: the JSON stays valid
     if fmt == "json":
-        summary = json.dumps(_as_json(converted, written, differences, generated, findings, error), indent=2, ensure_ascii=False) + "\n"
+        summary = json.dumps(redactor.data(_as_json(converted, written, differences, generated, findings, error)), indent=2, ensure_ascii=False) + "\n"
     else:
-        summary = _as_text(converted, written, differences, generated, findings, error)
-    stdout, stderr = (diff_text(converted, generated, terminal), summary) if diff else (summary, "")
-    # a diff shows context lines of the user's files: Secret values never reach the output
-    secrets = secret_values([r for s in result.sources for r in s.resources])
+        summary = redactor.text(_as_text(converted, written, differences, generated, findings, error))
+    stdout, stderr = (redactor.text(diff_text(converted, generated, terminal)), summary) if diff else (summary, "")
     if error is not None and errors is not None:
-        errors.append(redact_text(error, secrets))
-    return redact_text(stdout, secrets), redact_text(stderr, secrets), code
+        errors.append(redactor.text(error))
+    return stdout, stderr, code
 
 
 def planned_writes(result: Result, converted: ConvertResult, out: Path | None, in_place: bool,
@@ -145,7 +148,7 @@ def diff_text(converted: ConvertResult, generated: list[Generated], terminal: bo
     """One patch for the whole run: every changed input file, then every generated file that
     does not exist yet (an addition from /dev/null)."""
     parts = [unified_diff(f) for f in converted.files]
-    parts += [file_diff(None, g.file.text, g.file.path) for g in generated if g.status in ("new", "written")]
+    parts += [file_diff(None, mask_text(g.file.text), g.file.path) for g in generated if g.status in ("new", "written")]
     text = "".join(parts)
     return "".join(printable(line) + "\n" for line in text.split("\n")[:-1]) if terminal else text
 

@@ -22,7 +22,6 @@ from .verify.run import SECURITY_CODES, verify_conversions
 DEFAULT_ROOT_NAMESPACE = "istio-system"
 RULE_CRASHED = "ML090"
 UNUSED_SUPPRESSION = "ML091"
-REDACTED = "[redacted]"
 
 
 class InputError(Exception):
@@ -149,7 +148,6 @@ def lint_sources(sources: list[SourceFile], settings: Settings = Settings(), con
     index = ResourceIndex(resources + context_resources)
     ctx_root = root_namespace(index, settings)
     views = {r.code: Context(IndexView(index, r.reads, r.code), ctx_root, settings) for r in checkers}
-    secrets = secret_values(resources)
     dispatch: dict[str, list[Rule]] = {}
 
     # 1. every rule on every resource: violations (no line lookups yet)
@@ -204,8 +202,10 @@ def lint_sources(sources: list[SourceFile], settings: Settings = Settings(), con
             release = getattr(res.locate, "release", None)
             if release is not None:
                 release()
-    if secrets:
-        findings = [_redact(f, secrets) for f in findings]
+    from .redact import Redactor
+
+    redactor = Redactor(sources)
+    findings = [redactor.finding(f) for f in findings]
     findings.sort(key=Finding.sort_key)
     return Result(findings, [s.path for s in sources], len(resources), active, sources, ctx_root, verification, list(context))
 
@@ -334,49 +334,6 @@ def _path_matches(path: str, glob: str) -> bool:
     while p.startswith("./"):
         p = p[2:]
     return fnmatchcase(p, glob) or fnmatchcase(p, glob.rstrip("/") + "/*")
-
-
-def secret_values(resources: list[Resource]) -> list[str]:
-    """Every Secret data/stringData value (raw and base64), longest first, for redaction."""
-    values: set[str] = set()
-    for res in resources:
-        if res.kind != "Secret" or res.group != "":
-            continue
-        for key in ("data", "stringData"):
-            data = res.body.get(key)
-            if isinstance(data, dict):
-                for v in data.values():
-                    if isinstance(v, str) and len(v) >= 4:
-                        values.add(v)
-                        values.update(line for line in v.splitlines() if len(line.strip()) >= 8)
-    return sorted(values, key=len, reverse=True)
-
-
-def _redact(f: Finding, secrets: list[str]) -> Finding:
-    """Scrub secret values from every text a finding carries (message, identity, path)."""
-    from dataclasses import replace
-
-    changes: dict[str, Any] = {}
-    for attr in ("message", "short"):
-        text = redact_text(getattr(f, attr), secrets)
-        if text != getattr(f, attr):
-            changes[attr] = text
-    if f.resource is not None:
-        ident = f.resource
-        fields = {k: redact_text(getattr(ident, k), secrets) if getattr(ident, k) else getattr(ident, k) for k in ("api_version", "kind", "namespace", "name")}
-        if any(fields[k] != getattr(ident, k) for k in fields):
-            changes["resource"] = replace(ident, **fields)
-    path = redact_text(f.path, secrets)
-    if path != f.path:
-        changes["path"] = path
-    return replace(f, **changes) if changes else f
-
-
-def redact_text(text: str, secrets: list[str]) -> str:
-    for s in secrets:
-        if s in text:
-            text = text.replace(s, REDACTED)
-    return text
 
 
 __all__ = ["Context", "InputError", "Result", "Settings", "lint", "lint_sources", "read_paths", "root_namespace", "active_rules", "InputFile"]

@@ -32,6 +32,27 @@ def _suggest(error) -> str:
     return f" (did you mean {', '.join(hints)}?)" if hints else ""
 
 
+_TYPE_NAMES = {dict: "a mapping", list: "a list", str: "a string", bool: "a boolean", int: "a number", float: "a number", type(None): "null"}
+
+
+def describe_error(error) -> str:
+    """A validation error without the offending value (it may be a secret, and it may be long):
+    what the field is and what it must be. Key names (unknown or missing fields) are kept."""
+    v, expected = error.validator, error.validator_value
+    if v in ("required", "additionalProperties"):
+        return error.message + _suggest(error)
+    if v == "type":
+        kinds = [expected] if isinstance(expected, str) else list(expected)
+        return f"is {_TYPE_NAMES.get(type(error.instance), 'a value')}, must be of type {' or '.join(map(str, kinds))}"
+    if v == "enum":
+        return f"is not one of {', '.join(map(repr, expected))}"[:300]
+    if v == "const":
+        return f"must be {expected!r}"[:300]
+    if isinstance(expected, (int, float, str)) and not isinstance(expected, bool):
+        return f"fails {v} {expected!r}"[:300]
+    return f"fails {v}"
+
+
 def validate(obj: dict) -> list[str]:
     """Errors for one object ('/json/pointer: message'); [] when valid or not an Istio kind meshlint knows."""
     av = obj.get("apiVersion") if isinstance(obj, dict) else None
@@ -44,7 +65,7 @@ def validate(obj: dict) -> list[str]:
     v = compiled("target", group, version, kind)
     if v is None:
         return [f"/apiVersion: {av} has no {kind} in the target API"]
-    return [f"/{'/'.join(map(str, e.absolute_path))}: {e.message}{_suggest(e)}" for e in sorted(v.iter_errors(obj), key=lambda e: list(map(str, e.absolute_path)))]
+    return [f"/{'/'.join(map(str, e.absolute_path))}: {describe_error(e)}" for e in sorted(v.iter_errors(obj), key=lambda e: list(map(str, e.absolute_path)))]
 
 
 def target_validator() -> Callable[[dict], list[str]]:

@@ -84,7 +84,9 @@ class UserSchemas:
             errors = sorted(v.iter_errors(obj), key=lambda e: list(map(str, e.absolute_path)))
         except Unresolvable as e:  # not reachable after the load-time check; never a crash
             return [f"/: cannot resolve a $ref of the CRDs in {self.source} ({e})"]
-        return [f"/{'/'.join(map(str, e.absolute_path))}: {e.message} (per the CRDs in {self.source})" for e in errors]
+        from . import describe_error
+
+        return [f"/{'/'.join(map(str, e.absolute_path))}: {describe_error(e)} (per the CRDs in {self.source})" for e in errors]
 
 
 def load_user_schemas(path: str) -> UserSchemas:
