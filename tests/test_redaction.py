@@ -81,7 +81,7 @@ def test_short_secret_values_rewrite_nothing_else(outputs):
     assert "-      websocketUpgrade: true" in diff.splitlines()
     assert "   namespace: prod" in diff.splitlines() and "+  namespace: prod" in diff.splitlines()
     assert "+    forwardOriginalToken: true" in diff.splitlines()
-    assert "3 file(s) would change" in diff
+    assert "3 file(s) would change" in outputs["convert --diff"].err  # the summary goes to stderr beside a diff
     report = outputs["report -f json"].out
     assert "VirtualService prod/payments" in report and "[redacted]/" not in report
 
@@ -95,7 +95,7 @@ def test_diff_context_lines_are_masked_in_place(outputs):
 
 
 def test_conversion_errors_do_not_quote_values(outputs):
-    text = outputs["convert --diff"].out
+    text = outputs["convert --diff"].out + outputs["convert --diff"].err
     err = next(line for line in text.splitlines() if "routes.yaml: error:" in line)
     assert err.endswith("/spec/http/0/headers/request/set/x-vault-token: is a list, must be of type string"), err
     report = outputs["report -f markdown"].out
