@@ -35,6 +35,14 @@ def _suggest(error) -> str:
 _TYPE_NAMES = {dict: "a mapping", list: "a list", str: "a string", bool: "a boolean", int: "a number", float: "a number", type(None): "null"}
 
 
+def judged(errors) -> list:
+    """The errors that can be judged here: a value holding a placeholder ($(VAR), ${VAR}, {{ }})
+    is filled in by the pipeline, so its type, enum value or pattern is unknown."""
+    from ..placeholders import has_placeholder
+
+    return [e for e in errors if e.validator in ("additionalProperties", "required") or not has_placeholder(e.instance)]
+
+
 def describe_error(error) -> str:
     """A validation error without the offending value (it may be a secret, and it may be long):
     what the field is and what it must be. Key names (unknown or missing fields) are kept."""
@@ -65,7 +73,7 @@ def validate(obj: dict) -> list[str]:
     v = compiled("target", group, version, kind)
     if v is None:
         return [f"/apiVersion: {av} has no {kind} in the target API"]
-    return [f"/{'/'.join(map(str, e.absolute_path))}: {describe_error(e)}" for e in sorted(v.iter_errors(obj), key=lambda e: list(map(str, e.absolute_path)))]
+    return [f"/{'/'.join(map(str, e.absolute_path))}: {describe_error(e)}" for e in sorted(judged(v.iter_errors(obj)), key=lambda e: list(map(str, e.absolute_path)))]
 
 
 def target_validator() -> Callable[[dict], list[str]]:

@@ -81,7 +81,9 @@ class UserSchemas:
         from referencing.exceptions import Unresolvable
 
         try:
-            errors = sorted(v.iter_errors(obj), key=lambda e: list(map(str, e.absolute_path)))
+            from . import judged
+
+            errors = sorted(judged(v.iter_errors(obj)), key=lambda e: list(map(str, e.absolute_path)))
         except Unresolvable as e:  # not reachable after the load-time check; never a crash
             return [f"/: cannot resolve a $ref of the CRDs in {self.source} ({e})"]
         from . import describe_error
