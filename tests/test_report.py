@@ -249,6 +249,28 @@ def test_supplying_what_is_missing_resolves_it(tmp_path):
                      "---\napiVersion: rbac.istio.io/v1alpha1\nkind: ServiceRole\nmetadata: {name: viewer, namespace: shop}\nspec:\n  rules: [{services: ['*'], methods: [GET]}]\n")
     data = run_cli("report", "-f", "json", "--context", extra, "--assume-rbac-on", PARTIAL).json()
     assert {u["missing"] for u in data["unresolved"]} == {"namespace of objects written without one"}
+    data = run_cli("report", "-f", "json", "--context", extra, "--assume-rbac-on", "--namespace", "shop", PARTIAL).json()
+    assert data["unresolved"] == []
+
+
+def test_a_namespace_less_repository_meets_its_export(tmp_path):
+    """Manifests without a namespace, applied by a kustomization's namespace:, are the export's objects."""
+    export = tmp_path / "export.yaml"
+    export.write_text("apiVersion: v1\nkind: List\nitems:\n"
+                      "- apiVersion: networking.istio.io/v1alpha3\n  kind: VirtualService\n  metadata:\n    name: frontend\n    namespace: shop\n"
+                      "    resourceVersion: '7'\n  spec:\n    hosts: [frontend]\n    http:\n    - route: [{destination: {host: frontend}}]\n      websocketUpgrade: true\n")
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "kustomization.yaml").write_text("namespace: shop\nresources:\n- routing.yaml\n")
+    (repo / "routing.yaml").write_text("apiVersion: networking.istio.io/v1alpha3\nkind: VirtualService\nmetadata:\n  name: frontend\n"
+                                       "spec:\n  hosts: [frontend]\n  http:\n  - route: [{destination: {host: frontend}}]\n    websocketUpgrade: true\n")
+    data = run_cli("report", "-f", "json", "export.yaml", "repo", cwd=tmp_path).json()
+    vs = [o for o in data["objects"] if o["kind"] == "VirtualService"]
+    assert [o["id"] for o in vs] == ["VirtualService shop/frontend"]
+    assert {s["file"] for s in vs[0]["sources"]} == {"export.yaml", "repo/routing.yaml"}
+    changed = [e for e in data["converted"]["changed"] if e["object"] == "VirtualService shop/frontend"]
+    assert len(changed) == 1 and len(changed[0]["sources"]) == 2
+    assert data["unresolved"] == []
 
 
 def test_behaviour_changes_come_from_the_catalogue(reports):

@@ -9,20 +9,10 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
-from ..model import Finding, Resource
-
-# kinds the API server keeps outside any namespace (the rest are namespaced)
-CLUSTER_SCOPED = frozenset({
-    "Namespace", "Node", "PersistentVolume", "StorageClass", "PriorityClass", "CustomResourceDefinition", "APIService",
-    "ClusterRole", "ClusterRoleBinding", "MutatingWebhookConfiguration", "ValidatingWebhookConfiguration", "PodSecurityPolicy",
-    "ClusterRbacConfig", "MeshPolicy", "RuntimeClass", "CSIDriver", "IngressClass",
-})
+from ..model import Finding, Resource, ResourceId
+from ..namespaces import is_namespaced as namespaced
 
 Key = tuple[str, str, str, str]  # (group, kind, namespace or "", name)
-
-
-def namespaced(kind: str | None) -> bool:
-    return kind not in CLUSTER_SCOPED
 
 
 def key_of(group: str, kind: str | None, namespace: str | None, name: str | None) -> Key | None:
@@ -50,17 +40,30 @@ class Objects:
     def __init__(self, resources: Iterable[Resource]):
         self._by_key: dict[Key, list[Resource]] = {}
         self._by_place: dict[tuple[str, int, int | None], Resource] = {}
+        self._by_identity: dict[int, Key] = {}  # a resource's shared ResourceId (what convert reports) -> its key
         for res in resources:
             self._by_place[(res.file, res.doc_index, res.item_index)] = res
             k = self.key(res)
             if k is not None:
                 self._by_key.setdefault(k, []).append(res)
+                self._by_identity[id(res.identity)] = k
         self._used: dict[Key, None] = {}
         self._lines: dict[int, int] = {}
 
     @staticmethod
     def key(res: Resource) -> Key | None:
-        return key_of(res.group, res.kind, res.namespace, res.name)
+        """The namespace is the one the object is applied in (a kustomization's, --namespace) when the
+        file does not say it, so a repository's namespace-less copy meets the export's."""
+        return key_of(res.group, res.kind, res.applied_namespace or res.namespace, res.name)
+
+    def of_identity(self, ident: ResourceId) -> Key | None:
+        """The key of the input object whose identity this is (the applied namespace included), else
+        the identity's own key (an object the conversion generates)."""
+        k = self._by_identity.get(id(ident))
+        if k is not None:
+            return k
+        api = ident.api_version or ""
+        return key_of(api.rsplit("/", 1)[0] if "/" in api else "", ident.kind, ident.namespace, ident.name)
 
     def __len__(self) -> int:
         return len(self._by_key)

@@ -10,19 +10,14 @@ from typing import Any, Iterable
 
 from ..convert import ConvertResult
 from ..index import ResourceIndex, pod_labels
-from ..model import Resource, ResourceId
-from .objects import Key, Objects, describe, key_of
+from ..model import Resource
+from .objects import Key, Objects, describe, key_of, namespaced
 
 KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 OUT = "converted"
 ORIGINALS = "meshlint-originals.yaml"
 SERVER_FIELDS = ("resourceVersion", "uid", "creationTimestamp", "selfLink", "managedFields", "generation")
 FOLD = 8  # more changed files than this: one recursive apply instead of a command each
-
-
-def _key(ident: ResourceId) -> Key | None:
-    api = ident.api_version or ""
-    return key_of(api.rsplit("/", 1)[0] if "/" in api else "", ident.kind, ident.namespace, ident.name)
 
 
 def _resource_name(ident_kind: str, group: str) -> str:
@@ -45,14 +40,14 @@ def conversion(converted: ConvertResult, objects: Objects) -> dict[str, Any]:
     files: list[str] = []
     for f in converted.files:
         if f.errors:  # the file is left as it is: none of its conversions happen
-            keys = [k for k in (_key(c.resource) for c in f.changes) if k is not None]
+            keys = [k for k in (objects.of_identity(c.resource) for c in f.changes) if k is not None]
             failed.append({"reason": "; ".join(f.errors), "sources": [{"file": f.path, "line": 1}],
                            "not_converted": sorted({objects.use(k) for k in keys})})
             continue
         if f.changed:
             files.append(f.path)
         for c in f.changes if f.changed else ():
-            key = _key(c.resource)
+            key = objects.of_identity(c.resource)
             if key is None:
                 continue
             whole = c.changes.get("removed") == [""]
@@ -64,9 +59,11 @@ def conversion(converted: ConvertResult, objects: Objects) -> dict[str, Any]:
                 if fix not in entry["fixes"]:
                     entry["fixes"].append(fix)
             for r in c.replaced_by:
-                rk = _key(r)
+                rk = objects.of_identity(r)
                 if rk is None:
                     continue
+                if not rk[2] and key[2] and namespaced(rk[1]):  # written without a namespace, like its source: applied in the source's
+                    rk = (rk[0], rk[1], key[2], rk[3])
                 rid = describe(rk)
                 if rid not in entry["replaced_by"]:
                     entry["replaced_by"].append(rid)
@@ -75,7 +72,7 @@ def conversion(converted: ConvertResult, objects: Objects) -> dict[str, Any]:
                     g["from"].append(entry["object"])
     for extra in converted.generated:  # generated files (meshlint.generated): each named once, under generated/
         where = f"{OUT}/{extra.path}"
-        asked = [objects.use(k) for k in (_key(ident) for _, ident in extra.sources if ident is not None) if k is not None]
+        asked = [objects.use(k) for k in (objects.of_identity(ident) for _, ident in extra.sources if ident is not None) if k is not None]
         for o in extra.objects:
             md = o.get("metadata") if isinstance(o.get("metadata"), dict) else {}
             api = str(o.get("apiVersion") or "")

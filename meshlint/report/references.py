@@ -166,7 +166,7 @@ def unresolved(items: list[dict[str, Any]], objects: Objects, index: ResourceInd
     nameless: dict[str, list[Resource]] = {}
     for key in objects.keys():
         for res in objects.resources(key):
-            if res.namespace is None and namespaced(res.kind) and res.group not in _NOT_OBJECTS:
+            if res.namespace is None and res.applied_namespace is None and namespaced(res.kind) and res.group not in _NOT_OBJECTS:
                 nameless.setdefault(res.file, []).append(res)
     for file, rs in sorted(nameless.items()):
         first = objects.sources(objects.key(rs[0]))
