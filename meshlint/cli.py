@@ -78,12 +78,13 @@ def _root(version: bool = typer.Option(False, "--version", callback=version_call
 COLOR_HELP = "Colour terminal output: auto (on a terminal, unless NO_COLOR is set), always or never."
 
 
-def _color(choice: str, no_color: bool = False) -> bool:
+def _color(choice: str, no_color: bool = False, stream=None) -> bool:
+    """Whether to colour what goes to ``stream`` (stdout by default)."""
     from .terminal import COLOR_CHOICES, use_color
 
     if choice not in COLOR_CHOICES:
         raise _fail(f"--color: unknown value {choice!r} (choose from {', '.join(COLOR_CHOICES)})")
-    return use_color("never" if no_color else choice, sys.stdout)
+    return use_color("never" if no_color else choice, stream or sys.stdout)
 
 
 SCHEMAS_HELP = "Validate Istio objects (and converted output) against these CustomResourceDefinitions, e.g. `kubectl get crd -o yaml` from the target cluster: a file or a directory."
@@ -282,9 +283,10 @@ def convert(
     namespace: Optional[str] = typer.Option(None, "--namespace", "-n", help=NAMESPACE_HELP),
     context: Optional[List[str]] = typer.Option(None, "--context", help="Extra paths read only to resolve cross-references."),
     assume_rbac_on: bool = typer.Option(False, "--assume-rbac-on", help="Convert ServiceRoles even when no ClusterRbacConfig is among the inputs."),
-    verify: bool = typer.Option(False, "--verify", help="Evaluate request classes under the old and the converted security policies and report every difference."),
+    verify: bool = typer.Option(False, "--verify", help="Report the verification of the security conversions: request classes decided differently from 1.4, grouped by destination with counts."),
+    color: str = typer.Option("auto", "--color", metavar="WHEN", help=COLOR_HELP),
     schemas: Optional[Path] = typer.Option(None, "--schemas", help=SCHEMAS_HELP),
-    verbose: bool = typer.Option(False, "--verbose", "-v", help="Say which configuration file is used."),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Say which configuration file is used; list every verification difference and each change in full."),
 ) -> None:
     """Apply every available fix, keeping everything else byte for byte."""
     from .convert_cli import run_convert
@@ -308,7 +310,8 @@ def convert(
         text, summary, code = run_convert(result, out=out, in_place=in_place,
                                           diff=diff or (format == "text" and out is None and not in_place and not check_only),
                                           check_only=check_only, fmt=format, keep_server_fields=keep_server_fields, verify=verify,
-                                          validate=_user_validate(settings), inputs=list(paths), errors=errors, terminal=sys.stdout.isatty())
+                                          validate=_user_validate(settings), inputs=list(paths), errors=errors, terminal=sys.stdout.isatty(),
+                                          verbose=verbose, color=(_color(color), _color(color, stream=sys.stderr)))
     except OutError as e:
         raise _fail(str(e))
     except OSError as e:

@@ -19,6 +19,7 @@ from .generated import GeneratedFile
 from .model import Finding
 from .patch import file_diff, relative_parts
 from .redact import mask_text
+from .terminal import Paint, color_diff
 
 
 def diff_path(display: str) -> str:
@@ -86,8 +87,10 @@ def plan_generated(converted: ConvertResult, out: Path | None) -> list[Generated
 
 def run_convert(result: Result, out: Path | None, in_place: bool, diff: bool, check_only: bool, fmt: str,
                 keep_server_fields: bool, verify: bool, validate=None, inputs: list[str] | None = None,
-                errors: list[str] | None = None, terminal: bool = False) -> tuple[str, str, int]:
-    """What to print on stdout and on stderr, and the exit code. With ``diff`` stdout holds only
+                errors: list[str] | None = None, terminal: bool = False, verbose: bool = False,
+                color: tuple[bool, bool] = (False, False)) -> tuple[str, str, int]:
+    """What to print on stdout and on stderr, and the exit code (``color``: whether each of the two is
+    coloured: a terminal's, as the CLI decided). With ``diff`` stdout holds only
     the diff (so it can be piped to ``git apply``) and the summary goes to stderr; on a
     ``terminal`` the diff's lines are escaped like every other untrusted text (a file's raw
     control characters never reach the screen), piped they are the file's bytes, so it applies.
@@ -119,8 +122,10 @@ def run_convert(result: Result, out: Path | None, in_place: bool, diff: bool, ch
     if fmt == "json":
         summary = json.dumps(redactor.data(_as_json(converted, written, differences, generated, findings, error)), indent=2, ensure_ascii=False) + "\n"
     else:
-        summary = redactor.text(_as_text(converted, written, differences, generated, findings, error))
-    stdout, stderr = (redactor.text(diff_text(converted, generated, terminal)), summary) if diff else (summary, "")
+        summary = redactor.text(_as_text(converted, written, differences, generated, findings, error, verify, verbose,
+                                         color[1] if diff else color[0], inputs))
+    # coloured after redaction, so a secret is masked whole
+    stdout, stderr = (color_diff(redactor.text(diff_text(converted, generated, terminal)), Paint(color[0])), summary) if diff else (summary, "")
     if error is not None and errors is not None:
         errors.append(redactor.text(error))
     return stdout, stderr, code
@@ -172,22 +177,6 @@ def refusal_findings(refused: list[Refusal]) -> list[Finding]:
     return [_problem_finding(rule, Problem("ML030", 1, 1, r.params, message=r.reason), r.path) for r in refused]
 
 
-def change_lines(converted: ConvertResult) -> list[str]:
-    """One line per converted resource and per conversion error."""
-    out: list[str] = []
-    for f in converted.files:
-        for c in f.changes:
-            what = "; ".join(c.fixes)
-            detail = ", ".join(f"{k} {', '.join(v)}" for k, v in c.changes.items() if v)
-            target = f" → {', '.join(str(r) for r in c.replaced_by) or 'removed'}" if c.replaced_by or c.changes.get("removed") == [""] else ""
-            out.append(printable(f"{f.path}: {c.resource}: {what}{target}") + (f" [{printable(detail)}]" if detail and not target else ""))
-        if f.changed and cr_only(f.original):
-            out.append(printable(f"{f.path}: its lines end in CR alone, which a patch cannot express: its diff is for reading; convert it with --in-place or --out"))
-        for e in f.errors:
-            out.append(printable(f"{f.path}: error: {e}"))
-    return out
-
-
 _GENERATED_STATUS = {"new": "would be generated", "written": "generated", "unchanged": "already up to date",
                      "differs": "exists with other content: left as it is (delete it to regenerate)"}
 
@@ -202,25 +191,30 @@ def generated_lines(generated: list[Generated]) -> list[str]:
 
 
 def _as_text(converted: ConvertResult, written: dict[str, str], differences: list[str], generated: list[Generated],
-             refused: list[Finding] = (), error: str | None = None) -> str:
-    out = change_lines(converted) + generated_lines(generated)
-    for d in differences:
-        out.append(printable(f"verify: {d}"))
+             refused: list[Finding] = (), error: str | None = None, verify: bool = False, verbose: bool = False,
+             color: bool = False, inputs: list[str] | None = None) -> str:
+    """What changed (by file), what was generated, the verification (with --verify), what could not
+    be written, a summary, and one line pointing at the findings left for manual work."""
+    from . import convert_text
+
+    paint = Paint(color)
+    out = convert_text.changes(converted, verbose, paint) + generated_lines(generated)
+    if verify:
+        out += convert_text.verification(converted.lint, verbose, paint)
     for x in refused:
         out.append(f"{printable(x.file)}:{x.line}:{x.column}: {x.severity} {x.code} {printable(x.message)} [{x.name}]")
     if error is not None:
         out.append(printable(f"error: {error}"))
     unfixed = [x for x in converted.unfixed if x.severity.name in ("ERROR", "WARNING")]
-    for x in unfixed:
-        out.append(f"{printable(x.file)}:{x.line}:{x.column}: {x.severity} {x.code} {printable(x.message)} (not fixed automatically)")
     changed = sum(1 for f in converted.files if f.changed and (not written or f.path in written))
-    out.append(f"{changed} file(s) {'changed' if written else 'would change'}, {sum(len(f.changes) for f in converted.files)} resource(s) converted, "
+    out.append(f"{changed} file(s) {'changed' if written else 'would change'}, {sum(len(f.changes) for f in converted.files if f.changed)} resource(s) converted, "
                + _generated_count(generated)
                + f"{len(converted.errors)} conversion error(s), {len(unfixed)} finding(s) left for manual work"
                + (f", {len(differences)} verification difference(s)" if differences else "")
                + (f", {refused_by_verification(converted.lint)} conversion(s) refused by verification" if refused_by_verification(converted.lint) else "")
                + (f", {len(refused)} write(s) refused" if refused else "")
                + _skipped_note(converted))
+    out.append(convert_text.manual_pointer(unfixed, inputs or []))
     return "\n".join(x for x in out if x) + "\n"
 
 

@@ -45,7 +45,7 @@ def test_mixed_line_endings_are_left_alone_with_an_error_naming_the_file(cli, tm
     f.write_bytes(data.replace(b"  http:\n", b"  http:\r", 1))
     r = cli("convert", "--in-place", f)
     assert r.code == 1 and "internal error" not in r.err, r.err
-    assert f"{f}: error:" in r.out and "line endings" in r.out
+    assert f"{f}\n  not converted: " in r.out and "line endings" in r.out
     assert f.read_bytes() == data.replace(b"  http:\n", b"  http:\r", 1)
 
 
@@ -55,7 +55,7 @@ def test_non_string_keys_do_not_crash(cli, args):
     assert "internal error" not in r.err and "Traceback" not in r.err, r.err
     assert r.code == 1 if args[0] == "convert" else r.code in (0, 1)
     if args == ["convert"]:
-        assert "integer-keys.yaml: error:" in r.err and "404" in r.err  # the summary is on stderr, next to the diff
+        assert "integer-keys.yaml\n  not converted: " in r.err and "404" in r.err  # the summary is on stderr, next to the diff
 
 
 # --------------------------------------------------------------------------- property

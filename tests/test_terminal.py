@@ -142,3 +142,36 @@ def test_a_very_long_name_still_fits(cli, tmp_path):
     rows = [line for line in r.out.splitlines() if FINDING.match(line)]
     assert rows and all(len(line) <= 120 for line in rows)
     assert "x" * 300 in " ".join(r.out.split()).replace(" ", "")  # the explanation still has it whole
+
+
+# --------------------------------------------------------------------------- convert
+
+
+def test_convert_names_what_it_changed_by_file_and_points_at_the_findings(cli):
+    export, repo = EXPORT.relative_to(REPO), REPO_DIR.relative_to(REPO)
+    r = cli("convert", "--color", "never", export, repo)
+    assert r.code in (0, 1), r.err
+    summary = r.err  # the diff is on stdout, the summary beside it
+    lines = summary.splitlines()
+    # the path once, the resources converted in it indented under it
+    security = "fixtures/examples/gitops-repo/shop/security.yaml"
+    assert lines.count(security) == 1
+    below = lines[lines.index(security) + 1:]
+    assert below[0].startswith("  ServiceRoleBinding shop/") or below[0].startswith("  ServiceRole shop/") or below[0].startswith("  Policy shop/")
+    assert not any(line.startswith(security + ":") for line in lines)
+    # the unfixed findings are not printed again: one line says how many and what lists them
+    checked = cli("check", "-f", "json", EXPORT, REPO_DIR).json()["findings"]
+    manual = [f for f in checked if not f["fixable"] and f["severity"] in ("error", "warning")]
+    assert manual and not FINDING.search(summary) and "(not fixed automatically)" not in summary
+    pointer = [line for line in lines if "need manual work" in line]
+    assert len(pointer) == 1 and f"`meshlint check {export} {repo}` lists them" in pointer[0]
+    assert len(lines) < len(manual) + 25
+
+
+def test_convert_diff_is_coloured_on_a_terminal_only():
+    plain = run_tty("convert", "--color", "never", REPO_DIR)
+    coloured = run_tty("convert", REPO_DIR)
+    assert not ANSI.search(plain) and "\n-      consecutiveErrors: 3" in plain
+    assert "\x1b[31m-      consecutiveErrors: 3" in coloured and "\x1b[32m+      consecutiveGatewayErrors: 3" in coloured
+    assert [ANSI.sub("", line) for line in coloured.splitlines()] == plain.splitlines()
+    assert not ANSI.search(run_tty("convert", REPO_DIR, env={"NO_COLOR": "1"}))

@@ -1,0 +1,94 @@
+"""What ``meshlint convert`` tells a person at a terminal: what it changed, grouped by file (the
+path once, one line a resource); what it could not write and why; the verification grouped by
+destination with counts (``-v`` lists every request); a summary; and one line pointing at the
+findings left for manual work (``meshlint check`` lists them) instead of repeating them.
+"""
+from __future__ import annotations
+
+import shlex
+from collections import Counter
+from typing import Any, Iterable
+
+from .escape import printable
+from .model import Finding, Severity
+from .terminal import BOLD, DIM, RED, WIDTH, YELLOW, Paint, fit
+
+_VERDICT = {(True, False): "1.4 allowed, converted denies", (False, True): "1.4 denied, converted allows"}
+
+
+def _line(text: str, verbose: bool, indent: str = "  ", paint: Paint | None = None, lead: str = "", style: str = "") -> str:
+    """One line of untrusted text, escaped, cut to the terminal width unless ``verbose``; its first
+    word ``lead`` painted in ``style``."""
+    text = printable(text)
+    text = text if verbose else fit(text, WIDTH - len(indent))
+    if paint is not None and lead and text.startswith(lead):
+        text = paint(style, lead) + text[len(lead):]
+    return indent + text
+
+
+def changes(converted, verbose: bool, paint: Paint) -> list[str]:
+    """Per file (the path once): the resources converted, or why the file is left unchanged."""
+    from .convert_cli import cr_only
+
+    out: list[str] = []
+    for f in converted.files:
+        if f.errors:
+            out.append(paint(BOLD, printable(f.path)))
+            for e in f.errors:
+                out.append(_line(f"not converted: {e}", True, paint=paint, lead="not converted", style=RED))
+            if f.changes:
+                out.append(_line(f"the file is left as it is, so its {len(f.changes)} conversion(s) are not made", verbose))
+            continue
+        if not f.changed or not f.changes:
+            continue
+        out.append(paint(BOLD, printable(f.path)))
+        if cr_only(f.original):
+            out.append(_line("its lines end in CR alone, which a patch cannot express: its diff is for reading; convert it with --in-place or --out", True))
+        for c in f.changes:
+            what = "; ".join(c.fixes)
+            if c.replaced_by or c.changes.get("removed") == [""]:
+                target = ", ".join(str(r) for r in c.replaced_by) or "removed"
+                out.append(_line(f"{c.resource}: {what} → {target}", True))
+            else:
+                out.append(_line(f"{c.resource}: {what}", True))
+                if verbose:
+                    detail = ", ".join(f"{k} {', '.join(v)}" for k, v in c.changes.items() if v)
+                    if detail:
+                        out.append("    " + paint(DIM, printable(f"[{detail}]")))
+    return out
+
+
+def verification(result, verbose: bool, paint: Paint) -> list[str]:
+    """Every request class decided differently from 1.4, grouped by where the requests go (the
+    workload a policy applies to), with counts; the requests themselves with ``-v``."""
+    outcome = getattr(result, "verification", None)
+    diffs = list(outcome.differences) if outcome is not None else []
+    refused = len(outcome.refused) if outcome is not None else 0
+    if not diffs:
+        return [f"Verification: no request is decided differently from Istio 1.4{f' ({outcome.checked} destination(s) compared)' if outcome is not None and outcome.checked else ''}."]
+    groups: dict[tuple[str, str, str], list[Any]] = {}
+    for d in diffs:
+        groups.setdefault((d.area, d.namespace, d.destination), []).append(d)
+    documented = sum(1 for d in diffs if d.note)
+    head = (f"Verification: {len(diffs)} request class(es) decided differently from Istio 1.4 in {len(groups)} destination(s)"
+            f" ({documented} documented by the conversion, {len(diffs) - documented} not; {refused} conversion(s) refused)")
+    out = [head + ("" if verbose else "; -v lists every request") + ":"]
+    for (area, ns, dest), ds in sorted(groups.items()):
+        counts = Counter(_VERDICT.get((d.old, d.new), "decided differently") for d in ds)
+        notes = sorted({d.note for d in ds if d.note})
+        detail = "; ".join(f"{k}: {n}" for k, n in sorted(counts.items())) + (f"; documented: {', '.join(notes)}" if notes else "")
+        style = YELLOW if len(notes) and all(d.note for d in ds) else RED
+        where = dest.split(" (", 1)[0]  # the destination's name; -v shows its pods
+        out.append(_line(f"{area} in {ns} → {where}: {len(ds)} ({detail})", verbose, paint=paint, lead=area, style=style))
+        if verbose:
+            out += [_line(d.describe() + (f" (documented: {d.note})" if d.note else ""), True, "    ") for d in ds]
+    return out
+
+
+def manual_pointer(unfixed: Iterable[Finding], inputs: list[str]) -> str:
+    """One line instead of the findings convert leaves: how many, and the command that lists them."""
+    left = [f for f in unfixed if f.severity >= Severity.WARNING]
+    if not left:
+        return ""
+    paths = " ".join(shlex.quote(printable(p)) for p in inputs) if inputs else "PATH..."
+    return f"{len(left)} finding(s) need manual work: `meshlint check {paths}` lists them."
