@@ -375,3 +375,38 @@ def test_markdown_folds_long_lists_and_names_never_become_html(tmp_path):
     page = run_cli("report", "-f", "html", f).out
     assert "<img" not in md.replace("`VirtualService shop/<img src=x onerror=alert(1)>`", "")
     assert "<img" not in page
+
+
+def test_a_conversion_verification_refuses_is_a_refused_conversion(monkeypatch):
+    """The engine's verification refuses a conversion that decides a request differently from 1.4
+    (here ML300's, made to widen STRICT mTLS to PERMISSIVE): the report lists it under refused
+    conversions with the reason, not as converted, in all three formats."""
+    import meshlint.rules.authn_policy_conversion as ml300
+    from meshlint.engine import Settings, lint
+    from meshlint.report import build, html as html_report, json_report, markdown
+
+    real = ml300.plan_policy
+
+    def widened(res, index, root):
+        plan = real(res, index, root)
+        for o in plan.objects:
+            if o["kind"] == "PeerAuthentication" and res.name == "default":
+                o["spec"] = {**o.get("spec", {}), "mtls": {"mode": "PERMISSIVE"}}
+        return plan
+
+    monkeypatch.setattr(ml300, "plan_policy", widened)
+    result = lint([str(REPO / GITOPS)], Settings())
+    refusals = [f for f in result.findings if f.key == "unverified"]
+    assert refusals and {f.code for f in refusals} == {"ML300"} and all(f.fix is None for f in refusals)
+    data = build(result, inputs=[str(GITOPS)])
+    refused = {it["object"]: it for it in data["refused"]}
+    assert {it["object"] for it in data["refused"] if it["code"]} >= {f"Policy shop/{f.resource.name}" for f in refusals} >= {"Policy shop/default"}
+    assert refused["Policy shop/default"]["code"] == "ML300"
+    assert "decide differently from Istio 1.4" in refused["Policy shop/default"]["reason"]
+    conv = data["converted"]
+    assert "Policy shop/default" not in {e["object"] for e in conv["changed"] + conv["deleted"]}
+    assert "PeerAuthentication shop/default" not in {e["object"] for e in conv["generated"]}
+    assert data["counts"]["refused"] == len(data["refused"])
+    md, page = markdown.render(data), html_report.render(data)
+    assert "`Policy shop/default`" in md_section(md, "## Refused") and "<code>Policy shop/default</code>" in html_section(page, "refused")
+    assert json.loads(json_report.render(data))["refused"] == data["refused"]

@@ -32,6 +32,9 @@ AREA_TITLES = {
 KEEP_IN_INSTALLATION = ("gateway", "install")  # findings on Istio's own objects that still need the user: gateways to replace, operator settings
 _VERSION = re.compile(r"/(?:proxyv2|pilot|proxy_init|citadel|galley|mixer|sidecar_injector):(\d+\.\d+\.\d+[\w.-]*)")
 _SEVERITY = {"error": 3, "warning": 2, "info": 1}
+# the messages of a conversion the engine's security verification refused (an error finding without a fix),
+# whichever rule proposed it: ML300/ML400-ML402 and ML600's drafts
+VERIFICATION_REFUSALS = frozenset({"unverified", "placeholder", "name_taken", "role_refused"})
 
 
 def build(result: Result, revision: str = "asm-managed", validate=None, inputs: list[str] | None = None,
@@ -70,6 +73,8 @@ def build(result: Result, revision: str = "asm-managed", validate=None, inputs: 
     def is_refusal(it: dict) -> bool:
         """A rule that converts did not convert this object (another finding of it carrying the fix is no refusal)."""
         rule = rules.get(it["code"])
+        if it["_key"] in VERIFICATION_REFUSALS and it["_finding"].fix is None:
+            return True
         return (rule is not None and rule.fixable and it["_finding"].fix is None and _SEVERITY[it["severity"]] >= 2
                 and (it["code"], it["_object"]) not in fixed_by and not resolved(it))
 
