@@ -70,18 +70,20 @@ def verification(result, verbose: bool, paint: Paint) -> list[str]:
     for d in diffs:
         groups.setdefault((d.area, d.namespace, d.destination), []).append(d)
     documented = sum(1 for d in diffs if d.note)
-    head = (f"Verification: {len(diffs)} request class(es) decided differently from Istio 1.4 in {len(groups)} destination(s)"
-            f" ({documented} documented by the conversion, {len(diffs) - documented} not; {refused} conversion(s) refused)")
-    out = [head + ("" if verbose else "; -v lists every request") + ":"]
+    out = [f"Verification: {len(diffs)} request class(es) decided differently from Istio 1.4 in {len(groups)} destination(s):"]
     for (area, ns, dest), ds in sorted(groups.items()):
         counts = Counter(_VERDICT.get((d.old, d.new), "decided differently") for d in ds)
         notes = sorted({d.note for d in ds if d.note})
-        detail = "; ".join(f"{k}: {n}" for k, n in sorted(counts.items())) + (f"; documented: {', '.join(notes)}" if notes else "")
+        verdicts = "; ".join(f"{k}: {n}" for k, n in sorted(counts.items())) if len(counts) > 1 else next(iter(counts))
+        detail = verdicts + (f"; documented: {', '.join(notes)}" if notes else "")
         style = YELLOW if len(notes) and all(d.note for d in ds) else RED
-        where = dest.split(" (", 1)[0]  # the destination's name; -v shows its pods
-        out.append(_line(f"{area} in {ns} → {where}: {len(ds)} ({detail})", verbose, paint=paint, lead=area, style=style))
+        where = dest.split(" (", 1)[0].removesuffix(".svc.cluster.local")  # the destination's name; -v shows its pods
+        place = f"{area} → {where}" if where.endswith(f".{ns}") or f"namespace {ns}" in where else f"{area} in {ns} → {where}"
+        out.append(_line(f"{place}: {len(ds)} ({detail})", verbose, paint=paint, lead=area, style=style))
         if verbose:
             out += [_line(d.describe() + (f" (documented: {d.note})" if d.note else ""), True, "    ") for d in ds]
+    out.append(f"  {documented} documented by the conversion, {len(diffs) - documented} not; {refused} conversion(s) refused"
+               + ("" if verbose else "; -v lists every request"))
     return out
 
 

@@ -204,7 +204,7 @@ def test_convert_verify_through_the_cli(cli, shared, tmp_path):
     r = cli("convert", "--verify", "--select", "ML300", shared / ORACLES / "jwt-basic-input.yaml", *services)
     assert r.code == 0, r.out + r.err
     # grouped by destination with counts; every request behind -v
-    group = [line for line in r.err.splitlines() if line.startswith("  authentication in foo → httpbin.foo.svc.cluster.local: 2 (")]
+    group = [line for line in r.err.splitlines() if line.startswith("  authentication → httpbin.foo: 2 (")]
     assert len(group) == 1 and "documented: plaintext" in group[0] and len(group[0]) <= 120, r.err
     assert "(documented: plaintext)" not in r.err
     verbose = cli("convert", "--verify", "-v", "--select", "ML300", shared / ORACLES / "jwt-basic-input.yaml", *services)
