@@ -212,6 +212,12 @@ def test_refused_section_with_reasons(reports):
     refused = reports["export+repo"]["data"]["refused"]
     error = [it for it in refused if it["code"] is None]
     assert len(error) == 1 and "not valid for the target API" in error[0]["reason"] and "VirtualService shop/ratings" in error[0]["not_converted"]
+    # the export is left as it is, but the repository's copy of Policy shop/default is converted: not "not converted"
+    converted = {e["object"] for e in reports["export+repo"]["data"]["converted"]["deleted"] + reports["export+repo"]["data"]["converted"]["changed"]}
+    assert "Policy shop/default" in converted and "Policy shop/default" in error[0]["converted_elsewhere"]
+    assert not set(error[0]["not_converted"]) & converted and set(error[0]["converted_elsewhere"]) <= converted
+    md, page = md_section(reports["export+repo"]["markdown"], "## Refused"), html_section(reports["export+repo"]["html"], "refused")
+    assert "converted from another file: `Policy shop/default`" in md and "converted from another file: <code>Policy shop/default</code>" in page
     partial = reports["partial"]
     by_object = {it["object"]: it for it in partial["data"]["refused"]}
     assert by_object["ServiceRoleBinding shop/bind-viewer"]["code"] == "ML401"

@@ -102,7 +102,8 @@ def build(result: Result, revision: str = "asm-managed", validate=None, inputs: 
     to_move = [n for n in namespaces if n["to_move"]]
     refused_out = [{**public(it), "reason": it["message"]} for it in refused] + [
         {"code": None, "name": None, "severity": "error", "message": f"the file is left unchanged: {e['reason']}", "short": e["reason"], "object": None,
-         "path": "", "sources": e["sources"], "reason": e["reason"], "not_converted": e["not_converted"]} for e in conv["failed"]]
+         "path": "", "sources": e["sources"], "reason": e["reason"], "not_converted": e["not_converted"],
+         "converted_elsewhere": e["converted_elsewhere"]} for e in conv["failed"]]
 
     versions = Counter(m.group(1) for r in resources if r.kind in ("Deployment", "Pod", "DaemonSet", "StatefulSet")
                        for m in _VERSION.finditer(str(r.spec)))

@@ -115,7 +115,9 @@ def build(report: dict[str, Any]) -> list[Block]:
 
     out.append(Block("h2", f"Refused conversions ({c['refused']})", id="refused"))
     out.append(Block("list", text="Refused", items=[
-        _item(it) + (f"; not converted: {', '.join(code(o) for o in it['not_converted'])}" if it.get("not_converted") else "") for it in report["refused"]])
+        _item(it) + (f"; not converted: {', '.join(code(o) for o in it['not_converted'])}" if it.get("not_converted") else "")
+        + (f"; converted from another file: {', '.join(code(o) for o in it['converted_elsewhere'])}" if it.get("converted_elsewhere") else "")
+        for it in report["refused"]])
                if report["refused"]
                else Block("p", "Every conversion that was attempted was made."))
 

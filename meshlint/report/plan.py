@@ -41,8 +41,7 @@ def conversion(converted: ConvertResult, objects: Objects) -> dict[str, Any]:
     for f in converted.files:
         if f.errors:  # the file is left as it is: none of its conversions happen
             keys = [k for k in (objects.of_identity(c.resource) for c in f.changes) if k is not None]
-            failed.append({"reason": "; ".join(f.errors), "sources": [{"file": f.path, "line": 1}],
-                           "not_converted": sorted({objects.use(k) for k in keys})})
+            failed.append({"reason": "; ".join(f.errors), "sources": [{"file": f.path, "line": 1}], "_keys": keys})
             continue
         if f.changed:
             files.append(f.path)
@@ -82,6 +81,10 @@ def conversion(converted: ConvertResult, objects: Objects) -> dict[str, Any]:
             g = generated.setdefault(describe(rk), {"object": describe(rk), "apiVersion": api, "from": [], "file": where, "_key": rk})
             g["file"] = g["file"] or where
             g["from"] += [x for x in asked if x not in g["from"]]
+    for e in failed:  # an object whose copy in another file is converted is not left as it is
+        keys = e.pop("_keys")
+        e["not_converted"] = sorted({objects.use(k) for k in keys if k not in changed and k not in deleted})
+        e["converted_elsewhere"] = sorted({objects.use(k) for k in keys if k in changed or k in deleted})
     return {"changed": sorted(changed.values(), key=lambda e: e["object"]), "deleted": sorted(deleted.values(), key=lambda e: e["object"]),
             "generated": sorted(generated.values(), key=lambda e: e["object"]), "files": files, "failed": failed}
 
