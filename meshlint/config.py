@@ -54,6 +54,14 @@ def find_config(start: Path | None = None) -> Config:
     return Config(searched=f"{start} up to {d}" if d != start else str(start))
 
 
+def read_config(path: Path) -> Config:
+    """One configuration file named explicitly: ``pyproject.toml`` (its ``[tool.meshlint]``) or a
+    ``.meshlint.yaml`` under any name. ``find_config`` searches; this reads the one given."""
+    if path.name == "pyproject.toml":
+        return _from_mapping(_read_pyproject(path) or {}, f"{path} [tool.meshlint]")
+    return _from_mapping(_read_yaml(path), str(path))
+
+
 def _read_yaml(path: Path) -> Any:
     import yaml
 

@@ -15,9 +15,10 @@ import fnmatch
 import functools
 import importlib
 import os
+import re
 import sys
 from types import ModuleType
-from typing import Any, Iterable
+from typing import Any, Iterable, Mapping
 
 from .catalogue import load_catalogue
 from .model import Rule, Severity
@@ -138,18 +139,53 @@ def _plugin_entry_points():
 
 def _plugin_rules() -> Iterable[Rule]:
     _PLUGIN_PROBLEMS.clear()
-    for ep in _plugin_entry_points():
+    try:
+        entry_points = list(_plugin_entry_points())
+    except Exception as e:  # a damaged installation's metadata: said, and the built-in rules still run
+        _PLUGIN_PROBLEMS.append(f"plugins could not be listed, so none was loaded: {type(e).__name__}: {e}")
+        return
+    for ep in entry_points:
         try:
             obj = ep.load()
-        except Exception as e:  # a broken plugin must not break the run, nor go unnoticed
+        except BaseException as e:  # a broken plugin must not break the run, nor go unnoticed (SystemExit included)
+            if isinstance(e, KeyboardInterrupt):
+                raise
             _PLUGIN_PROBLEMS.append(f"plugin {ep.name} ({ep.value}) could not be loaded, so its rules did not run: {type(e).__name__}: {e}")
             continue
-        if isinstance(obj, Rule):
-            yield obj
-        elif isinstance(obj, ModuleType) and isinstance(getattr(obj, "CATALOGUE", None), dict):
-            yield _rule_from_entry(obj.CATALOGUE, obj)
-        else:
-            _PLUGIN_PROBLEMS.append(f"plugin {ep.name} ({ep.value}) is neither a Rule nor a module with a CATALOGUE, so it was not loaded")
+        try:
+            rule = _plugin_rule(obj)
+        except (KeyError, TypeError, ValueError, AttributeError) as e:
+            why = f"its catalogue entry has no {e}" if isinstance(e, KeyError) else str(e)
+            _PLUGIN_PROBLEMS.append(f"plugin {ep.name} ({ep.value}) is not a usable rule ({why}), so it was not loaded")
+            continue
+        yield rule
+
+
+_PLUGIN_CODE = re.compile(r"^[A-Z]+[0-9]+$")
+
+
+def _plugin_rule(obj: Any) -> Rule:
+    """A plugin's rule: a :class:`Rule`, or a module like a built-in rule's with its catalogue
+    entry as ``CATALOGUE``. Raises (TypeError, ValueError, KeyError) with what is wrong."""
+    if isinstance(obj, ModuleType) and isinstance(getattr(obj, "CATALOGUE", None), dict):
+        if isinstance(getattr(obj, "KINDS", None), str):
+            raise ValueError(f"KINDS is the string {obj.KINDS!r}, not a tuple of group/Kind patterns (mind the comma of a one-item tuple)")
+        obj = _rule_from_entry(obj.CATALOGUE, obj)
+    if not isinstance(obj, Rule):
+        raise TypeError(f"it is a {type(obj).__name__}, neither a Rule nor a module with a CATALOGUE")
+    if not isinstance(obj.code, str) or not _PLUGIN_CODE.match(obj.code) or obj.code.startswith("ML"):
+        raise ValueError(f"code {obj.code!r} is not a code of its own: capital letters then digits, not meshlint's ML prefix")
+    if not isinstance(obj.name, str) or not obj.name:
+        raise ValueError("it has no name")
+    if not isinstance(obj.severity, Severity):
+        raise TypeError(f"severity {obj.severity!r} is not a meshlint.model.Severity")
+    if not callable(obj.check):
+        raise TypeError("it has no check function")
+    if not obj.kinds or not all(isinstance(k, str) and "/" in k for k in obj.kinds):
+        raise ValueError(f"KINDS {obj.kinds!r} is not a tuple of group/Kind patterns, so it would never run")
+    if not isinstance(obj.messages, Mapping) or not all(isinstance(m, str) for m in obj.messages.values()):
+        raise TypeError("its messages are not a mapping of message keys to templates")
+    return obj
 
 
 def rule_matches(rule: Rule, token: str) -> bool:
