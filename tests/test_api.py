@@ -237,7 +237,7 @@ def test_secret_values_never_reach_what_the_api_returns_besides_the_files_themse
 
 # --------------------------------------------------------------------------- packaging
 
-def test_the_wheel_ships_py_typed_the_catalogue_and_the_schemas(tmp_path):
+def test_the_wheel_ships_py_typed_the_catalogue_and_the_schemas(tmp_path, build_backend):
     """The API is typed (PEP 561): py.typed is in the wheel with the package data meshlint reads."""
     proc = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(tmp_path), str(REPO)],
                           capture_output=True, text=True, env={**os.environ, "PIP_NO_INDEX": "1"})

@@ -17,7 +17,7 @@ CLEAN = "fixtures/examples/clean-1.6"
 
 
 @pytest.fixture(scope="module")
-def installed(tmp_path_factory) -> Path:
+def installed(tmp_path_factory, build_backend) -> Path:
     """The example plugin, installed by pip (a wheel built by its own build backend) into a fresh target directory."""
     site = tmp_path_factory.mktemp("plugin-site")
     proc = subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "--no-build-isolation", "--no-index", "-q",
