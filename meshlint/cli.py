@@ -214,7 +214,8 @@ def check(
     from . import reporters
 
     cfg, settings = _settings(select, ignore, root_namespace, context, assume_rbac_on, schemas, namespace, verbose)
-    settings = replace(settings, keep_fixes=False)  # reporters say "fixable"; only convert and report need the fixes
+    # reporters say "fixable" (only convert and report need the fixes); findings on rendered objects name their sources
+    settings = replace(settings, keep_fixes=False, origins=True)
     try:
         render = reporters.get(format)
     except ValueError as e:

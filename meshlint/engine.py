@@ -43,6 +43,7 @@ class Settings:
     namespace: str | None = None  # --namespace: the namespace of objects written without one (kubectl -n)
     namespaces: tuple[tuple[str, str], ...] = ()  # configuration: (path glob, namespace), first match wins
     namespaces_from: str = ".meshlint.yaml"  # the configuration file that gave ``namespaces``
+    origins: bool = False  # findings on rendered objects (kustomize build, helm template) at their sources: check
 
 
 @dataclass
@@ -145,6 +146,10 @@ def lint_sources(sources: list[SourceFile], settings: Settings = Settings(), con
     from .namespaces import assign
 
     assign(list(sources) + list(context), settings.namespace, settings.namespaces, settings.namespaces_from)
+    if settings.origins:
+        from .origins import map_sources
+
+        map_sources(sources)
     index = ResourceIndex(resources + context_resources)
     ctx_root = root_namespace(index, settings)
     views = {r.code: Context(IndexView(index, r.reads, r.code), ctx_root, settings) for r in checkers}
@@ -197,7 +202,8 @@ def lint_sources(sources: list[SourceFile], settings: Settings = Settings(), con
                 if not directive.used and _can_judge(directive, active):
                     res_findings.append(_unused(rules[UNUSED_SUPPRESSION], directive, src.path, res))
             file_findings.extend(res_findings)
-        findings.extend(_finish_file(src, file_findings, settings, rules, active))
+        kept = _finish_file(src, file_findings, settings, rules, active)
+        findings.extend(_at_sources(src, kept, settings, rules) if settings.origins else kept)
         for res in src.resources:  # positions were composed on demand for this file's findings
             release = getattr(res.locate, "release", None)
             if release is not None:
@@ -303,6 +309,28 @@ def _finish_file(src: SourceFile, findings: list[Finding], settings: Settings, r
         if not d.used and _can_judge(d, active):
             kept.append(_override(_unused(rules[UNUSED_SUPPRESSION], d, src.path, None), settings))
     return kept
+
+
+def _at_sources(src: SourceFile, findings: list[Finding], settings: Settings, rules: Mapping[str, Rule]) -> list[Finding]:
+    """Findings on the objects of a rendered stream at their source files (meshlint.origins), the
+    rendered position kept; the source's per-path ignores and comment suppressions apply there."""
+    mapped = {(r.doc_index, r.item_index): r for r in src.resources if r.origin is not None}
+    if not mapped:
+        return findings
+    from .origins import place
+
+    out = []
+    for f in findings:
+        res = mapped.get((f.doc, f.item)) if f.resource is not None and f.doc is not None else None
+        if res is not None:
+            f = place(f, res)
+            rule = rules[f.code]
+            if any(rule_matches(rule, t) for glob, codes in settings.per_path_ignores.items() if _path_matches(f.file, glob) for t in codes):
+                continue
+            if res.origin.silences(f, rule):
+                continue
+        out.append(f)
+    return out
 
 
 def _can_judge(d: Directive, active: Mapping[str, Rule]) -> bool:

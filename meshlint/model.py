@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import IntEnum
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping, NamedTuple
 
 
 class Severity(IntEnum):
@@ -105,6 +105,7 @@ class Resource:
     # where that came from ("--namespace", "kustomization base/kustomization.yaml", ...): meshlint.namespaces
     applied_namespace: str | None = field(init=False, default=None, repr=False)
     namespace_from: str | None = field(init=False, default=None, repr=False)
+    origin: Any = field(init=False, default=None, repr=False)  # the file a rendered object came from: meshlint.origins.Origin
 
     def __post_init__(self) -> None:
         self.api_version = _str(self.body.get("apiVersion"))
@@ -175,6 +176,20 @@ class Problem:
     resource: ResourceId | None = None
 
 
+class Rendered(NamedTuple):
+    """Where a finding on a rendered object (kustomize build, helm template) is in the rendered
+    stream, when the finding itself names the object's source file."""
+
+    file: str
+    line: int
+    column: int
+    by: str  # "kustomize" or "helm"
+    located: bool  # the finding's line and column are the field's in the source file (False: the file only)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"file": self.file, "line": self.line, "column": self.column, "by": self.by, "located": self.located}
+
+
 @dataclass(frozen=True, slots=True)
 class Finding:
     code: str
@@ -194,9 +209,10 @@ class Finding:
     short: str = field(default="", compare=False, repr=False)  # its short form (one terminal line)
     # (namespace, where it came from) when the file did not say the object's namespace
     applied: tuple[str, str] | None = field(default=None, compare=False, repr=False)
+    rendered: Rendered | None = field(default=None, compare=False, repr=False)  # file, line, column are the source's
 
     def sort_key(self) -> tuple:
-        return (self.file, self.line, self.column, self.code, self.path, self.message)
+        return (self.file, self.line, self.column, self.rendered[1] if self.rendered else 0, self.code, self.path, self.message)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -211,6 +227,7 @@ class Finding:
                 **self.resource.as_dict(), "appliedNamespace": self.applied[0], "namespaceFrom": self.applied[1]},
             "path": self.path,
             "fixable": self.fixable,
+            **({"rendered": self.rendered.as_dict()} if self.rendered else {}),
         }
 
 

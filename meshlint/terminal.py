@@ -48,13 +48,21 @@ def fit(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1].rstrip() + "…"
 
 
-def finding_line(f: Finding, paint: Paint, width: int = WIDTH) -> str:
-    """``  LINE:COL  SEVERITY  CODE [*] short message`` in at most ``width`` visible characters."""
-    where = f"{f.line}:{f.column}"
+def finding_line(f: Finding, paint: Paint, width: int = WIDTH, rendered_file: bool = True) -> str:
+    """``  LINE:COL  SEVERITY  CODE [*] short message`` in at most ``width`` visible characters.
+    A finding on a rendered object (kustomize build, helm template) ends with its position in the
+    rendered stream, ``(rendered -:146:5)``, or ``(rendered 146:5)`` when the file header names the
+    stream (``rendered_file=False``); its LINE:COL is ``-`` when the source is a template."""
+    where = f"{f.line}:{f.column}" if f.rendered is None or f.rendered.located else "-"
     fix = " [*]" if f.fixable else ""
     head = f"  {where:<9} {str(f.severity):<7}  {f.code}{fix} "
-    message = fit(printable(f.short or f.message), width - len(head))
-    return f"  {paint(DIM, f'{where:<9}')} {paint(SEVERITY_COLORS[f.severity], f'{str(f.severity):<7}')}  {paint(BOLD, f.code)}{fix} {message}"
+    at = ""
+    if f.rendered is not None:
+        name = printable(f.rendered.file)
+        name = (name if len(name) <= 30 else "…" + name[-29:]) + ":" if rendered_file else ""
+        at = f"  (rendered {name}{f.rendered.line}:{f.rendered.column})"
+    message = fit(printable(f.short or f.message), width - len(head) - len(at))
+    return f"  {paint(DIM, f'{where:<9}')} {paint(SEVERITY_COLORS[f.severity], f'{str(f.severity):<7}')}  {paint(BOLD, f.code)}{fix} {message}{paint(DIM, at)}"
 
 
 def wrapped(text: str, indent: int, width: int = WIDTH) -> list[str]:

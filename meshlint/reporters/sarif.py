@@ -49,9 +49,24 @@ def render(result: Result, **_: Any) -> str:
                 },
                 **({"logicalLocations": [{"name": str(f.resource), "fullyQualifiedName": f"{f.resource}{f.path}"}]} if f.resource else {}),
             }],
+            **({"relatedLocations": [_rendered(f)]} if f.rendered else {}),
             "partialFingerprints": {"meshlintIdentity/v1": fingerprint(f)},
         }
         for f in result.findings
     )
     doc = {"$schema": "https://json.schemastore.org/sarif-2.1.0.json", "version": "2.1.0", "runs": [run]}
     return encode_with_items(doc, results, separator=",\n")
+
+
+def _rendered(f) -> dict[str, Any]:
+    """The finding's position in the rendered stream (kustomize build, helm template output) when
+    its location is the object's source file: a plain YAML file, or a template (at its first line)."""
+    r = f.rendered
+    return {
+        "id": 1,
+        "physicalLocation": {
+            "artifactLocation": {"uri": relative_uri(r.file), "uriBaseId": "%SRCROOT%"},
+            "region": {"startLine": r.line, "startColumn": r.column},
+        },
+        "message": {"text": f"rendered by {r.by}"},
+    }

@@ -15,9 +15,10 @@ def render(result: Result, color: bool = False, explain: bool = False) -> str:
     paint = Paint(color)
     lines: list[str] = []
     for path, found in by_file(result.findings):
-        lines.append(paint(BOLD, printable(path)) + paint(DIM, namespace_note(found)))
+        streams = list(dict.fromkeys(f.rendered.file for f in found if f.rendered))
+        lines.append(paint(BOLD, printable(path)) + paint(DIM, namespace_note(found) + rendered_note(streams)))
         for f in found:
-            lines.append(finding_line(f, paint))
+            lines.append(finding_line(f, paint, rendered_file=len(streams) > 1))
             if explain:
                 lines += [paint(DIM, x) for x in wrapped(f.message, 13)]
         lines.append("")
@@ -57,6 +58,12 @@ def namespace_note(findings: list[Finding]) -> str:
     seen = sorted({f.applied for f in findings if f.applied and f.applied[1] != ASSUMED})  # assumed: once, in the summary
     notes = [f"namespace {ns} from {src}" for ns, src in seen]
     return f"  ({'; '.join(printable(n) for n in notes)})" if notes else ""
+
+
+def rendered_note(streams: list[str]) -> str:
+    """`` (rendered in -)``: the stream (kustomize build, helm template output) whose objects these
+    findings are on, when the file is their source; several streams are named on each line instead."""
+    return f"  (rendered in {'stdin' if streams[0] == '-' else printable(streams[0])})" if len(streams) == 1 else ""
 
 
 def not_objects_note(n: int) -> str:
