@@ -248,3 +248,12 @@ def test_a_helm_template_is_named_where_it_is_on_disk(cli, shared, tmp_path):
     files = {f["file"] for f in found}
     assert "install/wavefront/templates/handler.yaml" in files and "wavefront/templates/attributes.yaml" in files, files
     assert all(f["rendered"]["file"] == "install/config.yaml" for f in found)
+
+
+def test_an_origin_path_cannot_drive_the_terminal_or_forge_annotations(cli, tmp_path):
+    stream = _VS.format(origin="path: x").replace('config.kubernetes.io/origin: |\n      path: x\n',
+                                                 'config.kubernetes.io/origin: "path: evil\\e[2J\\u202e\\a.yaml\\n"\n')
+    for fmt in ("text", "github"):
+        r = cli("check", "-f", fmt, "--color", "always", "-", cwd=tmp_path, stdin=stream.encode())
+        assert r.code == 1 and "evil\\x1b[2J\\u202e\\x07.yaml" in r.out, r.out
+        assert "\x1b[2J" not in r.out and "\u202e" not in r.out and "\x07" not in r.out
