@@ -221,7 +221,7 @@ def check(inputs: Inputs, *, select: Iterable[str] = (), ignore: Iterable[str] =
     command does from the working directory); by default none is read."""
     settings = _settings(select=select, ignore=ignore, severity=severity, per_path_ignores=per_path_ignores, namespace=namespace,
                          root_namespace=root_namespace, context=context, assume_rbac_on=assume_rbac_on, schemas=schemas, config=config)
-    result = _lint(inputs, replace(settings, keep_fixes=False))
+    result = _lint(inputs, replace(settings, keep_fixes=False, origins=True))  # rendered objects at their sources, as the command
     return CheckResult(tuple(result.findings), tuple(result.files), result.resources, tuple(result.not_objects), _plugin_warnings(), result)
 
 

@@ -257,3 +257,14 @@ def test_an_origin_path_cannot_drive_the_terminal_or_forge_annotations(cli, tmp_
         r = cli("check", "-f", fmt, "--color", "always", "-", cwd=tmp_path, stdin=stream.encode())
         assert r.code == 1 and "evil\\x1b[2J\\u202e\\x07.yaml" in r.out, r.out
         assert "\x1b[2J" not in r.out and "\u202e" not in r.out and "\x07" not in r.out
+
+
+def test_the_api_check_maps_like_the_command(monkeypatch):
+    import meshlint
+
+    monkeypatch.chdir(TREE)
+    result = meshlint.check({"-": STREAM.read_text()})
+    ml200 = next(f for f in result.findings if f.code == "ML200")
+    assert (ml200.file, ml200.line, ml200.column) == ("base/reviews-routing.yaml", 13, 5)
+    assert (ml200.rendered.file, ml200.rendered.line, ml200.rendered.by, ml200.rendered.located) == ("-", 146, "kustomize", True)
+    assert ml200.as_dict()["rendered"]["line"] == 146
