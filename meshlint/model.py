@@ -260,17 +260,38 @@ class Rule:
     yields_to: tuple[str, ...] = ()  # its findings on a resource yield to a fix of these rules on that resource
 
     def format(self, key: str, params: Mapping[str, Any], short: bool = False) -> str:
-        """Message ``key`` filled with ``params``; ``short``: its one-line form (a rule without one, a plugin's, gives the long)."""
+        """Message ``key`` filled with ``params``; ``short``: its one-line form (a rule without one, a plugin's, gives the long).
+
+        A message key the catalogue lacks, or a placeholder no param fills, is a bug in the rule:
+        with ``MESHLINT_STRICT_MESSAGES=1`` (the test suite) it raises; otherwise the default
+        message is used and a missing value reads ``?``, never a literal ``{placeholder}``."""
+        strict = _strict()
+        if key not in self.messages and strict:
+            raise KeyError(f"rule {self.code} has no message {key!r}")
         template = (self.shorts.get(key) if short else None) or self.messages.get(key) or self.messages.get("default") or self.summary
         try:
-            return template.format_map(_Params(params))
+            return template.format_map(_Params(params, strict, self.code, key))
         except (ValueError, IndexError, AttributeError):
+            if strict:
+                raise
             return template
 
 
-class _Params(dict):
-    """format_map helper: a missing placeholder renders as ``{name}`` instead of raising."""
+def _strict() -> bool:
+    import os
 
-    def __missing__(self, key: str) -> str:
-        return "{" + key + "}"
+    return os.environ.get("MESHLINT_STRICT_MESSAGES") == "1"
+
+
+class _Params(dict):
+    """format_map helper: a missing placeholder raises under strict messages, else reads ``?``."""
+
+    def __init__(self, params: Mapping[str, Any], strict: bool = False, code: str = "", key: str = ""):
+        super().__init__(params)
+        self._strict, self._where = strict, f"{code} message {key!r}"
+
+    def __missing__(self, name: str) -> str:
+        if self._strict:
+            raise KeyError(f"{self._where} has a placeholder {{{name}}} that no value fills")
+        return "?"
 
