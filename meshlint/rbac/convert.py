@@ -225,11 +225,15 @@ def convert_config(cfg: Resource, index, root_ns: str) -> tuple[list[dict], list
         return out, [], notes
     allow_all = mode == "ON_WITH_EXCLUSION"
     suffix = "allow-all" if allow_all else "deny-all"
-    for ns in _strs(target.get("namespaces")):
+    for ns in dict.fromkeys(_strs(target.get("namespaces"))):
         out.append(policy(f"{ns}-{suffix}", ns, {"rules": [{}]} if allow_all else {}, [cfg], index, dry))
     refusals: list[Refusal] = []
+    seen: set[str] = set()
     for i, ref in enumerate(_strs(target.get("services"))):
         at = pointer("spec", key, "services", i)
+        if ref in seen:
+            continue
+        seen.add(ref)
         parts = ref.split(".")
         if len(parts) < 3 or ".".join(parts[2:]) != f"svc.{CLUSTER_DOMAIN}":
             notes.append(Note(cfg, at, "not_hostname", (("value", ref),)))
@@ -295,13 +299,18 @@ class _Subject:
         self.when: list[dict] = []
         self.nobody = False  # 1.4 matched nobody with this subject
 
-    def require(self, fld: str, values: list[str]) -> None:
+    def require(self, fld: str, values: list[str]) -> str | None:
         """One more ANDed constraint on a source field: the field's first use goes in the source,
-        later ones (which 1.4 ANDed) become ``when`` conditions."""
+        later ones (which 1.4 ANDed) become ``when`` conditions. Returns why the subject can match
+        nobody when two exact constraints name different values of a one-valued attribute."""
         if fld not in self.source:
             self.source[fld] = values
-        else:
-            self.when.append({"key": _WHEN_KEY[fld], "values": values})
+            return None
+        earlier = self.source[fld]
+        if fld != "ipBlocks" and not any("*" in v for v in earlier + values) and not set(earlier) & set(values):
+            return f"it requires {_WHEN_KEY[fld]} to be {' or '.join(earlier)} and also {' or '.join(values)}; a request has one"
+        self.when.append({"key": _WHEN_KEY[fld], "values": values})
+        return None
 
     def exclude(self, fld: str, values: list[str]) -> None:
         key = "not" + fld[0].upper() + fld[1:]
@@ -338,6 +347,11 @@ def convert_subject(subject: Any, binding: Resource, i: int) -> tuple[_Subject |
             return None
         return values
 
+    def require(fld: str, values: list[str], path: str) -> None:
+        why = out.require(fld, values)
+        if why is not None:
+            nobody(path, why)
+
     fields = 0
     for key, value in subject.items():
         path = f"{at}/{key}"
@@ -347,12 +361,12 @@ def convert_subject(subject: Any, binding: Resource, i: int) -> tuple[_Subject |
             fields += 1
             p = _principals([str(value)])
             if p is not None:
-                out.require("principals", p)
+                require("principals", p, path)
         elif key == "names":
             fields += 1
             p = _principals(_strs(value))
             if p is not None and p:
-                out.require("principals", p)
+                require("principals", p, path)
         elif key in ("not_names", "notNames"):
             fields += 1
             vals = _strs(value)
@@ -374,12 +388,12 @@ def convert_subject(subject: Any, binding: Resource, i: int) -> tuple[_Subject |
             fields += 1
             vals = _strs(value)
             if vals:
-                (out.require if key == "namespaces" else out.exclude)("namespaces", vals)
+                require("namespaces", vals, path) if key == "namespaces" else out.exclude("namespaces", vals)
         elif key in ("ips", "not_ips", "notIps"):
             fields += 1
             vals = ips(_strs(value), path)
             if vals:
-                (out.require if key == "ips" else out.exclude)("ipBlocks", vals)
+                require("ipBlocks", vals, path) if key == "ips" else out.exclude("ipBlocks", vals)
         elif key == "properties":
             if not isinstance(value, dict):
                 refusals.append(Refusal(binding, path, "properties must be a mapping"))
@@ -391,17 +405,17 @@ def convert_subject(subject: Any, binding: Resource, i: int) -> tuple[_Subject |
                 if pkey == "source.principal":
                     p = _principals([pval])
                     if p is not None:
-                        out.require("principals", p)
+                        require("principals", p, ppath)
                 elif pkey == "source.user":
-                    out.require("principals", [pval])
+                    require("principals", [pval], ppath)
                 elif pkey == "source.namespace":
-                    out.require("namespaces", [pval])
+                    require("namespaces", [pval], ppath)
                 elif pkey == "source.ip":
                     vals = ips([pval], ppath)
                     if vals:
-                        out.require("ipBlocks", vals)
+                        require("ipBlocks", vals, ppath)
                 elif pkey == "request.auth.principal":
-                    out.require("requestPrincipals", [pval])
+                    require("requestPrincipals", [pval], ppath)
                 elif pkey in ("request.auth.audiences", "request.auth.presenter") or re.fullmatch(r"request\.(auth\.claims|headers)\[[^\]]+\]", pkey):
                     out.when.append({"key": pkey, "values": [pval]})
                 else:
@@ -500,7 +514,7 @@ def _targets(rule: Any, role: Resource, i: int, ns: str, index, enf: Enforcement
     targets: dict[str, dict[str, str] | None] = {}
     for j, pattern in enumerate(patterns):
         ppath = pointer("spec", "rules", i, "services", j) if isinstance(rule, dict) and "services" in rule else pointer("spec", "rules", i)
-        if pattern == "*" and not enf.partial(ns):
+        if _matches_every_service(pattern, ns) and not enf.partial(ns):
             if enf.enforced(ns):
                 targets["all"] = None
             else:
@@ -523,6 +537,11 @@ def _targets(rule: Any, role: Resource, i: int, ns: str, index, enf: Enforcement
                 continue
             targets[svc.name or "svc"] = sel
     return sorted(targets.items())
+
+
+def _matches_every_service(pattern: str, ns: str) -> bool:
+    """``*``, or a suffix every hostname of the namespace has (``*.ns.svc.cluster.local``)."""
+    return pattern == "*" or (pattern.startswith("*") and f".{ns}.svc.{CLUSTER_DOMAIN}".endswith(pattern[1:]))
 
 
 def _label_variants(selector: dict[str, str] | None, labels: dict[str, list[str]]) -> list[dict[str, str]]:

@@ -52,7 +52,7 @@ def check(res: Resource, ctx) -> Iterator[Violation]:
         extra = assumed_deny_all(res, ctx.index)
         assumed = " Converted as if RBAC was enforced in this namespace (--assume-rbac-on)" + (", with an allow-nothing policy for the namespace." if extra else ".")
     if not plan.bindings:
-        fix = Fix(f"remove ServiceRole {res.name}: no binding uses it", (ReplaceResource(()),))
+        fix = Fix(f"remove ServiceRole {res.name}: no binding uses it" + (" (the namespace's allow-nothing policy takes its place)" if extra else ""), (ReplaceResource(tuple(extra)),))
         yield Violation("/kind", {"name": res.name}, message="unbound", fix=fix)
         return
     objects = tuple(extra + plan.policies)
