@@ -53,7 +53,8 @@ def security_differences(result: Result) -> list[str]:
 
 
 def refused_by_verification(result: Result) -> int:
-    return len(result.verification.refused) if result.verification is not None else 0
+    v = result.verification
+    return len(v.refused) + v.held if v is not None else 0
 
 
 @dataclass

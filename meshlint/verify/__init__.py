@@ -55,6 +55,7 @@ class Outcome:
     refused: dict[int, tuple[Proposal, Difference]] = field(default_factory=dict)  # id(resource) → why
     differences: list[Difference] = field(default_factory=list)  # every difference of the full conversion
     checked: int = 0  # destinations compared
+    held: int = 0  # conversions refused otherwise: a name another object has, a binding whose role stays
 
     def refuse(self, proposal: Proposal, why: Difference) -> None:
         self.refused.setdefault(id(proposal.resource), (proposal, why))
@@ -64,11 +65,12 @@ def verify(proposals: list[Proposal], resources: list[Resource], index, root_nam
            accepted_notes: Callable[[str], set[str]] = lambda code: set(), assume_rbac_on: bool = False) -> Outcome:
     """Check every proposed security conversion; see the module docstring. ``accepted_notes(code)``:
     the differences a rule's catalogue entry documents as intended (``verification_notes``)."""
-    from . import authn, rbac
+    from . import authn, mixer, rbac
 
     outcome = Outcome()
     rbac.verify(proposals, resources, index, root_namespace, outcome, assume_rbac_on)
     authn.verify(proposals, resources, index, root_namespace, outcome, accepted_notes)
+    mixer.verify(proposals, resources, index, root_namespace, outcome)
     return outcome
 
 

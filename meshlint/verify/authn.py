@@ -12,7 +12,8 @@ from typing import Callable
 from ..model import Resource
 from . import Difference, Outcome, Proposal, placed, settle
 from .alpha_authn import AlphaAuthn, ServicePort, decision as old_decision, policy_for
-from .destinations import Destination, consistency, destinations, service_ports
+from .destinations import Destination, consistency, destinations, service_namespaces, service_ports
+from .modern import applies
 from .logic import all_of, differences, evaluate, seeds
 from .modern_authn import decision as new_decision
 from .values import INVALID_TOKEN, domains
@@ -22,16 +23,20 @@ KINDS = ("PeerAuthentication", "RequestAuthentication", "AuthorizationPolicy")
 
 
 def world(resources: list[Resource], index) -> tuple[AlphaAuthn, list[dict]]:
+    """One object per kind, namespace and name, as the cluster held them (the last copy wins)."""
     old = AlphaAuthn()
-    existing: list[dict] = []
+    policies: dict = {}
+    existing: dict = {}
     for r in resources:
+        key = (index.ns(r), r.name or "")
         if r.group == "authentication.istio.io" and r.kind == "Policy":
-            old.policies.append((index.ns(r), r.name or "", r.spec))
+            policies[key] = (*key, r.spec)
         elif r.group == "authentication.istio.io" and r.kind == "MeshPolicy" and r.name == "default":
             old.mesh = r.spec
         elif r.group == "security.istio.io" and r.kind in KINDS:
-            existing.append(placed(r.body, index.ns(r)))
-    return old, existing
+            existing[(r.kind, *key)] = placed(r.body, index.ns(r))
+    old.policies = list(policies.values())
+    return old, list(existing.values())
 
 
 def classify(old: AlphaAuthn, dest: Destination, sports: dict[str, ServicePort], d: dict) -> str | None:
@@ -54,7 +59,13 @@ def verify(proposals: list[Proposal], resources: list[Resource], index, root_ns:
         return
     old, existing = world(resources, index)
     planned = {id(p): [placed(o, p.namespace) for o in p.objects] for p in mine}
+    seen: dict[str, dict] = {}
+    for objs in planned.values():  # an object written twice (by copies of one input) once
+        for i, o in enumerate(objs):
+            objs[i] = seen.setdefault(f"{o.get('kind')}/{o['metadata'].get('namespace')}/{o['metadata'].get('name')}", o)
     namespaces = {ns for ns, _, _ in old.policies} | {str(o["metadata"]["namespace"]) for objs in planned.values() for o in objs}
+    if old.mesh is not None or any(str(o["metadata"].get("namespace")) == root_ns for objs in planned.values() for o in objs):
+        namespaces |= service_namespaces(index)  # mesh-wide: every namespace the inputs show
     namespaces.discard(root_ns)
     dests = destinations(namespaces, index, {})
     ports_of = {}
@@ -67,16 +78,27 @@ def verify(proposals: list[Proposal], resources: list[Resource], index, root_ns:
     accepted = accepted_notes("ML300")
 
     def run(kept: list[Proposal]) -> list[Difference]:
-        objects = existing + [o for p in kept for o in planned[id(p)]]
+        objects = existing + list({id(o): o for p in kept for o in planned[id(p)]}.values())
+        by_ns: dict[str, list[dict]] = {}
+        for o in objects:
+            by_ns.setdefault(str(o["metadata"].get("namespace")), []).append(o)
         found = []
         for dest in dests:
+            labels = dest.label_map
+            candidates = by_ns.get(dest.namespace, []) + (by_ns.get(root_ns, []) if dest.namespace != root_ns else [])
+            applicable = [o for o in candidates if applies(o, dest.namespace, labels, root_ns)]
+            key = (dest, tuple(id(o) for o in applicable))
+            if key in memo:
+                found.extend(memo[key])
+                continue
             sports = ports_of[dest]
             f_old = memo.get(dest)
             if f_old is None:
                 f_old = memo[dest] = all_of([consistency(dest), old_decision(old, dest.namespace, dest.service, list(sports.values()))])
-            ports = sorted(set(sports) | {str(k) for o in objects for k in ((o.get("spec") or {}).get("portLevelMtls") or {})})
-            f_new = all_of([consistency(dest), new_decision(objects, dest.namespace, dest.label_map, root_ns, ports, issuers)])
+            ports = sorted(set(sports) | {str(k) for o in applicable for k in ((o.get("spec") or {}).get("portLevelMtls") or {})})
+            f_new = all_of([consistency(dest), new_decision(applicable, dest.namespace, labels, root_ns, ports, issuers, memo)])
             doms = domains(seeds(f_new, seeds(f_old)))
+            start = len(found)
             noted = 0
             for a in differences(f_old, f_new, doms, limit=2000):
                 o, n = evaluate(f_old, a), evaluate(f_new, a)
@@ -88,6 +110,7 @@ def verify(proposals: list[Proposal], resources: list[Resource], index, root_ns:
                 found.append(Difference("authentication", dest.namespace, dest.describe(), tuple(sorted(a.items())), o, n, note))
                 if note is None or note not in accepted:
                     break
+            memo[key] = found[start:]
         outcome.checked += len(dests)
         return found
 

@@ -110,6 +110,11 @@ def _variants(base: dict[str, str], mentioned: dict[str, set[str]], cap: int = 6
     return variants
 
 
+def service_namespaces(index) -> set[str]:
+    """Every namespace a Service among the inputs lives in: what a mesh-wide policy reaches."""
+    return {index.ns(s) for s in index.of_kind("Service", group="")}
+
+
 def destinations(namespaces: Iterable[str], index, mentioned: dict[str, set[str]]) -> list[Destination]:
     out: list[Destination] = []
     for ns in sorted(set(namespaces) | {OTHER_NAMESPACE}):

@@ -198,20 +198,29 @@ def policy_formula(policy: dict, tcp: bool) -> Formula:
     return any_of(rule_formula(r, tcp, deny) for r in (spec.get("rules") or []))
 
 
-def authorization(policies: Iterable[dict], tcp: bool) -> Formula:
-    """The decision of the policies that apply to one workload (the caller selects them)."""
+def authorization(policies: Iterable[dict], tcp: bool, memo: dict | None = None) -> Formula:
+    """The decision of the policies that apply to one workload (the caller selects them).
+    ``memo``: compiled policies by identity, for a caller that asks about the same objects often."""
+    def compiled(p: dict) -> Formula:
+        if memo is None:
+            return policy_formula(p, tcp)
+        hit = memo.get((id(p), tcp))
+        if hit is None:
+            hit = memo[(id(p), tcp)] = (policy_formula(p, tcp), p)  # the object is kept alive with its id
+        return hit[0]
+
     allow, deny, custom = [], [], []
     for p in policies:
         if dry_run(p):
             continue
         action = _dict(p.get("spec")).get("action", "ALLOW")
         if action == "ALLOW":
-            allow.append(policy_formula(p, tcp))
+            allow.append(compiled(p))
         elif action == "DENY":
-            deny.append(policy_formula(p, tcp))
+            deny.append(compiled(p))
         elif action == "CUSTOM":
             provider = str(_dict(_dict(p.get("spec")).get("provider")).get("name", "?"))
-            custom.append(negate(all_of([policy_formula(p, tcp), negate(equals_pred("ext:" + provider, "allow"))])))
+            custom.append(negate(all_of([compiled(p), negate(equals_pred("ext:" + provider, "allow"))])))
     parts = custom + [negate(any_of(deny))]
     if allow:
         parts.append(any_of(allow))

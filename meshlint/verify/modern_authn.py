@@ -54,7 +54,7 @@ def _peer(mode: str) -> Formula:
     return TRUE
 
 
-def decision(objects: list[dict], namespace: str, labels: dict[str, str], root_ns: str, ports: list[str], issuers: list[str]) -> Formula:
+def decision(objects: list[dict], namespace: str, labels: dict[str, str], root_ns: str, ports: list[str], issuers: list[str], memo: dict | None = None) -> Formula:
     """``ports``: the workload ports that may differ (a port-level mode); ``issuers``: every issuer
     either side mentions (the token attribute's values)."""
     per_port = [all_of([equals_pred("port", p), _peer(peer_mode(objects, namespace, labels, root_ns, p))]) for p in ports]
@@ -63,7 +63,7 @@ def decision(objects: list[dict], namespace: str, labels: dict[str, str], root_n
     ras = [o for o in objects if o.get("kind") == "RequestAuthentication" and applies(o, namespace, labels, root_ns)]
     trusted = {str(_dict(r).get("issuer")) for o in ras for r in (_dict(o.get("spec")).get("jwtRules") or [])}
     aps = [o for o in objects if o.get("kind") == "AuthorizationPolicy" and applies(o, namespace, labels, root_ns)]
-    authz = protocol_split(lambda tcp: authorization(aps, tcp))
+    authz = protocol_split(lambda tcp: authorization(aps, tcp, memo))
     by_token = []
     for token in [None, INVALID_TOKEN, *issuers]:
         if token is None or not ras:

@@ -14,7 +14,7 @@ from typing import Any, Iterable
 from ..model import Resource
 from . import Difference, Outcome, Proposal, placed, settle
 from .alpha_rbac import AlphaRbac, decision as old_decision
-from .destinations import Destination, consistency, destinations
+from .destinations import Destination, consistency, destinations, service_namespaces
 from .logic import all_of, differences, evaluate, seeds
 from .modern import applies, authorization, protocol_split
 from .values import domains
@@ -29,17 +29,22 @@ def _ns_of(obj: dict, default: str) -> str:
 
 
 def world(resources: Iterable[Resource], index, root_ns: str) -> AlphaRbac:
+    """What the cluster held: one object per kind, namespace and name (kubectl keeps the last copy
+    of an object given twice, as an export and the repository it came from do)."""
     configs = [r for r in resources if r.group == "rbac.istio.io" and r.kind == "ClusterRbacConfig"]
     configs = configs or [r for r in resources if r.group == "rbac.istio.io" and r.kind == "RbacConfig"]
-    roles, bindings, v1beta1 = [], [], []
+    roles: dict = {}
+    bindings: dict = {}
+    v1beta1: dict = {}
     for r in resources:
+        key = (index.ns(r), r.name or "")
         if r.group == "rbac.istio.io" and r.kind == "ServiceRole":
-            roles.append((index.ns(r), r.name or "", r.spec))
+            roles[key] = (*key, r.spec)
         elif r.group == "rbac.istio.io" and r.kind == "ServiceRoleBinding":
-            bindings.append((index.ns(r), r.name or "", r.spec))
+            bindings[key] = (*key, r.spec)
         elif r.group == "security.istio.io" and r.kind == "AuthorizationPolicy":
-            v1beta1.append(placed(r.body, index.ns(r)))
-    return AlphaRbac(configs[-1].spec if configs else None, roles, bindings, v1beta1, root_ns)
+            v1beta1[key] = placed(r.body, index.ns(r))
+    return AlphaRbac(configs[-1].spec if configs else None, list(roles.values()), list(bindings.values()), list(v1beta1.values()), root_ns)
 
 
 def _mentioned_labels(old: AlphaRbac, objects: list[dict]) -> dict[str, set[str]]:
@@ -58,23 +63,29 @@ def _mentioned_labels(old: AlphaRbac, objects: list[dict]) -> dict[str, set[str]
     return out
 
 
-def _new_decision(objects: list[dict], dest: Destination, root_ns: str):
-    labels = dest.label_map
-    applicable = [o for o in objects if applies(o, dest.namespace, labels, root_ns)]
-    return protocol_split(lambda tcp: authorization(applicable, tcp))
-
-
 def compare(old: AlphaRbac, objects: list[dict], dests: list[Destination], root_ns: str, memo: dict, limit: int = 1) -> list[Difference]:
+    """The differences on every destination. ``memo`` lives as long as the run: 1.4's formula per
+    destination, and the result per (destination, applicable objects), so a repeat after refusals
+    only redoes the destinations whose objects changed."""
+    by_ns: dict[str, list[dict]] = {}
+    for o in objects:
+        by_ns.setdefault(_ns_of(o, root_ns), []).append(o)
     found: list[Difference] = []
     for dest in dests:
-        f_old = memo.get(dest)
-        if f_old is None:
-            f_old = memo[dest] = all_of([consistency(dest), old_decision(old, dest)])
-        f_new = all_of([consistency(dest), _new_decision(objects, dest, root_ns)])
-        doms = domains(seeds(f_new, seeds(f_old)))
-        for assignment in differences(f_old, f_new, doms, limit=limit):
-            found.append(Difference("RBAC", dest.namespace, dest.describe(), tuple(sorted(assignment.items(), key=lambda kv: kv[0])),
-                                    evaluate(f_old, assignment), evaluate(f_new, assignment)))
+        labels = dest.label_map
+        candidates = by_ns.get(dest.namespace, []) + (by_ns.get(root_ns, []) if dest.namespace != root_ns else [])
+        applicable = [o for o in candidates if applies(o, dest.namespace, labels, root_ns)]
+        key = (dest, tuple(id(o) for o in applicable))
+        hit = memo.get(key)
+        if hit is None:
+            f_old = memo.get(dest)
+            if f_old is None:
+                f_old = memo[dest] = all_of([consistency(dest), old_decision(old, dest)])
+            f_new = all_of([consistency(dest), protocol_split(lambda tcp: authorization(applicable, tcp, memo))])
+            doms = domains(seeds(f_new, seeds(f_old)))
+            hit = memo[key] = [Difference("RBAC", dest.namespace, dest.describe(), tuple(sorted(a.items(), key=lambda kv: kv[0])),
+                                          evaluate(f_old, a), evaluate(f_new, a)) for a in differences(f_old, f_new, doms, limit=limit)]
+        found.extend(hit)
     return found
 
 
@@ -88,6 +99,12 @@ def verify(proposals: list[Proposal], resources: list[Resource], index, root_ns:
         old.config = {"mode": "ON_WITH_INCLUSION", "inclusion": {"namespaces": sorted({ns for ns, _, _ in old.roles})}}
     existing = list(old.v1beta1)
     planned = {id(p): [placed(o, p.namespace) for o in p.objects] for p in mine}
+    # as the cluster would hold them: an object written twice (by copies of one input) once
+    seen: dict[str, dict] = {}
+    for objs in planned.values():
+        for i, o in enumerate(objs):
+            md = o["metadata"]
+            objs[i] = seen.setdefault(f"{o.get('kind')}/{md.get('namespace')}/{md.get('name')}", o)
     everything = [o for objs in planned.values() for o in objs]
     namespaces = {ns for ns, _, _ in old.roles} | {ns for ns, _, _ in old.bindings} | {_ns_of(o, root_ns) for o in existing + everything}
     cfg = old.config or {}
@@ -98,12 +115,15 @@ def verify(proposals: list[Proposal], resources: list[Resource], index, root_ns:
             parts = str(svc).split(".")
             if len(parts) > 1:
                 namespaces.add(parts[1])
+    if cfg.get("mode") in ("ON", "ON_WITH_EXCLUSION") or any(_ns_of(o, root_ns) == root_ns for o in existing + everything):
+        namespaces |= service_namespaces(index)  # mesh-wide: every namespace the inputs show
     namespaces.discard(root_ns)
     dests = destinations(namespaces, index, _mentioned_labels(old, existing + everything))
     memo: dict = {}
 
     def run(kept: list[Proposal]) -> list[Difference]:
         outcome.checked += len(dests)
-        return compare(old, existing + [o for p in kept for o in planned[id(p)]], dests, root_ns, memo)
+        objects = list({id(o): o for p in kept for o in planned[id(p)]}.values())
+        return compare(old, existing + objects, dests, root_ns, memo)
 
     settle(mine, run, outcome, root_ns, lambda d: False)

@@ -8,7 +8,7 @@ from typing import Mapping
 from ..fixes import ExtraFile, ReplaceResource
 from ..model import Resource, Rule, Severity, Violation
 
-SECURITY_CODES = ("ML300", "ML400", "ML401", "ML402")
+SECURITY_CODES = ("ML300", "ML400", "ML401", "ML402", "ML600")
 CLUSTER_SCOPED = ("ClusterRbacConfig", "RbacConfig", "MeshPolicy")
 
 
@@ -24,6 +24,75 @@ def _proposals(found: Mapping[int, list], resources: list[Resource], index, root
             ns = root_ns if res.kind in CLUSTER_SCOPED else index.ns(res)
             out.append(Proposal(res, rule.code, objects, ns))
     return out
+
+
+def _identity(obj: dict, namespace: str) -> str:
+    md = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
+    return f"{obj.get('kind')} {md.get('namespace') or namespace}/{md.get('name')}"
+
+
+def _role_of(binding: Resource) -> str | None:
+    ref = binding.spec.get("roleRef")
+    return ref.get("name") if isinstance(ref, dict) and isinstance(ref.get("name"), str) else None
+
+
+def name_collisions(proposals: list, resources: list[Resource], index) -> dict[int, tuple]:
+    """Proposals that would write an object whose kind, namespace and name another object of the
+    run already has (kubectl keeps only one): id(resource) → (proposal, the object, who else)."""
+    replaced = {id(p.resource) for p in proposals}
+    owner: dict[str, str] = {}
+    for r in resources:
+        if id(r) not in replaced and r.kind and r.name:
+            owner.setdefault(f"{r.kind} {index.ns(r)}/{r.name}", f"{r.file} (among the inputs)")
+    taken: dict[int, tuple] = {}
+    for p in proposals:
+        mine: set[str] = set()
+        for o in p.objects:
+            key = _identity(o, p.namespace)
+            if key in mine or key in owner:
+                taken[id(p.resource)] = (p, key, owner.get(key, f"another object of {p.resource.kind} {p.resource.name}'s own conversion"))
+                break
+            mine.add(key)
+        else:
+            for key in mine:
+                owner[key] = f"{p.resource.kind} {p.resource.name} ({p.resource.file})"
+    return taken
+
+
+def _placeholder(p) -> str | None:
+    """A placeholder the conversion would move to a field the pipeline no longer fills in."""
+    from ..placeholders import has_placeholder, is_placeholder
+
+    if not (has_placeholder(p.resource.spec) or has_placeholder(list(p.objects))):
+        return None
+    found: list[str] = []
+
+    def walk(v) -> None:
+        if isinstance(v, dict):
+            for k, x in v.items():
+                walk(k)
+                walk(x)
+        elif isinstance(v, list):
+            for x in v:
+                walk(x)
+        elif is_placeholder(v) and not found:
+            found.append(v)
+
+    walk(p.resource.spec)
+    walk(list(p.objects))
+    return found[0] if found else "a placeholder"
+
+
+def held_back(proposals: list, resources: list[Resource], index) -> dict[int, tuple]:
+    """Conversions refused before verification: id(resource) → (proposal, message key, params)."""
+    held: dict[int, tuple] = {}
+    for p in proposals:
+        value = _placeholder(p)
+        if value is not None:
+            held[id(p.resource)] = (p, "placeholder", {"value": value})
+    for p, key, other in name_collisions([p for p in proposals if id(p.resource) not in held], resources, index).values():
+        held[id(p.resource)] = (p, "name_taken", {"object": key, "other": other})
+    return held
 
 
 def verify_conversions(found: dict[int, list[tuple[Rule, Violation]]], shadow: Mapping[int, list[tuple[Rule, Violation]]],
@@ -42,14 +111,24 @@ def verify_conversions(found: dict[int, list[tuple[Rule, Violation]]], shadow: M
         rule = rules.get(code)
         return set((rule.doc.get("verification_notes") or {}) if rule is not None else ())
 
-    outcome = verify(proposals, resources, index, root_ns, notes, assume_rbac_on)
+    held = held_back(proposals, resources, index)
+    outcome = verify([p for p in proposals if id(p.resource) not in held], resources, index, root_ns, notes, assume_rbac_on)
+    for p, why in outcome.refused.values():
+        held.setdefault(id(p.resource), (p, "unverified", {"request": why.describe()}))
+    # a binding goes with its role: when the role stays, so do its bindings
+    kept_roles = {(index.ns(p.resource), p.resource.name) for p in proposals if p.code == "ML400" and id(p.resource) not in held}
+    for p in proposals:
+        if p.code == "ML401" and id(p.resource) not in held and (index.ns(p.resource), _role_of(p.resource)) not in kept_roles:
+            held[id(p.resource)] = (p, "role_refused", {"role": _role_of(p.resource) or "?"})
     mine = {(id(p.resource), p.code) for p in reported}
-    for proposal, why in outcome.refused.values():
-        res = proposal.resource
-        if (id(res), proposal.code) not in mine:
+    for p, message, params in held.values():
+        res = p.resource
+        if (id(res), p.code) not in mine:
             continue  # not reported by this run (its own run, or its own --select, reports it)
+        if message != "unverified":
+            outcome.held += 1
         kept = [(r, v) for r, v in found.get(id(res), ()) if not (r.code in SECURITY_CODES and v.fix is not None)]
-        params = {"kind": res.kind or "?", "name": res.name or "?", "request": why.describe()}
-        kept.append((rules[proposal.code], Violation("/kind", params, message="unverified", severity=Severity.ERROR)))
+        path = "/spec/roleRef/name" if message == "role_refused" else "/kind"
+        kept.append((rules[p.code], Violation(path, {"kind": res.kind or "?", "name": res.name or "?", **params}, message=message, severity=Severity.ERROR)))
         found[id(res)] = kept
     return outcome
