@@ -174,7 +174,8 @@ def test_pre_commit_hook_fails_on_deprecated_passes_on_clean_and_resolves_cross_
         "apiVersion: rbac.istio.io/v1alpha1\nkind: ServiceRole\nmetadata: {name: viewer, namespace: shop}\nspec:\n  rules:\n  - services: ['*']\n    methods: [GET]\n")
     binding = "apiVersion: rbac.istio.io/v1alpha1\nkind: ServiceRoleBinding\nmetadata: {name: b, namespace: shop}\nspec:\n  subjects: [{user: '*'}]\n  roleRef: {kind: ServiceRole, name: ROLE}\n"
     (work / "binding.yaml").write_text(binding.replace("ROLE", "viewer"))
-    (work / "dangling.yaml").write_text(binding.replace("ROLE", "missing-role"))
+    # its own name: two bindings shop/b would be one object in the cluster (kubectl keeps one)
+    (work / "dangling.yaml").write_text(binding.replace("ROLE", "missing-role").replace("name: b,", "name: dangling,"))
     _git(work, "add", "-A")
     code, out = _try(hook_repo, work, "old.yaml")
     assert code == 1 and "ML201" in out, out
