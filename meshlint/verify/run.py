@@ -36,26 +36,40 @@ def _role_of(binding: Resource) -> str | None:
     return ref.get("name") if isinstance(ref, dict) and isinstance(ref.get("name"), str) else None
 
 
+def _same(a: dict, b: dict) -> bool:
+    """Two written objects are the same object (only the file they were converted from differs)."""
+    def plain(o: dict) -> dict:
+        md = dict(o.get("metadata") or {})
+        notes = {k: v for k, v in (md.get("annotations") or {}).items() if k != "meshlint.io/converted-from"}
+        md["annotations"] = notes
+        return {**o, "metadata": md}
+
+    return plain(a) == plain(b)
+
+
 def name_collisions(proposals: list, resources: list[Resource], index) -> dict[int, tuple]:
     """Proposals that would write an object whose kind, namespace and name another object of the
-    run already has (kubectl keeps only one): id(resource) → (proposal, the object, who else)."""
+    run already has (kubectl keeps only one): id(resource) → (proposal, the object, who else).
+    The same object converted from two copies of one input object (an export beside the repo it
+    came from) is one object, not a collision: the duplicate itself is reported as such."""
     replaced = {id(p.resource) for p in proposals}
-    owner: dict[str, str] = {}
+    owner: dict[str, tuple[str, dict | None]] = {}
     for r in resources:
         if id(r) not in replaced and r.kind and r.name:
-            owner.setdefault(f"{r.kind} {index.ns(r)}/{r.name}", f"{r.file} (among the inputs)")
+            owner.setdefault(f"{r.kind} {index.ns(r)}/{r.name}", (f"{r.file} (among the inputs)", None))
     taken: dict[int, tuple] = {}
     for p in proposals:
-        mine: set[str] = set()
+        mine: dict[str, dict] = {}
         for o in p.objects:
             key = _identity(o, p.namespace)
-            if key in mine or key in owner:
-                taken[id(p.resource)] = (p, key, owner.get(key, f"another object of {p.resource.kind} {p.resource.name}'s own conversion"))
+            other = owner.get(key)
+            if key in mine or (other is not None and (other[1] is None or not _same(other[1], o))):
+                taken[id(p.resource)] = (p, key, other[0] if other else f"another object of {p.resource.kind} {p.resource.name}'s own conversion")
                 break
-            mine.add(key)
+            mine[key] = o
         else:
-            for key in mine:
-                owner[key] = f"{p.resource.kind} {p.resource.name} ({p.resource.file})"
+            for key, o in mine.items():
+                owner.setdefault(key, (f"{p.resource.kind} {p.resource.name} ({p.resource.file})", o))
     return taken
 
 
