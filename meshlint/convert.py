@@ -459,10 +459,8 @@ def _diff(a: Any, b: Any, ptr: str, out: dict[str, list[str]]) -> None:
 
 
 def explain_difference(want: Any, have: Any) -> str:
-    """Where the re-read data differs from the intended data (deepdiff), for the rare conversion
-    that cannot be written exactly: the paths only, never the values (they may be secrets)."""
-    from deepdiff import DeepDiff
-
-    diff = DeepDiff(want, have, verbose_level=1)
-    paths = sorted({str(p) for change in diff.values() for p in (change.keys() if isinstance(change, dict) else change)})
-    return f"{', '.join(diff.keys())} at {', '.join(paths)}"[:300]
+    """Where the re-read data differs from the intended data, for the rare conversion that cannot
+    be written exactly: JSON Pointers only (``summarize``), never the values (they may be secrets)."""
+    diff = summarize(want, have)
+    said = {"removed": "missing", "added": "unexpected", "changed": "different"}
+    return "; ".join(f"{said[k]} {', '.join(p or '(the whole object)' for p in ptrs)}" for k, ptrs in ((k, diff[k]) for k in said) if ptrs)[:300]

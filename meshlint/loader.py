@@ -4,7 +4,7 @@ The lint path parses with libyaml (PyYAML's C parser and composer), which keeps 
 line/column mark on every node. Values are built from the node tree by a small
 safe builder: tags are never executed, duplicate keys, alias bombs and recursive
 aliases are detected. Positions are resolved lazily, only for fields that a
-finding points at. Round-trip parsing (ruamel.yaml) is reserved for conversion.
+finding points at. Conversion edits the text itself (:mod:`meshlint.textedit`), on the same parser.
 
 Every problem with the input becomes a :class:`Problem` value, not an exception.
 """
