@@ -112,9 +112,11 @@ def _resolve(pending: list[tuple[Resource, str]]) -> None:
     held = {r: sum(os.path.isfile(os.path.join(r, p)) for p in local) for r in roots}
     roots.sort(key=lambda r: -held[r])
     allowed = _allowed_tops()
-    loaded: dict[str, tuple[SourceFile | None, Suppressions | None]] = {}
+    files: dict[str, list[tuple[str, SourceFile | None, Suppressions | None]]] = {}
     for res, path in pending:
-        res.origin = _kustomize_origin(res, path, roots, allowed, loaded)
+        if path not in files:
+            files[path] = [] if _remote(path) else _candidates(path, roots, allowed)
+        res.origin = _kustomize_origin(res, path, files[path])
 
 
 def _remote(path: str) -> bool:
@@ -153,27 +155,28 @@ def _inside(path: str, tops: tuple[str, ...]) -> bool:
     return any(real == t or real.startswith(t.rstrip(os.sep) + os.sep) for t in tops)
 
 
-def _kustomize_origin(res: Resource, path: str, roots: list[str], allowed: tuple[str, ...],
-                      loaded: dict[str, tuple[SourceFile | None, Suppressions | None]]) -> Origin:
-    """The first candidate file that holds the object, else the first that exists, else the path as written."""
-    if _remote(path):
-        return Origin(path, "kustomize")
-    first: Origin | None = None
+def _candidates(path: str, roots: list[str], allowed: tuple[str, ...]) -> list[tuple[str, SourceFile | None, Suppressions | None]]:
+    """The files ``path`` names under each root (display path, its objects when they may be read, its comment directives)."""
+    out = []
     for root in roots:
         found = os.path.normpath(os.path.join(root, path))
         if not os.path.isfile(found):
             continue
         display = os.path.relpath(found)
+        src = None
         if found.endswith(YAML_SUFFIXES) and _inside(found, allowed):
-            if found not in loaded:
-                src = read_input(InputFile(display, found))
-                loaded[found] = (src, Suppressions.from_text(src.text)) if src.resources else (None, None)
-            src, sup = loaded[found]
-            twin = _twin(res, src.resources) if src is not None else None
-            if twin is not None:
-                return Origin(display, "kustomize", twin.locate, sup)
-        first = first or Origin(display, "kustomize")
-    return first or Origin(path, "kustomize")
+            src = read_input(InputFile(display, found))
+        out.append((display, src, Suppressions.from_text(src.text)) if src is not None and src.resources else (display, None, None))
+    return out
+
+
+def _kustomize_origin(res: Resource, path: str, candidates: list[tuple[str, SourceFile | None, Suppressions | None]]) -> Origin:
+    """The first candidate file that holds the object, else the first that exists, else the path as written."""
+    for display, src, sup in candidates:
+        twin = _twin(res, src.resources) if src is not None else None
+        if twin is not None:
+            return Origin(display, "kustomize", twin.locate, sup)
+    return Origin(candidates[0][0] if candidates else path, "kustomize")
 
 
 def _twin(res: Resource, candidates: list[Resource]) -> Resource | None:
