@@ -7,6 +7,7 @@ and in the diff it is ``generated/`` in the working directory (so the diff appli
 """
 from __future__ import annotations
 
+import textwrap
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
@@ -32,7 +33,8 @@ class GeneratedFile:
     def text(self) -> str:
         from .textedit import Style, dump_block
 
-        header = "".join(f"# {line}".rstrip() + "\n" for line in self.note.splitlines()) if self.note else ""
+        header = "".join(f"# {line}".rstrip() + "\n" for para in self.note.splitlines()
+                         for line in (textwrap.wrap(para, 98, break_long_words=False, break_on_hyphens=False) or [""]))
         return header + "---\n".join(dump_block(o, Style()) for o in self.objects)
 
     def identities(self) -> list[ResourceId]:

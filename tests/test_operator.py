@@ -57,7 +57,8 @@ def test_operator_gateway_replacement_keeps_the_service(cli, tmp_path):
     objects = {o["kind"]: o for o in yaml.safe_load_all(generated.read_text())}
     svc = objects["Service"]
     assert svc["metadata"]["namespace"] == "edge"
-    assert svc["metadata"]["annotations"] == {"networking.gke.io/load-balancer-type": "Internal"}
+    assert svc["metadata"]["annotations"] == {"networking.gke.io/load-balancer-type": "Internal",
+                                              "meshlint.io/generated-from": "gateway edge/internal-gateway declared in IstioOperator istio-system/platform-mesh"}
     assert svc["spec"]["type"] == "LoadBalancer"
     assert [(p["name"], p["port"], p["targetPort"]) for p in svc["spec"]["ports"]] == [("http2", 80, 8080), ("https", 443, 8443)]
     dep = objects["Deployment"]

@@ -71,11 +71,15 @@ def test_diff_of_every_convert_fixture_applies(cli, tmp_path, case):
         return
     tree = _copy_tree(case, tmp_path / "tree")
     (tree / "expected.yaml").unlink()
+    shutil.rmtree(tree / "generated", ignore_errors=True)  # a golden's expected generated files: the diff adds them
     diff, summary = _diff_applies_and_equals_out(cli, tree, "input.yaml")
     if (case / "expected.yaml").read_bytes() != (case / "input.yaml").read_bytes():
         assert diff.startswith("--- a/input.yaml\n+++ b/input.yaml\n@@ ")
     else:
-        assert diff == ""
+        assert "a/input.yaml" not in diff
+    generated = sorted(p.relative_to(case).as_posix() for p in (case / "generated").rglob("*.yaml")) if (case / "generated").exists() else []
+    assert [line[6:] for line in diff.splitlines() if line.startswith("+++ b/generated/")] == generated
+    assert diff.count("--- /dev/null\n") == len(generated)
     # only the diff is on stdout: the summary is on stderr
     assert "resource(s) converted" in summary and "resource(s) converted" not in diff
 
@@ -197,3 +201,95 @@ def test_generated_files_are_named_in_the_report_and_both_summaries(cli):
     data = cli("convert", "--format", "json", gw).json()
     assert {g["path"] for g in data["generated"]} >= {"generated/gateways/istio-system-istio-egressgateway.yaml"}
     assert data["summary"]["files_generated"] == len(data["generated"]) == 2
+
+
+# --------------------------------------------------------------------------- replacement gateways
+
+GATEWAYS = FIXTURES / "convert" / "gateways"
+
+
+def _docs(path: Path) -> dict[str, dict]:
+    return {f"{d['kind']} {d['metadata']['name']}": d for d in yaml.safe_load_all(path.read_text())}
+
+
+def test_replacement_gateways_golden(cli, tmp_path):
+    """A ClusterIP egress gateway with named ports, and its internal-load-balancer ingress sibling:
+    both replacements keep type, names and annotations (and everything else the Service says)."""
+    tree = _copy_tree(GATEWAYS, tmp_path / "tree")
+    shutil.rmtree(tree / "generated")
+    r = cli("convert", "--out", tmp_path / "out", "input.yaml", cwd=tree)
+    assert r.code == 0, r.out
+    got = _tree_bytes(tmp_path / "out" / "generated")
+    assert got == _tree_bytes(GATEWAYS / "generated")
+    assert sorted(got) == ["gateways/istio-system-istio-egressgateway.yaml", "gateways/istio-system-istio-ilbgateway.yaml"]
+
+    egress_file = GATEWAYS / "generated" / "gateways" / "istio-system-istio-egressgateway.yaml"
+    assert egress_file.read_text().startswith("# Replacement for gateway Deployment istio-system/istio-egressgateway,")
+    egress = _docs(egress_file)
+    svc = egress["Service istio-egressgateway"]
+    assert svc["spec"]["type"] == "ClusterIP"  # the egress gateway stays off the internet
+    assert [(p["name"], p["port"], p["targetPort"]) for p in svc["spec"]["ports"]] == [("http2", 80, 8080), ("https", 443, 8443), ("tls", 15443, 15443)]
+    assert "clusterIP" not in svc["spec"] and "status" not in svc and "uid" not in svc["metadata"]
+    assert "addonmanager.kubernetes.io/mode" not in svc["metadata"]["labels"]
+    dep = egress["Deployment istio-egressgateway-asm-managed"]
+    pod = dep["spec"]["template"]["spec"]
+    assert dep["spec"]["replicas"] == 2
+    assert pod["serviceAccountName"] == "istio-egressgateway-service-account"
+    assert pod["nodeSelector"] == {"cloud.google.com/gke-nodepool": "mesh"} and pod["tolerations"][0]["key"] == "dedicated"
+    assert pod["affinity"]["nodeAffinity"] and pod["containers"] == [{"name": "istio-proxy", "image": "auto", "resources": {
+        "limits": {"cpu": "2", "memory": "1Gi"}, "requests": {"cpu": "100m", "memory": "128Mi"}}}]
+    labels = dep["spec"]["template"]["metadata"]["labels"]
+    assert labels.items() >= svc["spec"]["selector"].items()  # the copied Service selects the new pods
+    assert dep["spec"]["selector"]["matchLabels"].items() <= labels.items()
+    assert "sidecar.istio.io/inject" not in dep["spec"]["template"]["metadata"].get("annotations", {})  # 1.4's "false" is gone
+
+    ilb = _docs(GATEWAYS / "generated" / "gateways" / "istio-system-istio-ilbgateway.yaml")
+    svc = ilb["Service istio-ilbgateway"]
+    assert svc["spec"]["type"] == "LoadBalancer"
+    assert svc["metadata"]["annotations"]["cloud.google.com/load-balancer-type"] == "Internal"
+    assert svc["metadata"]["annotations"]["networking.gke.io/internal-load-balancer-allow-global-access"] == "true"
+    assert (svc["spec"]["loadBalancerIP"], svc["spec"]["loadBalancerSourceRanges"], svc["spec"]["externalTrafficPolicy"]) == ("10.128.0.50", ["10.0.0.0/8"], "Local")
+    assert [(p["name"], p["nodePort"]) for p in svc["spec"]["ports"]] == [("grpc-pilot-mtls", 31011), ("https", 32443)]
+    dep = ilb["Deployment istio-ilbgateway-asm-managed"]
+    assert "replicas" not in dep["spec"]  # its HorizontalPodAutoscaler decides
+    hpa = ilb["HorizontalPodAutoscaler istio-ilbgateway-asm-managed"]
+    assert hpa["apiVersion"] == "autoscaling/v2" and hpa["spec"]["scaleTargetRef"]["name"] == "istio-ilbgateway-asm-managed"
+    assert hpa["spec"]["metrics"] == [{"type": "Resource", "resource": {"name": "cpu", "target": {"type": "Utilization", "averageUtilization": 80}}}]
+    assert (hpa["spec"]["minReplicas"], hpa["spec"]["maxReplicas"]) == (1, 5)
+
+
+def _gateway(name: str, ns: str | None, replicas: int = 1) -> str:
+    md = f"  name: {name}\n" + (f"  namespace: {ns}\n" if ns else "")
+    return (f"apiVersion: apps/v1\nkind: Deployment\nmetadata:\n{md}spec:\n  replicas: {replicas}\n  selector:\n    matchLabels: {{istio: {name}}}\n"
+            f"  template:\n    metadata:\n      labels: {{istio: {name}}}\n    spec:\n      containers:\n      - name: istio-proxy\n"
+            f"        image: gke.gcr.io/istio/proxyv2:1.4.10-gke.8\n        args: [proxy, router]\n")
+
+
+def test_gateway_file_names_hold_the_namespace_and_never_overwrite_each_other(cli, tmp_path):
+    (tmp_path / "team-a").mkdir()
+    (tmp_path / "team-b").mkdir()
+    (tmp_path / "prod").mkdir()
+    (tmp_path / "team-a" / "gw.yaml").write_text(_gateway("edge-gateway", "team-a"))
+    (tmp_path / "team-b" / "gw.yaml").write_text(_gateway("edge-gateway", "team-b"))
+    # one name and namespace, two different definitions (an overlay per cluster): both kept, apart
+    (tmp_path / "prod" / "gw.yaml").write_text(_gateway("edge-gateway", "team-a", replicas=4))
+    r = cli("convert", "--out", tmp_path / "out", "team-a", "team-b", "prod", cwd=tmp_path)
+    names = sorted(p.name for p in (tmp_path / "out" / "generated" / "gateways").iterdir())
+    assert names == ["team-a-edge-gateway-2.yaml", "team-a-edge-gateway.yaml", "team-b-edge-gateway.yaml"], r.out
+    header = (tmp_path / "out" / "generated" / "gateways" / "team-b-edge-gateway.yaml").read_text().splitlines()[0]
+    assert "Deployment team-b/edge-gateway" in header and "None" not in header
+    replicas = sorted(d["spec"]["replicas"] for n in ("team-a-edge-gateway.yaml", "team-a-edge-gateway-2.yaml")
+                      for d in yaml.safe_load_all((tmp_path / "out" / "generated" / "gateways" / n).read_text()) if d["kind"] == "Deployment")
+    assert replicas == [1, 4]
+
+
+def test_knative_gateway_gets_the_same_advice_in_check_and_convert_and_no_replacement(cli, tmp_path):
+    (tmp_path / "knative.yaml").write_text(_gateway("cluster-local-gateway", "istio-system")
+                                           + "---\napiVersion: v1\nkind: Service\nmetadata: {name: cluster-local-gateway, namespace: istio-system}\n"
+                                             "spec:\n  type: ClusterIP\n  selector: {istio: cluster-local-gateway}\n  ports: [{name: http2, port: 80, targetPort: 8080}]\n")
+    check = cli("check", "-f", "json", "knative.yaml", cwd=tmp_path).json()["findings"]
+    advice = [f["message"] for f in check if f["code"] == "ML710"]
+    assert len(advice) == 1 and "Knative's instructions" in advice[0]
+    r = cli("convert", "--out", tmp_path / "out", "knative.yaml", cwd=tmp_path)
+    assert f"warning ML710 {advice[0]} (not fixed automatically)" in r.out
+    assert not (tmp_path / "out" / "generated").exists() and "generated" not in r.out
