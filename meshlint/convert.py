@@ -104,13 +104,59 @@ def convert(result: Result, keep_server_fields: bool = False, validate: Validato
     for f in result.findings:
         if f.fix is not None:
             fixes_of[(f.file, f.doc, f.item)].append(f.fix)
-    files = []
-    requests = []
-    for src in result.sources:
-        items = [(res, _dedupe(fixes_of[(src.path, res.doc_index, res.item_index)])) for res in src.resources if (src.path, res.doc_index, res.item_index) in fixes_of]
-        requests += [(src.path, res.identity, op) for res, fixes in items for fx in fixes for op in fx.ops if isinstance(op, ExtraFile)]
-        files.append(_apply_file_safely(src, items, keep_server_fields, validate) if items else FileResult(src.path, src.text, src.text))
+    fixes_by_resource = {id(res): _dedupe(fixes_of[(src.path, res.doc_index, res.item_index)])
+                         for src in result.sources for res in src.resources if (src.path, res.doc_index, res.item_index) in fixes_of}
+    once, twins = _once(result, fixes_by_resource)
+    plan = {**fixes_by_resource, **once}
+
+    def run(src: SourceFile) -> FileResult:
+        items = [(res, plan[id(res)]) for res in src.resources if id(res) in plan]
+        return _apply_file_safely(src, items, keep_server_fields, validate) if items else FileResult(src.path, src.text, src.text)
+
+    files = [run(src) for src in result.sources]
+    # a copy left out in favour of its kept twin is converted after all when the twin's file cannot be written
+    failed = {f.path for f in files if f.errors}
+    for i, src in enumerate(result.sources):
+        back = [res for res in src.resources if id(res) in twins and twins[id(res)].file in failed]
+        if back:
+            plan.update({id(res): fixes_by_resource[id(res)] for res in back})
+            files[i] = run(src)
+    requests = [(src.path, res.identity, op) for src in result.sources for res in src.resources
+                for fx in plan.get(id(res), ()) for op in fx.ops if isinstance(op, ExtraFile)]
     return ConvertResult(result, files, collect_generated(requests))
+
+
+def _once(result: Result, fixes_by_resource: dict[int, list[Fix]]) -> tuple[dict[int, list[Fix]], dict[int, Resource]]:
+    """Copies of one object that differ only in server-set fields (an export next to the repository
+    it came from): the copy kubectl keeps (the last) is converted as usual. An earlier copy that the
+    same conversion would replace is removed instead of writing the same new objects twice, and a
+    file generated for it is asked for once, by the kept copy. Returns the changed fix lists and,
+    for each changed copy, its kept twin."""
+    from .duplicates import groups, kept, location, same_apart_from_server_fields
+
+    resources = [r for s in result.sources for r in s.resources]
+    copies = groups(resources)
+    overrides: dict[int, list[Fix]] = {}
+    twins: dict[int, Resource] = {}
+    for res in resources:
+        group, fixes = copies.get(id(res)), fixes_by_resource.get(id(res))
+        if not group or not fixes or kept(group) is res or not same_apart_from_server_fields(res, kept(group)):
+            continue
+        last = kept(group)
+        theirs = fixes_by_resource.get(id(last), [])
+        if any(fx.replaces for fx in theirs) and any(fx.replaces for fx in fixes):
+            new = [Fix(f"remove this copy of {res.kind} {res.name}: the copy kubectl keeps ({location(last)}) is converted", (ReplaceResource(()),))]
+        else:
+            names = {op.name for fx in theirs for op in fx.ops if isinstance(op, ExtraFile)}
+            new = []
+            for fx in fixes:
+                ops = tuple(op for op in fx.ops if not (isinstance(op, ExtraFile) and op.name in names))
+                if ops:
+                    new.append(fx if ops == fx.ops else Fix(fx.description, ops))
+        if new != fixes:
+            overrides[id(res)] = new
+            twins[id(res)] = last
+    return overrides, twins
 
 
 def _apply_file_safely(src: SourceFile, items: list[tuple[Resource, list[Fix]]], keep_server_fields: bool, validate: Validator | None) -> FileResult:

@@ -150,7 +150,7 @@ def lint_sources(sources: list[SourceFile], settings: Settings = Settings(), con
         from .origins import map_sources
 
         map_sources(sources)
-    index = ResourceIndex(resources + context_resources)
+    index = ResourceIndex(resources, context=context_resources)
     ctx_root = root_namespace(index, settings)
     views = {r.code: Context(IndexView(index, r.reads, r.code), ctx_root, settings) for r in checkers}
     dispatch: dict[str, list[Rule]] = {}

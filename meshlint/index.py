@@ -19,8 +19,12 @@ WORKLOAD_KINDS = frozenset({"Deployment", "StatefulSet", "DaemonSet", "ReplicaSe
 
 
 class ResourceIndex:
-    def __init__(self, resources: Iterable[Resource], default_namespace: str = DEFAULT_NAMESPACE):
+    def __init__(self, resources: Iterable[Resource], default_namespace: str = DEFAULT_NAMESPACE, context: Iterable[Resource] = ()):
+        """``resources``: the inputs; ``context``: resources read only to resolve references (--context)."""
         self.default_namespace = default_namespace
+        resources = list(resources)
+        self._inputs = resources
+        resources = resources + list(context)
         self._by_kind: dict[str, list[Resource]] = defaultdict(list)
         self._by_kind_ns: dict[tuple[str, str], list[Resource]] = defaultdict(list)
         self._by_name: dict[tuple[str, str, str], list[Resource]] = defaultdict(list)
@@ -55,6 +59,13 @@ class ResourceIndex:
         if key not in self._memo:
             self._memo[key] = build()
         return self._memo[key]
+
+    def copies(self, res: Resource) -> list[Resource]:
+        """Every input with ``res``'s group, kind, namespace and name, in input order, when there is
+        more than one (``--context`` resources are not inputs); else ``[]``."""
+        from .duplicates import groups
+
+        return self.memo("duplicates", lambda: groups(self._inputs, self.default_namespace)).get(id(res), [])
 
     def of_kind(self, kind: str, namespace: str | None = None, group: str | None = None) -> list[Resource]:
         out = self._by_kind.get(kind, []) if namespace is None else self._by_kind_ns.get((kind, namespace), [])
@@ -106,6 +117,9 @@ class IndexView:
 
     def memo(self, key: str, build: Callable[[], Any]) -> Any:
         return self._index.memo(key, build)
+
+    def copies(self, res: Resource) -> list[Resource]:
+        return self._index.copies(res)
 
     def of_kind(self, kind: str, namespace: str | None = None, group: str | None = None) -> list[Resource]:
         self._check(kind, group)

@@ -24,6 +24,7 @@ from .catalogue import load_catalogue
 from .model import Rule, Severity
 
 BUILTIN = (
+    "duplicate_object",
     "unknown_istio_kind",
     "removed_api_kind",
     "removed_workload_api_version",

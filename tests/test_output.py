@@ -293,3 +293,45 @@ def test_knative_gateway_gets_the_same_advice_in_check_and_convert_and_no_replac
     r = cli("convert", "--out", tmp_path / "out", "knative.yaml", cwd=tmp_path)
     assert f"warning ML710 {advice[0]} (not fixed automatically)" in r.out
     assert not (tmp_path / "out" / "generated").exists() and "generated" not in r.out
+
+
+# --------------------------------------------------------------------------- duplicate objects
+
+def test_export_next_to_its_repo_converts_once_for_the_kept_copy(cli, tmp_path):
+    """The export (server-set fields) comes first, the repository second: kubectl keeps the
+    repository's copy, so that is converted; the export's copy of a replaced policy is removed and
+    the gateway replacement is generated once."""
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    policy = "apiVersion: authentication.istio.io/v1alpha1\nkind: Policy\nmetadata:\n  name: default\n  namespace: shop\nspec:\n  peers:\n  - mtls: {}\n"
+    (repo / "policy.yaml").write_text(policy)
+    (repo / "gateway.yaml").write_text(_gateway("edge-gateway", "istio-system"))
+    export = yaml.safe_load_all(policy + "---\n" + _gateway("edge-gateway", "istio-system"))
+    items = []
+    for d in export:
+        d["metadata"].update({"uid": "0b9d4c5e-1", "resourceVersion": "42", "creationTimestamp": "2021-03-02T09:14:51Z"})
+        d["status"] = {}
+        items.append(d)
+    items.append({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "keep", "namespace": "shop"}, "data": {"a": "b"}})
+    (tmp_path / "export.yaml").write_text(yaml.safe_dump({"apiVersion": "v1", "kind": "List", "items": items}, sort_keys=False))
+
+    check = cli("check", "-f", "json", "export.yaml", "repo", cwd=tmp_path).json()["findings"]
+    dup = sorted((f["file"], f["severity"], f["resource"]["kind"]) for f in check if f["code"] == "ML014")
+    assert dup == [("export.yaml", "info", "Deployment"), ("export.yaml", "info", "Policy")]
+    assert all("repo/" in f["message"] for f in check if f["code"] == "ML014")  # names the kept copy's location
+
+    r = cli("convert", "-f", "json", "--out", tmp_path / "out", "export.yaml", "repo", cwd=tmp_path)
+    data = r.json()
+    assert [g["path"] for g in data["generated"]] == [str(tmp_path / "out" / "generated" / "gateways" / "istio-system-edge-gateway.yaml")]
+    assert [s["file"] for s in data["generated"][0]["from"]] == ["repo/gateway.yaml"]
+    out_export = yaml.safe_load((tmp_path / "out" / "export.yaml").read_text())
+    assert [i["kind"] for i in out_export["items"]] == ["Deployment", "ConfigMap"]  # its Policy copy is gone, not converted twice
+    converted = list(yaml.safe_load_all((tmp_path / "out" / "repo" / "policy.yaml").read_text()))
+    assert [d["kind"] for d in converted] == ["PeerAuthentication"]
+
+
+def test_differing_copies_are_a_warning_with_both_locations():
+    result = lint([str(FIXTURES / "rules" / "duplicate-object" / "fail" / "export-and-repo.yaml")])
+    dup = {f.resource.kind: f for f in result.findings if f.code == "ML014"}
+    assert str(dup["Deployment"].severity) == "warning" and str(dup["Service"].severity) == "info"
+    assert dup["Deployment"].line == 31 and "export-and-repo.yaml:64" in dup["Deployment"].message

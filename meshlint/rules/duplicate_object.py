@@ -1,0 +1,27 @@
+"""ML014: one object (group, kind, namespace, name) defined more than once among the inputs."""
+from __future__ import annotations
+
+from typing import Iterator
+
+from ..duplicates import identity, kept, location, same_apart_from_server_fields
+from ..gateways import GENERATED_FROM
+from ..model import Resource, Severity, Violation
+
+CODE = "ML014"
+KINDS = ("*",)
+READS = ()
+
+
+def check(res: Resource, ctx) -> Iterator[Violation]:
+    copies = ctx.index.copies(res)
+    if not copies or copies[-1] is res:
+        return  # one finding per pair, on the copy kubectl does not keep, naming the one it keeps
+    last = kept(copies)
+    _, kind, ns, name = identity(res, ctx.index.default_namespace)
+    params = {"object": f"{kind} {ns + '/' if ns else ''}{name}", "other": location(last)}
+    if same_apart_from_server_fields(res, last):
+        if GENERATED_FROM in res.annotations or GENERATED_FROM in last.annotations:
+            return  # a replacement gateway's copy of its Service or ServiceAccount, meant to be applied in its place
+        yield Violation("/metadata/name", params, message="same", severity=Severity.INFO)
+    else:
+        yield Violation("/metadata/name", params)
