@@ -214,6 +214,8 @@ def apply_file(src: SourceFile, items: list[tuple[Resource, list[Fix]]], keep_se
     except (textedit.EditError, yaml.YAMLError) as e:
         out.errors.append(f"cannot edit the file exactly ({' '.join(str(e).split())}); it is left unchanged")
         return out
+    if not text.strip() and src.text.strip():  # every object went: say so rather than leave an empty file
+        text = "".join(f"# {c.resource} was removed by meshlint convert: {'; '.join(c.fixes)}\n" for c in out.changes)
     problem = _verify(text, src, expected)
     if problem:
         out.errors.append(f"the converted file would not hold exactly the converted data ({problem}); it is left unchanged")
@@ -256,7 +258,7 @@ def _apply_fixes(doc_text: str, res: Resource, fixes: list[Fix], keep_server_fie
         expected[(res.doc_index, res.item_index)] = objects
         out.changes.append(ResourceChange(res.identity, described, {"removed": [""], "added": [], "changed": []},
                                           [ResourceId(o.get("apiVersion"), o.get("kind"), (o.get("metadata") or {}).get("namespace"), (o.get("metadata") or {}).get("name")) for o in objects]))
-        return _replace_resource(doc_text, res.item_index, objects)
+        return _replace_resource(doc_text, res.item_index, objects, first=res.doc_index == 0)
     if not edits:
         return doc_text
     if not keep_server_fields:
@@ -349,13 +351,29 @@ def _merge_text(text: str, item: int | None, prefix: str, path: str, value: dict
     return text
 
 
-def _replace_resource(text: str, item: int | None, objects: list[dict]) -> str:
+def _replace_resource(text: str, item: int | None, objects: list[dict], first: bool = False) -> str:
     root, _ = _root_and_prefix(text, item)
     style = textedit.Style.of(root)
+    if item is None and not objects:
+        return _without_document(text, root, first)
     if item is None:
         return textedit.replace_node_with_documents(text, root, objects, style)
     items = textedit.walk(root, ["items"])[-1][1]
+    if not objects and len(items.value) == 1:  # the List's last item goes: an empty list, not a null
+        return textedit.set_value(text, root, "/items", [])
     return textedit.replace_sequence_item(text, items, item, objects, style)
+
+
+def _without_document(text: str, root, first: bool) -> str:
+    """A removed resource takes its whole document along (its ``---`` and the comments before it),
+    so no empty document is left behind. Kept: the comments before the file's first document (a
+    file header) and those after the resource (they may introduce what follows)."""
+    start, end = textedit.entry_bounds(text, root)
+
+    def comments(part: str) -> str:
+        return "".join(line for line in part.splitlines(keepends=True) if line.lstrip().startswith("#") or (first and not line.strip()))
+
+    return (comments(text[:start]) if first else "") + "".join(line for line in text[end:].splitlines(keepends=True) if line.lstrip().startswith("#"))
 
 
 def _verify(text: str, src: SourceFile, expected: dict[tuple[int, int | None], list[dict]]) -> str | None:

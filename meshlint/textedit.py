@@ -110,6 +110,11 @@ def _entry_span(text: str, key: yaml.Node | None, value: yaml.Node) -> tuple[int
     return start, end
 
 
+def entry_bounds(text: str, node: yaml.Node) -> tuple[int, int]:
+    """[start, end) of the whole lines holding ``node`` (a document's root, a sequence item)."""
+    return _entry_span(text, None, node)
+
+
 # --------------------------------------------------------------------------- emitting
 
 class _Dumper(yaml.SafeDumper):

@@ -335,3 +335,64 @@ def test_differing_copies_are_a_warning_with_both_locations():
     dup = {f.resource.kind: f for f in result.findings if f.code == "ML014"}
     assert str(dup["Deployment"].severity) == "warning" and str(dup["Service"].severity) == "info"
     assert dup["Deployment"].line == 31 and "export-and-repo.yaml:64" in dup["Deployment"].message
+
+
+# --------------------------------------------------------------------------- self-consistency
+
+def _self_check(sets: list[list[str]]) -> tuple[list[str], int]:
+    from selfcheck import check_outputs
+
+    problems, converted = [], 0
+    for paths in sets:
+        outcome = check_outputs(paths)
+        problems += [f"{paths}: {p}" for p in outcome.problems]
+        converted += outcome.converted
+    return problems, converted
+
+
+def _yaml_files(root: Path) -> list[list[str]]:
+    return [[str(p)] for p in sorted(root.rglob("*")) if p.is_file() and p.suffix in (".yaml", ".yml", ".json")]
+
+
+def test_convert_output_passes_check_on_every_fixture():
+    sets = _yaml_files(FIXTURES / "rules") + [[str(c / "input.yaml")] for c in CONVERT_CASES] + _yaml_files(FIXTURES / "hostile")
+    problems, converted = _self_check(sets)
+    assert problems == []
+    assert converted >= 25  # a good share of them convert: the property is not vacuous
+
+
+def test_convert_output_passes_check_on_every_example():
+    examples = FIXTURES / "examples"
+    sets = [[str(p)] for p in sorted(examples.iterdir()) if p.suffix == ".yaml" or p.is_dir()]
+    sets.append([str(p) for p in sorted(examples.iterdir()) if p.suffix == ".yaml" or p.is_dir()])  # all of them as one run
+    problems, converted = _self_check(sets)
+    assert problems == []
+    assert converted >= 5
+
+
+def test_convert_output_passes_check_on_every_corpus_file(shared):
+    problems, converted = _self_check(_yaml_files(shared / "corpus"))
+    assert problems == []
+    assert converted >= 30
+
+
+def test_the_self_check_can_fail(monkeypatch):
+    """Were convert to leave its input as it is, or write an object twice, the property says so."""
+    import selfcheck
+    from meshlint.convert import ConvertResult, FileResult
+
+    monkeypatch.setattr(selfcheck, "convert", lambda result: ConvertResult(result, [FileResult(s.path, s.text, s.text) for s in result.sources]))
+    outcome = selfcheck.check_outputs([str(FIXTURES / "convert" / "comments" / "input.yaml")])
+    assert any("still fixable" in p for p in outcome.problems)
+
+    def twice(result):
+        real = convert_for_real(result)
+        f = real.files[0]
+        f.new_text = (f.new_text or f.original) + "---\n" + (f.new_text or f.original)
+        return real
+
+    from meshlint.convert import convert as convert_for_real
+
+    monkeypatch.setattr(selfcheck, "convert", twice)
+    outcome = selfcheck.check_outputs([str(FIXTURES / "convert" / "comments" / "input.yaml")])
+    assert any("written twice" in p for p in outcome.problems)
