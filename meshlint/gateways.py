@@ -88,8 +88,9 @@ def autoscaler_of(res: Resource, index) -> Resource | None:
     return None
 
 
-def _metadata(source: dict, name: str, ns: str, provenance: str) -> dict:
-    md: dict[str, Any] = {"name": name, "namespace": ns}
+def _metadata(source: dict, name: str, ns: str | None, provenance: str) -> dict:
+    """``ns`` None: the object names no namespace, as its original (applied with -n or a kustomization)."""
+    md: dict[str, Any] = {"name": name, **({"namespace": ns} if ns else {})}
     labels = source.get("labels")
     if isinstance(labels, dict):
         kept = {k: copy.deepcopy(v) for k, v in labels.items() if k not in MANAGER_LABELS}
@@ -101,7 +102,7 @@ def _metadata(source: dict, name: str, ns: str, provenance: str) -> dict:
     return md
 
 
-def _service_copy(svc: Resource, ns: str, provenance: str) -> dict:
+def _service_copy(svc: Resource, ns: str | None, provenance: str) -> dict:
     spec = {k: copy.deepcopy(v) for k, v in svc.spec.items() if k not in _SERVICE_ASSIGNED}
     return {"apiVersion": svc.api_version or "v1", "kind": "Service", "metadata": _metadata(svc.metadata, svc.name or "gateway", ns, provenance), "spec": spec}
 
@@ -140,7 +141,7 @@ def _metric_v2(m: Any) -> Any:
     return copy.deepcopy(m)
 
 
-def _autoscaler(hpa: Resource, target: str, ns: str, provenance: str) -> dict:
+def _autoscaler(hpa: Resource, target: str, ns: str | None, provenance: str) -> dict:
     """The gateway's HorizontalPodAutoscaler, for the new Deployment, as autoscaling/v2 (v2beta1 and
     v2beta2 are gone from current Kubernetes)."""
     spec: dict[str, Any] = {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": target}}
@@ -167,6 +168,14 @@ def _ports(svc: dict) -> str:
     return ", ".join(shown) or "no ports"
 
 
+def _namespace_note(res: Resource, index, ns: str) -> str:
+    origin = index.ns_origin(res) if index is not None else None
+    how = ("no namespace is given for it, so default is assumed" if origin in (None, "assumed")
+           else f"it is applied in {ns} by {origin}")
+    return (f"Deployment {res.name} names no namespace ({how}): neither do these objects, so apply them the same way "
+            f"(kubectl apply -n {ns} -f <this file>, or list the file in that kustomization).\n")
+
+
 def replacement(res: Resource, index, revision: str = REVISION, *, namespace: str | None = None,
                 services: list[Resource] | None = None, origin: str | None = None) -> tuple[list[dict[str, Any]], str]:
     """The replacement's objects (ServiceAccount, Deployment, HorizontalPodAutoscaler, Services, Role,
@@ -174,6 +183,9 @@ def replacement(res: Resource, index, revision: str = REVISION, *, namespace: st
     renders), ``namespace`` and ``services`` say what the index would; ``origin`` names the original."""
     name = res.name or "gateway"
     ns = namespace or index.ns(res)
+    # what the objects write: no namespace where the original names none (it is applied with -n or a
+    # kustomization, and so is its replacement), else the namespace the original is applied in
+    written = namespace or (ns if res.namespace else None)
     new_name = f"{name}-{revision}"
     provenance = origin or f"Deployment {ns}/{name}"
     labels = {k: v for k, v in pod_labels(res).items() if k not in _POD_ONLY}
@@ -201,20 +213,21 @@ def replacement(res: Resource, index, revision: str = REVISION, *, namespace: st
     spec["template"] = {"metadata": {"annotations": {"inject.istio.io/templates": "gateway"},
                                      "labels": {**labels, "istio.io/rev": revision, "sidecar.istio.io/inject": "true"}},
                         "spec": pod}
-    deployment = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": _metadata(res.metadata, new_name, ns, provenance), "spec": spec}
+    deployment = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": _metadata(res.metadata, new_name, written, provenance), "spec": spec}
     old_sa = index.get("ServiceAccount", ns, sa) if index is not None else None
     account: dict[str, Any] = {"apiVersion": "v1", "kind": "ServiceAccount",
-                               "metadata": _metadata(old_sa.metadata if old_sa is not None else {}, sa, ns, provenance)}
+                               "metadata": _metadata(old_sa.metadata if old_sa is not None else {}, sa,
+                                                     written if old_sa is None else (ns if old_sa.namespace else None), provenance)}
     for key in ("automountServiceAccountToken", "imagePullSecrets"):
         if old_sa is not None and key in old_sa.body:
             account[key] = copy.deepcopy(old_sa.body[key])
-    services = [_service_copy(s, ns, provenance) for s in (services if services is not None else services_of(res, index))]
-    role = {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role", "metadata": _metadata({}, new_name, ns, provenance),
+    services = [_service_copy(s, ns if s.namespace else None, provenance) for s in (services if services is not None else services_of(res, index))]
+    role = {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role", "metadata": _metadata({}, new_name, written, provenance),
             "rules": [{"apiGroups": [""], "resources": ["secrets"], "verbs": ["get", "watch", "list"]}]}
-    binding = {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding", "metadata": _metadata({}, new_name, ns, provenance),
+    binding = {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding", "metadata": _metadata({}, new_name, written, provenance),
                "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": new_name},
                "subjects": [{"kind": "ServiceAccount", "name": sa}]}
-    objects = [account, deployment] + ([_autoscaler(hpa, new_name, ns, provenance)] if hpa is not None else []) + services + [role, binding]
+    objects = [account, deployment] + ([_autoscaler(hpa, new_name, ns if hpa.namespace else None, provenance)] if hpa is not None else []) + services + [role, binding]
     scale = f"HorizontalPodAutoscaler {ns}/{hpa.name} (copied as {ns}/{new_name})" if hpa is not None else f"{spec.get('replicas', 1)} replica(s)"
     if services:
         serving = "".join(f"\nService {ns}/{s['metadata']['name']} is copied as it is (type {s['spec'].get('type', 'ClusterIP')}; {_ports(s)}): "
@@ -231,6 +244,7 @@ def replacement(res: Resource, index, revision: str = REVISION, *, namespace: st
             f"Deployment {ns}/{new_name} is an injection-based gateway (image: auto, gateway injection template) for "
             f"control plane revision {revision} (change istio.io/rev if yours differs), with {copied}."
             f"{serving}\n"
+            f"{_namespace_note(res, index, ns) if written is None else ''}"
             f"Apply it once the new control plane runs; when the new pods are ready, delete Deployment {ns}/{name}. "
             "If the old gateway came with the Istio on GKE add-on, apply this file again after disabling the add-on, "
             "which deletes the add-on's Services and ServiceAccounts.")

@@ -396,3 +396,71 @@ def test_the_self_check_can_fail(monkeypatch):
     monkeypatch.setattr(selfcheck, "convert", twice)
     outcome = selfcheck.check_outputs([str(FIXTURES / "convert" / "comments" / "input.yaml")])
     assert any("written twice" in p for p in outcome.problems)
+
+
+# --------------------------------------------------------------------------- namespaces, rollback, kustomize
+
+def _svc(name: str, ns: str | None) -> str:
+    md = f"  name: {name}\n" + (f"  namespace: {ns}\n" if ns else "")
+    return (f"apiVersion: v1\nkind: Service\nmetadata:\n{md}spec:\n  type: ClusterIP\n  selector: {{istio: {name}}}\n"
+            f"  ports:\n  - {{name: http2, port: 80, targetPort: 8080}}\n")
+
+
+def test_a_namespace_less_gateways_replacement_stays_namespace_less(cli, tmp_path):
+    (tmp_path / "gw.yaml").write_text(_gateway("edge-gateway", None) + "---\n" + _svc("edge-gateway", None))
+    r = cli("convert", "--out", tmp_path / "out", "-n", "gateways", "gw.yaml", cwd=tmp_path)
+    assert r.code == 0, r.out + r.err
+    files = list((tmp_path / "out" / "generated" / "gateways").iterdir())
+    assert [p.name for p in files] == ["gateways-edge-gateway.yaml"]  # the applied namespace, not 'default'
+    text = files[0].read_text()
+    assert text.startswith("# Replacement for gateway Deployment gateways/edge-gateway,")
+    assert "kubectl apply -n gateways" in " ".join(line.lstrip("# ") for line in text.splitlines())
+    docs = list(yaml.safe_load_all(text))
+    assert {d["kind"] for d in docs} >= {"Deployment", "Service", "ServiceAccount", "Role", "RoleBinding"}
+    assert all("namespace" not in d["metadata"] for d in docs)  # applied as the original is: -n gateways
+
+    # a kustomization's namespace: the same
+    (tmp_path / "kustomization.yaml").write_text("namespace: edge\nresources:\n- gw.yaml\n")
+    r = cli("convert", "--out", tmp_path / "out2", "gw.yaml", cwd=tmp_path)
+    names = [p.name for p in (tmp_path / "out2" / "generated" / "gateways").iterdir()]
+    assert names == ["edge-edge-gateway.yaml"], r.out + r.err
+    text = (tmp_path / "out2" / "generated" / "gateways" / names[0]).read_text()
+    assert "applied in edge by kustomization kustomization.yaml" in " ".join(line.lstrip("# ") for line in text.splitlines())
+    assert all("namespace" not in d["metadata"] for d in yaml.safe_load_all(text))
+
+
+def test_rollback_never_deletes_what_a_replacement_gateway_copied(cli):
+    """The copied Service and ServiceAccount are the originals, applied again: deleting them on
+    rollback would take the old gateway's Service (and its load balancer address) with them."""
+    data = cli("report", "-f", "json", GATEWAYS / "input.yaml").json()
+    rollback = data["rollback"]
+    assert "kubectl delete deployment.apps -n istio-system istio-egressgateway-asm-managed --ignore-not-found" in rollback
+    deleted = " ".join(c for c in rollback if c.startswith("kubectl delete "))
+    for kept in ("service -n istio-system istio-egressgateway ", "service -n istio-system istio-ilbgateway ",
+                 "serviceaccount -n istio-system istio-egressgateway-service-account ", "serviceaccount -n istio-system istio-ilbgateway-service-account "):
+        assert kept not in deleted + " "
+    note = next(c for c in rollback if c.startswith("# not deleted:"))
+    assert "Service istio-system/istio-egressgateway" in note and "ServiceAccount istio-system/istio-egressgateway-service-account" in note
+
+
+def _write(root: Path, files: dict[str, str]) -> None:
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+
+
+def test_a_removed_copy_leaves_no_empty_document(cli, tmp_path):
+    policy = "apiVersion: authentication.istio.io/v1alpha1\nkind: Policy\nmetadata:\n  name: default\n  namespace: shop\nspec:\n  peers:\n  - mtls: {}\n"
+    server = "  uid: 0b9d4c5e-1\n  resourceVersion: '42'\n  creationTimestamp: '2021-03-02T09:14:51Z'\n"
+    exported = policy.replace("  namespace: shop\n", "  namespace: shop\n" + server)
+    cm = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: keep\n  namespace: shop\ndata: {a: b}\n"
+    _write(tmp_path, {"export/both.yaml": "# exported from the cluster\n---\n" + exported + "---\n" + cm,
+                      "export/only.yaml": exported, "repo/policy.yaml": policy})
+    r = cli("convert", "--out", tmp_path / "out", "export", "repo", cwd=tmp_path)
+    assert r.code == 0, r.out + r.err
+    both = (tmp_path / "out" / "export" / "both.yaml").read_text()
+    assert [d["kind"] for d in yaml.safe_load_all(both) if d is not None] == ["ConfigMap"]
+    assert None not in list(yaml.safe_load_all(both)) and both.startswith("# exported from the cluster\n")
+    only = (tmp_path / "out" / "export" / "only.yaml").read_text()
+    assert [d for d in yaml.safe_load_all(only) if d is not None] == [] and only.startswith("# Policy") and "removed by meshlint convert" in only
+    assert [d["kind"] for d in yaml.safe_load_all((tmp_path / "out" / "repo" / "policy.yaml").read_text())] == ["PeerAuthentication"]

@@ -69,6 +69,7 @@ def conversion(converted: ConvertResult, objects: Objects) -> dict[str, Any]:
                 g = generated.setdefault(rid, {"object": rid, "apiVersion": r.api_version, "from": [], "file": None, "_key": rk})
                 if entry["object"] not in g["from"]:
                     g["from"].append(entry["object"])
+    accounts = _accounts(objects)
     for extra in converted.generated:  # generated files (meshlint.generated): each named once, under generated/
         where = f"{OUT}/{extra.path}"
         asked = [objects.use(k) for k in (objects.of_identity(ident) for _, ident in extra.sources if ident is not None) if k is not None]
@@ -80,6 +81,8 @@ def conversion(converted: ConvertResult, objects: Objects) -> dict[str, Any]:
                 continue
             g = generated.setdefault(describe(rk), {"object": describe(rk), "apiVersion": api, "from": [], "file": where, "_key": rk})
             g["file"] = g["file"] or where
+            if objects.resources(rk) or (rk[1] == "ServiceAccount" and (rk[2], rk[3]) in accounts):
+                g["_copy"] = True  # an input object (a gateway's Service) or an account an input Deployment runs as, applied again
             g["from"] += [x for x in asked if x not in g["from"]]
     for e in failed:  # an object whose copy in another file is converted is not left as it is
         keys = e.pop("_keys")
@@ -87,6 +90,20 @@ def conversion(converted: ConvertResult, objects: Objects) -> dict[str, Any]:
         e["converted_elsewhere"] = sorted({objects.use(k) for k in keys if k in changed or k in deleted})
     return {"changed": sorted(changed.values(), key=lambda e: e["object"]), "deleted": sorted(deleted.values(), key=lambda e: e["object"]),
             "generated": sorted(generated.values(), key=lambda e: e["object"]), "files": files, "failed": failed}
+
+
+def _accounts(objects: Objects) -> set[tuple[str, str]]:
+    """(namespace, name) of every ServiceAccount an input Deployment runs as."""
+    from ..workloads import pod_spec
+
+    out = set()
+    for k in objects.keys():
+        if k[1] == "Deployment":
+            for r in objects.resources(k):
+                sa = pod_spec(r).get("serviceAccountName") or pod_spec(r).get("serviceAccount")
+                if isinstance(sa, str) and sa:
+                    out.add((k[2], sa))
+    return out
 
 
 def _out(path: str) -> str:
@@ -229,7 +246,10 @@ def rollback(namespaces_: list[dict], generated: list[dict], changed: list[dict]
         steps += ns["rollback"]
     if custom_gateways:
         steps.append("# shift traffic back to the original gateway Services before deleting their replacements")
-    steps += [f"kubectl delete {kubectl_ref(g['_key'])} --ignore-not-found" for g in generated]
+    steps += [f"kubectl delete {kubectl_ref(g['_key'])} --ignore-not-found" for g in generated if not g.get("_copy")]
+    copies = [g["object"] for g in generated if g.get("_copy")]
+    if copies:  # deleting them would delete the original, which the old gateway still uses
+        steps.append(f"# not deleted: {', '.join(copies)} (the original, applied again by a replacement gateway's file)")
     if changed or deleted:
         steps.append(f"kubectl apply -f {ORIGINALS}  # the objects saved before applying, as they were")
     return steps
