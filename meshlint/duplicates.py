@@ -44,20 +44,37 @@ _DEFAULTS: dict[str, Any] = {
 
 
 def identity(res: Resource, default_namespace: str = "default") -> tuple[str, str, str | None, str] | None:
-    """(group, kind, namespace, name); a cluster-scoped kind has no namespace."""
+    """(group, kind, namespace, name), in the namespace the object is applied in (a kustomization's,
+    ``--namespace``'s: meshlint.namespaces); a cluster-scoped kind has no namespace."""
     if not res.kind or not res.name or res.kind == "List":
         return None
-    return (res.group, res.kind, None if res.kind in CLUSTER_SCOPED else (res.namespace or default_namespace), res.name)
+    ns = None if res.kind in CLUSTER_SCOPED else (res.applied_namespace or res.namespace or default_namespace)
+    return (res.group, res.kind, ns, res.name)
 
 
 def groups(resources: Iterable[Resource], default_namespace: str = "default") -> dict[int, list[Resource]]:
-    """For every resource defined more than once: id(resource) -> all its copies, in input order."""
+    """For every resource defined more than once: id(resource) -> its copies (itself included) that
+    are applied along with it, in input order.
+    A kustomize patch is no copy, nor are files only different overlays reach (meshlint.kustomize_layout)."""
     by_identity: dict[tuple, list[Resource]] = {}
     for res in resources:
         key = identity(res, default_namespace)
         if key is not None:
             by_identity.setdefault(key, []).append(res)
-    return {id(r): copies for copies in by_identity.values() if len(copies) > 1 for r in copies}
+    several = [copies for copies in by_identity.values() if len(copies) > 1]
+    if not several:
+        return {}
+    from .kustomize_layout import layout
+
+    lay = layout(sorted({r.file for copies in several for r in copies}))
+    out: dict[int, list[Resource]] = {}
+    for copies in several:
+        copies = [r for r in copies if not lay.is_patch(r.file)]
+        for r in copies:  # the copies applied along with this one (all but those in another overlay)
+            mates = [o for o in copies if o is r or not lay.alternatives([r.file, o.file])]
+            if len(mates) > 1:
+                out[id(r)] = mates
+    return out
 
 
 def kept(copies: list[Resource]) -> Resource:

@@ -449,6 +449,38 @@ def _write(root: Path, files: dict[str, str]) -> None:
         (root / name).write_text(text)
 
 
+def test_kustomize_patches_and_alternative_overlays_are_not_duplicates(cli, tmp_path):
+    deployment = _gateway("web", None).replace("istio-proxy", "web").replace("args: [proxy, router]", "args: [serve]")
+    _write(tmp_path, {
+        "base/kustomization.yaml": "resources:\n- web.yaml\n",
+        "base/web.yaml": deployment,
+        "overlays/prod/kustomization.yaml": "namespace: shop\nresources:\n- ../../base\n- settings.yaml\npatchesStrategicMerge:\n- replicas.yaml\n",
+        "overlays/prod/replicas.yaml": "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: 5\n",
+        "overlays/prod/settings.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\ndata:\n  level: warn\n",
+        "overlays/staging/kustomization.yaml": "namespace: shop\nresources:\n- ../../base\n- settings.yaml\npatches:\n- path: replicas.yaml\n",
+        "overlays/staging/replicas.yaml": "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: 1\n",
+        "overlays/staging/settings.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\ndata:\n  level: debug\n",
+    })
+    findings = cli("check", "-f", "json", ".", cwd=tmp_path).json()["findings"]
+    assert [f for f in findings if f["code"] == "ML014"] == []
+    # one overlay defining the same object twice is still a finding
+    _write(tmp_path, {"overlays/prod/more-settings.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\ndata:\n  level: info\n",
+                      "overlays/prod/kustomization.yaml": "namespace: shop\nresources:\n- ../../base\n- settings.yaml\n- more-settings.yaml\n"})
+    dup = [f for f in cli("check", "-f", "json", "overlays", "base", cwd=tmp_path).json()["findings"] if f["code"] == "ML014"]
+    assert [(f["file"], f["resource"]["kind"]) for f in dup] == [("overlays/prod/more-settings.yaml", "ConfigMap")]
+    assert "overlays/prod/settings.yaml:" in dup[0]["message"]
+
+
+def test_duplicates_are_judged_in_the_namespace_objects_are_applied_in(cli, tmp_path):
+    _write(tmp_path, {".meshlint.yaml": "namespaces:\n  'team-a/*': team-a\n  'team-b/*': team-b\n",
+                      "team-a/svc.yaml": _svc("api", None), "team-b/svc.yaml": _svc("api", None).replace("80", "81")})
+    findings = cli("check", "-f", "json", "team-a", "team-b", cwd=tmp_path).json()["findings"]
+    assert [f for f in findings if f["code"] == "ML014"] == []
+    r = cli("check", "-f", "json", "-n", "one", "team-a", "team-b", cwd=tmp_path)  # -n wins over the mapping: one namespace
+    dup = [f for f in r.json()["findings"] if f["code"] == "ML014"]
+    assert [f["file"] for f in dup] == ["team-a/svc.yaml"]
+
+
 def test_a_removed_copy_leaves_no_empty_document(cli, tmp_path):
     policy = "apiVersion: authentication.istio.io/v1alpha1\nkind: Policy\nmetadata:\n  name: default\n  namespace: shop\nspec:\n  peers:\n  - mtls: {}\n"
     server = "  uid: 0b9d4c5e-1\n  resourceVersion: '42'\n  creationTimestamp: '2021-03-02T09:14:51Z'\n"

@@ -1,0 +1,107 @@
+"""What the kustomizations among (and above) the inputs say about their files, for telling one
+object defined twice from kustomize's ways of writing one object in several files:
+
+- a file a kustomization lists as a patch (``patchesStrategicMerge``, ``patches``,
+  ``patchesJson6902``) changes an object of its bases: it is no second definition;
+- files reached only from different top-level kustomizations (``overlays/staging`` and
+  ``overlays/prod``) are alternatives, never applied together.
+
+Kustomizations are found as meshlint.namespaces finds them: in the files' own and parent
+directories (up to the working directory), and every kustomization they list.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+from .namespaces import _find_kustomization, _read
+
+PATCH_KEYS = ("patchesStrategicMerge", "patches", "patchesJson6902")
+
+
+@dataclass
+class Layout:
+    patches: set[str] = field(default_factory=set)  # real paths of patch files
+    roots: dict[str, frozenset[str]] = field(default_factory=dict)  # real path of a listed file -> the top kustomizations reaching it
+
+    def is_patch(self, path: str) -> bool:
+        return path != "-" and os.path.realpath(path) in self.patches
+
+    def alternatives(self, paths: list[str]) -> bool:
+        """Every file is reached from top-level kustomizations, and no one reaches two of them."""
+        reach = [self.roots.get(os.path.realpath(p)) if p != "-" else None for p in paths]
+        if not all(reach):
+            return False
+        union: set[str] = set()
+        for r in reach:
+            if union & r:
+                return False
+            union |= r
+        return True
+
+
+def _patch_files(path: str) -> list[str]:
+    import yaml
+
+    try:
+        with open(path, "rb") as fh:
+            data = yaml.load(fh.read(1 << 20), Loader=yaml.CSafeLoader)
+    except (OSError, yaml.YAMLError):
+        return []
+    if not isinstance(data, dict):
+        return []
+    directory = os.path.dirname(os.path.realpath(path))
+    out = []
+    for key in PATCH_KEYS:
+        entries = data.get(key)
+        for entry in entries if isinstance(entries, list) else ():
+            target = entry.get("path") if isinstance(entry, dict) else entry
+            if isinstance(target, str) and target and "\n" not in target:  # a string with lines is an inline patch
+                out.append(os.path.realpath(os.path.join(directory, target)))
+    return out
+
+
+def layout(paths: list[str]) -> Layout:
+    found: dict[str, object] = {}  # real directory -> meshlint.namespaces._Kustomization
+    out = Layout()
+    todo: list[str] = []
+    seen: set[str] = set()
+    top = os.path.abspath(os.getcwd())
+    for d in {os.path.dirname(os.path.abspath(p)) for p in paths if p != "-"}:
+        while d not in seen:
+            seen.add(d)
+            k = _find_kustomization(d)
+            if k is not None:
+                todo.append(k)
+            if d == top or not d.startswith(top + os.sep):
+                break
+            d = os.path.dirname(d)
+    while todo:
+        path = todo.pop()
+        directory = os.path.dirname(os.path.realpath(path))
+        if directory in found:
+            continue
+        k = _read(path)
+        if k is None:
+            continue
+        found[directory] = k
+        out.patches.update(_patch_files(path))
+        for child in k.children:
+            if child not in found:
+                kf = _find_kustomization(child)
+                if kf is not None:
+                    todo.append(kf)
+    listed = {c for k in found.values() for c in k.children}
+    reach: dict[str, set[str]] = {}
+    for root in (d for d in found if d not in listed):
+        stack, visited = [root], set()
+        while stack:
+            d = stack.pop()
+            if d in visited or d not in found:
+                continue
+            visited.add(d)
+            for f in found[d].files:
+                reach.setdefault(f, set()).add(root)
+            stack.extend(found[d].children)
+    out.roots = {f: frozenset(r) for f, r in reach.items()}
+    return out
