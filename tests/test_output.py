@@ -356,6 +356,7 @@ def _yaml_files(root: Path) -> list[list[str]]:
 
 def test_convert_output_passes_check_on_every_fixture():
     sets = _yaml_files(FIXTURES / "rules") + [[str(c / "input.yaml")] for c in CONVERT_CASES] + _yaml_files(FIXTURES / "hostile")
+    sets += [[str(p)] for p in sorted((FIXTURES / "repos").iterdir()) if p.is_dir()]  # each repository as one run
     problems, converted = _self_check(sets)
     assert problems == []
     assert converted >= 25  # a good share of them convert: the property is not vacuous
