@@ -70,10 +70,14 @@ def groups(resources: Iterable[Resource], default_namespace: str = "default") ->
     out: dict[int, list[Resource]] = {}
     for copies in several:
         copies = [r for r in copies if not lay.is_patch(r.file)]
-        for r in copies:  # the copies applied along with this one (all but those in another overlay)
-            mates = [o for o in copies if o is r or not lay.alternatives([r.file, o.file])]
+        reach = [lay.reach(r.file) for r in copies]
+        if not any(reach):  # no overlays: every copy is applied with every other (one shared list)
+            out.update({id(r): copies for r in copies} if len(copies) > 1 else {})
+            continue
+        for value in dict.fromkeys(reach):  # the copies applied along with these: all but those in another overlay
+            mates = [o for o, rr in zip(copies, reach) if value is None or rr is None or value & rr]
             if len(mates) > 1:
-                out[id(r)] = mates
+                out.update({id(o): mates for o, rr in zip(copies, reach) if rr == value})
     return out
 
 

@@ -24,20 +24,19 @@ class Layout:
     patches: set[str] = field(default_factory=set)  # real paths of patch files
     roots: dict[str, frozenset[str]] = field(default_factory=dict)  # real path of a listed file -> the top kustomizations reaching it
 
-    def is_patch(self, path: str) -> bool:
-        return path != "-" and os.path.realpath(path) in self.patches
+    _real: dict[str, str] = field(default_factory=dict)
 
-    def alternatives(self, paths: list[str]) -> bool:
-        """Every file is reached from top-level kustomizations, and no one reaches two of them."""
-        reach = [self.roots.get(os.path.realpath(p)) if p != "-" else None for p in paths]
-        if not all(reach):
-            return False
-        union: set[str] = set()
-        for r in reach:
-            if union & r:
-                return False
-            union |= r
-        return True
+    def _realpath(self, path: str) -> str:
+        if path not in self._real:
+            self._real[path] = os.path.realpath(path)
+        return self._real[path]
+
+    def is_patch(self, path: str) -> bool:
+        return path != "-" and bool(self.patches) and self._realpath(path) in self.patches
+
+    def reach(self, path: str) -> frozenset[str] | None:
+        """The top-level kustomizations that reach ``path``; None when none does."""
+        return self.roots.get(self._realpath(path)) if path != "-" and self.roots else None
 
 
 def _patch_files(path: str) -> list[str]:
