@@ -28,6 +28,7 @@ _SERVER_SET = (
     "/metadata/annotations/deployment.kubernetes.io~1revision", "/metadata/labels/addonmanager.kubernetes.io~1mode",
     "/metadata/annotations/meshlint.io~1generated-from", "/metadata/finalizers",
     "/spec/clusterIP", "/spec/clusterIPs", "/secrets",
+    "/spec/finalizers", "/metadata/labels/kubernetes.io~1metadata.name",  # a Namespace's, set by the API server
 )
 # fields the API server fills in: a copy may have them where the other has none (with this
 # value, or with any value for what the server assigns)

@@ -331,6 +331,17 @@ def test_export_next_to_its_repo_converts_once_for_the_kept_copy(cli, tmp_path):
     assert [d["kind"] for d in converted] == ["PeerAuthentication"]
 
 
+def test_the_example_export_next_to_its_repository(cli):
+    """The add-on export and the GitOps repository it came from: the namespace the repository still
+    defines as exported is information (a Namespace's finalizers are the API server's), the one the
+    repository has moved on (payments: istio.io/rev) is a warning, naming the repository's copy."""
+    examples = FIXTURES / "examples"
+    findings = cli("check", "-f", "json", examples / "gke-1.4-addon-export.yaml", examples / "gitops-repo").json()["findings"]
+    dup = {(f["resource"]["kind"], f["resource"]["name"]): f for f in findings if f["code"] == "ML014"}
+    assert {k: f["severity"] for k, f in dup.items()} == {("Namespace", "shop"): "info", ("Namespace", "payments"): "warning", ("Policy", "default"): "info"}
+    assert "gitops-repo/mesh/namespaces.yaml:13" in dup[("Namespace", "payments")]["message"]
+
+
 def test_differing_copies_are_a_warning_with_both_locations():
     result = lint([str(FIXTURES / "rules" / "duplicate-object" / "fail" / "export-and-repo.yaml")])
     dup = {f.resource.kind: f for f in result.findings if f.code == "ML014"}
