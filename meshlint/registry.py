@@ -126,11 +126,37 @@ def installed_paths() -> list[str]:
     return [p for p in sys.path if p and os.path.realpath(p) != cwd]
 
 
+def _may_declare_plugins(paths: list[str]) -> bool:
+    """Whether any installed distribution could declare a meshlint rule: its ``entry_points.txt``
+    names the group. A directory listing and a few small reads, so a run without plugins never
+    imports ``importlib.metadata`` (a third of the start-up time). A path that is not a directory
+    (a zip on sys.path) is not looked into here: full discovery then decides."""
+    for path in paths:
+        try:
+            entries = list(os.scandir(path))
+        except NotADirectoryError:
+            return True
+        except OSError:
+            continue
+        for entry in entries:
+            if entry.name.endswith((".dist-info", ".egg-info")):
+                try:
+                    with open(os.path.join(entry.path, "entry_points.txt"), "rb") as fh:
+                        if ENTRY_POINT_GROUP.encode() in fh.read():
+                            return True
+                except OSError:
+                    continue
+    return False
+
+
 def _plugin_entry_points():
+    paths = installed_paths()
+    if not _may_declare_plugins(paths):
+        return
     from importlib.metadata import distributions
 
     seen = set()
-    for dist in distributions(path=installed_paths()):
+    for dist in distributions(path=paths):
         name = (dist.metadata["Name"] or "").lower().replace("_", "-")
         if name in seen:
             continue  # the first one on sys.path wins, as for imports

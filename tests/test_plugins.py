@@ -105,3 +105,22 @@ def test_docs_plugins_md_shows_the_example_plugin_as_it_is(tmp_path):
         block = doc.split(marker, 1)[1]
         body = block.split("\n", 1)[1].split("```\n", 1)[0]  # after the opening fence, up to the closing one
         assert body == (PLUGIN / rel).read_text(encoding="utf-8"), rel
+
+
+def test_a_run_without_plugins_does_not_pay_for_plugin_discovery():
+    """Start-up (pre-commit runs one file at a time): with no installed distribution naming the
+    ``meshlint.rules`` group, importlib.metadata (and the email/zipfile modules it pulls in) is
+    never imported; with the example plugin on the path it is, and the plugin runs (above)."""
+    code = ("import sys\nfrom meshlint.cli import main\n"
+            "try:\n    main(['check', 'fixtures/examples/clean-1.6'])\nexcept SystemExit as e:\n    print('exit', e.code)\n"
+            "print('importlib.metadata' in sys.modules, 'meshlint.rules.vs_fault_percent' in sys.modules)\n")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO)
+    assert proc.stdout.strip().splitlines()[-2:] == ["exit 0", "False True"], proc.stdout + proc.stderr
+
+
+def test_plugin_discovery_looks_at_every_installed_distribution(installed):
+    from meshlint.registry import _may_declare_plugins
+
+    assert _may_declare_plugins([str(installed)]) is True
+    assert _may_declare_plugins([str(installed / "meshlint_example_rules")]) is False
+    assert _may_declare_plugins([str(installed / "missing")]) is False
