@@ -4,7 +4,8 @@ that ``kustomize build`` and ``kubectl apply -k`` work on the output as they did
 
 Symbolic links stay links: a link into the same input directory is recreated with its target
 (made relative when it was absolute, so it points into the output tree, not back into the
-input); a link that leaves the input directory is copied as what it points to. A file that
+input); a link that leaves the input directory is recreated pointing at the same place, and
+what it points to is never read or copied. A file that
 discovery read through an in-tree link is written at the link's target, and the link recreated.
 The output directory itself is never walked when it lies inside an input directory.
 
@@ -69,12 +70,10 @@ def rest_writes(inputs: Iterable[str], out: str, target: Target, taken: set[str]
                 dest = target(src)
                 if os.path.islink(src):
                     link = _link_target(src, real_root)
-                    if link is None:  # leaves the input tree: copy what it points to
-                        if is_dir:
-                            writes += _outside_dir(src, dest, taken, out)
-                        elif dest not in taken and os.path.isfile(src):
-                            writes.append(FileWrite(dest, source=src, copy_from=src, mode=copy_mode(src), base=out))
-                        continue
+                    if link is None:  # leaves the input tree: the same link, never what it points to
+                        if not is_dir and dest in taken:
+                            continue  # a file read through it was converted: the converted text is written there
+                        link = _outside_target(src)
                     if is_dir:
                         dirnames.remove(name)
                     if os.path.isdir(dest) and not os.path.islink(dest):
@@ -98,14 +97,9 @@ def _link_target(link: str, real_root: str) -> str | None:
     return text
 
 
-def _outside_dir(src: str, dest: str, taken: set[str], out: str) -> list[FileWrite]:
-    writes = []
-    for dirpath, dirnames, filenames in os.walk(src, followlinks=False):
-        dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS)
-        rel = os.path.relpath(dirpath, src)
-        for name in sorted(filenames):
-            path = os.path.join(dirpath, name)
-            to = os.path.join(dest, rel, name) if rel != "." else os.path.join(dest, name)
-            if to not in taken and os.path.isfile(path):
-                writes.append(FileWrite(to, source=path, copy_from=path, mode=copy_mode(path), base=out))
-    return writes
+def _outside_target(link: str) -> str:
+    """A link that leaves the input tree is written as a link to the same place, made absolute so it
+    still points there from the output tree. What it points to is never read: it may be anything
+    on this machine (a home directory, a key), and a copy would carry it into OUT."""
+    text = os.readlink(link)
+    return text if os.path.isabs(text) else os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(link)), text))

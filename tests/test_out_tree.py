@@ -44,7 +44,8 @@ def test_links_stay_links(cli, tmp_path):
     outside = tmp_path / "shared-config"
     outside.mkdir()
     (outside / "notes.txt").write_text("kept\n")
-    os.symlink(outside, src / "shared")  # leaves the tree: copied as what it points to
+    os.symlink(outside, src / "shared")  # leaves the tree: the same link, its target never read
+    os.symlink("../shared-config/notes.txt", src / "notes.txt")  # relative, leaving the tree
     r = cli("convert", "--out", tmp_path / "out", "repo", cwd=tmp_path)
     assert r.code == 0, r.out + r.err
     out = tmp_path / "out" / "repo"
@@ -52,7 +53,8 @@ def test_links_stay_links(cli, tmp_path):
     assert "LEAST_REQUEST" in (out / "base" / "gw.yaml").read_text()
     assert os.path.islink(out / "abs.env") and not os.path.isabs(os.readlink(out / "abs.env"))
     assert os.path.realpath(out / "abs.env") == str((out / "base" / "params.env").resolve())
-    assert not os.path.islink(out / "shared") and (out / "shared" / "notes.txt").read_text() == "kept\n"
+    assert os.readlink(out / "shared") == str(outside)  # nothing behind it was copied into OUT
+    assert os.readlink(out / "notes.txt") == str(outside / "notes.txt")
     assert "LEAST_CONN" in (src / "base" / "gw.yaml").read_text()  # the input is untouched
 
 
