@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import __version__
+from . import __version__, convert_text
 from .convert import ConvertResult, FileResult, convert, replacement_objects
 from .engine import Result
 from .escape import printable
@@ -187,7 +187,7 @@ def generated_lines(generated: list[Generated]) -> list[str]:
     out = []
     for g in generated:
         sources = ", ".join(f"{path}: {ident}" if ident else path for path, ident in g.file.sources)
-        out.append(printable(f"{g.target}: {_GENERATED_STATUS[g.status]} (for {sources})"))
+        out += convert_text.wrapped(f"{g.target}: {_GENERATED_STATUS[g.status]} (for {sources})", indent="")
     return out
 
 
@@ -196,8 +196,6 @@ def _as_text(converted: ConvertResult, written: dict[str, str], differences: lis
              color: bool = False, inputs: list[str] | None = None) -> str:
     """What changed (by file), what was generated, the verification (with --verify), what could not
     be written, a summary, and one line pointing at the findings left for manual work."""
-    from . import convert_text
-
     paint = Paint(color)
     out = convert_text.changes(converted, verbose, paint) + generated_lines(generated)
     if verify:

@@ -5,6 +5,7 @@ findings left for manual work (``meshlint check`` lists them) instead of repeati
 """
 from __future__ import annotations
 
+import re
 import shlex
 from collections import Counter
 from typing import Any, Iterable
@@ -26,6 +27,26 @@ def _line(text: str, verbose: bool, indent: str = "  ", paint: Paint | None = No
     return indent + text
 
 
+# where a line may wrap: after a fix, a target or a label, before the arrow or what asked for a generated file
+_BREAK = re.compile(r"(?<=[;,:]) | (?=→ )| (?=\(for )")
+
+
+def wrapped(text: str, indent: str = "  ", cont: str = "    ") -> list[str]:
+    """A change line, escaped, wrapped to the terminal width between its parts (the fixes, the
+    objects it became), never inside a name; continuation lines indented deeper."""
+    lines: list[str] = []
+    current = ""
+    for part in _BREAK.split(printable(text)):
+        room = WIDTH - len(cont if lines else indent)
+        if current and len(current) + 1 + len(part) > room:
+            lines.append((cont if lines else indent) + current)
+            current = part
+        else:
+            current = f"{current} {part}" if current else part
+    lines.append((cont if lines else indent) + current)
+    return lines
+
+
 def changes(converted, verbose: bool, paint: Paint) -> list[str]:
     """Per file (the path once): the resources converted, or why the file is left unchanged."""
     from .convert_cli import cr_only
@@ -43,14 +64,14 @@ def changes(converted, verbose: bool, paint: Paint) -> list[str]:
             continue
         out.append(paint(BOLD, printable(f.path)))
         if cr_only(f.original):
-            out.append(_line("its lines end in CR alone, which a patch cannot express: its diff is for reading; convert it with --in-place or --out", True))
+            out += wrapped("its lines end in CR alone, which a patch cannot express: its diff is for reading; convert it with --in-place or --out")
         for c in f.changes:
             what = "; ".join(c.fixes)
             if c.replaced_by or c.changes.get("removed") == [""]:
                 target = ", ".join(str(r) for r in c.replaced_by) or "removed"
-                out.append(_line(f"{c.resource}: {what} → {target}", True))
+                out += wrapped(f"{c.resource}: {what} → {target}")
             else:
-                out.append(_line(f"{c.resource}: {what}", True))
+                out += wrapped(f"{c.resource}: {what}")
                 if verbose:
                     detail = ", ".join(f"{k} {', '.join(v)}" for k, v in c.changes.items() if v)
                     if detail:
