@@ -10,6 +10,7 @@ import shlex
 from collections import Counter
 from typing import Any, Iterable
 
+from . import refusals
 from .escape import printable
 from .model import Finding, Severity
 from .terminal import BOLD, DIM, RED, WIDTH, YELLOW, Paint, fit
@@ -47,10 +48,23 @@ def wrapped(text: str, indent: str = "  ", cont: str = "    ") -> list[str]:
     return lines
 
 
+def _refused(findings: list[Finding], verbose: bool, paint: Paint) -> list[str]:
+    """One line a refused conversion: its code and short reason (the whole message with -v)."""
+    out = []
+    for x in findings:
+        text = printable(f"{x.code} {x.message if verbose else x.short or x.message}")
+        out.append("  " + paint(RED, "refused") + " " + (text if verbose else fit(text, WIDTH - len("  refused "))))
+    return out
+
+
 def changes(converted, verbose: bool, paint: Paint) -> list[str]:
-    """Per file (the path once): the resources converted, or why the file is left unchanged."""
+    """Per file (the path once): the resources converted, or why the file is left unchanged, and the
+    conversions that were refused (with their reasons)."""
     from .convert_cli import cr_only
 
+    refused: dict[str, list[Finding]] = {}
+    for x in refusals.refused(converted.lint.findings, converted.lint.rules):
+        refused.setdefault(x.file, []).append(x)
     out: list[str] = []
     for f in converted.files:
         if f.errors:
@@ -59,13 +73,15 @@ def changes(converted, verbose: bool, paint: Paint) -> list[str]:
                 out.append(_line(f"not converted: {e}", True, paint=paint, lead="not converted", style=RED))
             if f.changes:
                 out.append(_line(f"the file is left as it is, so its {len(f.changes)} conversion(s) are not made", verbose))
+            out += _refused(refused.pop(f.path, []), verbose, paint)
             continue
-        if not f.changed or not f.changes:
+        mine = refused.pop(f.path, [])
+        if not (f.changed and f.changes) and not mine:
             continue
         out.append(paint(BOLD, printable(f.path)))
-        if cr_only(f.original):
+        if f.changed and cr_only(f.original):
             out += wrapped("its lines end in CR alone, which a patch cannot express: its diff is for reading; convert it with --in-place or --out")
-        for c in f.changes:
+        for c in f.changes if f.changed else ():
             what = "; ".join(c.fixes)
             if c.replaced_by or c.changes.get("removed") == [""]:
                 target = ", ".join(str(r) for r in c.replaced_by) or "removed"
@@ -76,6 +92,10 @@ def changes(converted, verbose: bool, paint: Paint) -> list[str]:
                     detail = ", ".join(f"{k} {', '.join(v)}" for k, v in c.changes.items() if v)
                     if detail:
                         out.append("    " + paint(DIM, printable(f"[{detail}]")))
+        out += _refused(mine, verbose, paint)
+    for path, xs in refused.items():  # files convert did not read as its own (none today; kept so nothing is lost)
+        out.append(paint(BOLD, printable(path)))
+        out += _refused(xs, verbose, paint)
     return out
 
 

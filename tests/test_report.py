@@ -411,6 +411,10 @@ def test_a_conversion_verification_refuses_is_a_refused_conversion(monkeypatch):
     refused = {it["object"]: it for it in data["refused"]}
     assert {it["object"] for it in data["refused"] if it["code"]} >= {f"Policy shop/{f.resource.name}" for f in refusals} >= {"Policy shop/default"}
     assert refused["Policy shop/default"]["code"] == "ML300"
+    # the verification's refusal is the reason: the rule's notes on the policy it would have converted are not refusals
+    jwt = [it for it in data["refused"] if it["object"] == "Policy shop/frontend-jwt"]
+    assert len(jwt) == 1 and "verification found" in jwt[0]["reason"]
+    assert any(it["object"] == "Policy shop/frontend-jwt" for it in data["review"] + data["behaviour_changes"])
     assert "decide differently from Istio 1.4" in refused["Policy shop/default"]["reason"]
     conv = data["converted"]
     assert "Policy shop/default" not in {e["object"] for e in conv["changed"] + conv["deleted"]}

@@ -190,3 +190,20 @@ def test_convert_diff_is_coloured_on_a_terminal_only():
     assert "\x1b[31m-      consecutiveErrors: 3" in coloured and "\x1b[32m+      consecutiveGatewayErrors: 3" in coloured
     assert [ANSI.sub("", line) for line in coloured.splitlines()] == plain.splitlines()
     assert not ANSI.search(run_tty("convert", REPO_DIR, env={"NO_COLOR": "1"}))
+
+
+def test_convert_names_each_refused_conversion_under_its_file(cli):
+    """A conversion a converting rule refused is named with its short reason (the whole one with -v),
+    where convert says what it changed; the other findings stay behind the pointer to `meshlint check`."""
+    partial = (FIXTURES / "examples" / "partial-repo").relative_to(REPO)
+    r = cli("convert", "--color", "never", partial)
+    lines = r.err.splitlines()
+    security = str(partial / "security.yaml")
+    below = lines[lines.index(security) + 1:]
+    refused = [line for line in below if line.startswith("  refused ")]
+    assert [line.split()[1] for line in refused] == ["ML300", "ML401", "ML400"] and all(len(line) <= 120 for line in refused)
+    assert "ServiceRoleBinding bind-viewer" in refused[1] and "ServiceRole ratings-reader" in refused[2]
+    data = cli("check", "-f", "json", partial).json()["findings"]
+    whole = next(f["message"] for f in data if f["code"] == "ML300" and f["severity"] == "error")
+    assert whole not in r.err and whole in " ".join(cli("convert", "-v", "--color", "never", partial).err.split())
+    assert [f for f in data if f["code"] == "ML100" and not f["fixable"]] and "ML100" not in r.err  # not refusals: `meshlint check` lists them

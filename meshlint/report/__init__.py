@@ -19,6 +19,7 @@ from .. import __version__
 from ..engine import Result
 from ..index import ResourceIndex
 from ..model import Severity
+from .. import refusals
 from . import installation, plan, references
 from .objects import Objects, merge, public
 
@@ -31,10 +32,6 @@ AREA_TITLES = {
 }
 KEEP_IN_INSTALLATION = ("gateway", "install")  # findings on Istio's own objects that still need the user: gateways to replace, operator settings
 _VERSION = re.compile(r"/(?:proxyv2|pilot|proxy_init|citadel|galley|mixer|sidecar_injector):(\d+\.\d+\.\d+[\w.-]*)")
-_SEVERITY = {"error": 3, "warning": 2, "info": 1}
-# the messages of a conversion the engine's security verification refused (an error finding without a fix),
-# whichever rule proposed it: ML300/ML400-ML402 and ML600's drafts
-VERIFICATION_REFUSALS = frozenset({"unverified", "placeholder", "name_taken", "role_refused"})
 
 
 def build(result: Result, revision: str = "asm-managed", validate=None, inputs: list[str] | None = None,
@@ -68,14 +65,12 @@ def build(result: Result, revision: str = "asm-managed", validate=None, inputs: 
         key = it["_object"]
         return key in deleted_keys or (it["_finding"].fix is not None and key in converted_keys)
 
+    refusal_ids = {id(f) for f in refusals.refused(result.findings, rules)}
     fixed_by = {(it["code"], it["_object"]) for it in items if it["_finding"].fix is not None}
 
     def is_refusal(it: dict) -> bool:
         """A rule that converts did not convert this object (another finding of it carrying the fix is no refusal)."""
-        rule = rules.get(it["code"])
-        if it["_key"] in VERIFICATION_REFUSALS and it["_finding"].fix is None:
-            return True
-        return (rule is not None and rule.fixable and it["_finding"].fix is None and _SEVERITY[it["severity"]] >= 2
+        return (id(it["_finding"]) in refusal_ids
                 and (it["code"], it["_object"]) not in fixed_by and not resolved(it))
 
     def behaviour(it: dict) -> str | None:
