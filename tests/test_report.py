@@ -423,3 +423,57 @@ def test_a_conversion_verification_refuses_is_a_refused_conversion(monkeypatch):
     md, page = markdown.render(data), html_report.render(data)
     assert "`Policy shop/default`" in md_section(md, "## Refused") and "<code>Policy shop/default</code>" in html_section(page, "refused")
     assert json.loads(json_report.render(data))["refused"] == data["refused"]
+
+
+SECURITY = (FIXTURES / "security").relative_to(REPO)
+
+
+@pytest.mark.parametrize("case, args, expected", [
+    ("kustomize-placeholder", ("--assume-rbac-on",), {("ML400", "ServiceRole ml-pipeline-ui"): "would carry $(clientNamespace), a placeholder",
+                                                      ("ML401", "ServiceRoleBinding ml-pipeline-ui"): "would carry $(clientNamespace), a placeholder"}),
+    ("name-taken", (), {("ML400", "ServiceRole shop/cart-writer"): "would write AuthorizationPolicy shop/cart-writer-rule0-cart, which",
+                        ("ML401", "ServiceRoleBinding shop/cart-writer"): "ServiceRole cart-writer is not converted"}),
+])
+def test_security_refusals_are_refused_conversions_in_every_format(tmp_path, case, args, expected):
+    """The verification's refusals on real YAML (a $(var) the pipeline fills in; a name the repository
+    already has; a binding whose role is refused) are refused conversions with their reasons."""
+    got = {}
+    for fmt in ("json", "markdown", "html"):
+        r = run_cli("report", "-f", fmt, "--out", tmp_path / f"r.{fmt}", *args, SECURITY / case / "input.yaml")
+        assert r.code == 0, r.err
+        got[fmt] = (tmp_path / f"r.{fmt}").read_text()
+    data = json.loads(got["json"])
+    refused = {(it["code"], it["object"]): it["reason"] for it in data["refused"]}
+    for (code, obj), words in expected.items():
+        assert words in refused[(code, obj)], refused
+        assert f"`{obj}`" in md_section(got["markdown"], "## Refused") and f"<code>{obj}</code>" in html_section(got["html"], "refused")
+    converted = {e["object"] for e in data["converted"]["changed"] + data["converted"]["deleted"]}
+    assert not converted & {obj for _, obj in expected}
+
+
+def test_a_refused_mixer_draft_is_a_refused_conversion(monkeypatch):
+    """ML600 converts nothing itself (not a fixable rule), but its listchecker draft is verified: a draft
+    the verification refuses is a refused conversion with the request it would decide differently."""
+    import copy
+
+    from meshlint.engine import Settings, lint_sources
+    from meshlint.loader import load_bytes
+    from meshlint.report import build
+    from meshlint.rules import mixer_resource
+    from test_verify_mixer import LEGACY
+
+    honest = mixer_resource.draft_policy
+
+    def widened(rule, ctx):
+        out = honest(rule, ctx)
+        if out is not None:
+            out = copy.deepcopy(out)
+            out["spec"]["rules"][0]["from"][0]["source"] = {"notIpBlocks": ["10.1.0.0/16", "192.0.2.0/24"]}
+        return out
+
+    monkeypatch.setattr(mixer_resource, "draft_policy", widened)
+    data = build(lint_sources([load_bytes(LEGACY, "mixer.yaml")], Settings()))
+    refused = {(it["code"], it["object"]): it["reason"] for it in data["refused"]}
+    assert "verification found a request" in refused[("ML600", "rule payments/office-only")]
+    assert not [g for g in data["converted"]["generated"] if g["object"].startswith("AuthorizationPolicy")]
+    assert data["counts"]["refused"] == len(data["refused"])
