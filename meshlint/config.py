@@ -42,7 +42,7 @@ def find_config(start: Path | None = None) -> Config:
     d = start
     for d in (start, *start.parents):
         candidate = d / CONFIG_FILE
-        if candidate.is_file():
+        if candidate.exists() or candidate.is_symlink():  # not only a regular file: a FIFO there is an error, not skipped
             return _from_mapping(_read_yaml(candidate), str(candidate))
         pyproject = d / "pyproject.toml"
         if pyproject.is_file():
@@ -62,13 +62,35 @@ def read_config(path: Path) -> Config:
     return _from_mapping(_read_yaml(path), str(path))
 
 
+MAX_CONFIG_BYTES = 1 << 20
+
+
 def _read_yaml(path: Path) -> Any:
-    import yaml
+    """The configuration, read as inputs are (a regular file, bounded size, budgeted aliases,
+    bounded depth): a hostile file above or in the repository costs no more than an input."""
+    from .loader import load_data, read_regular
 
     try:
-        return yaml.load(path.read_bytes(), Loader=yaml.CSafeLoader) or {}
-    except (OSError, yaml.YAMLError) as e:
-        raise ConfigError(f"{path}: cannot read configuration: {' '.join(str(e).split())}") from None
+        data = read_regular(str(path), MAX_CONFIG_BYTES)
+    except OSError as e:
+        raise ConfigError(f"{path}: cannot read configuration: {e.strerror or e}") from None
+    if len(data) > MAX_CONFIG_BYTES:
+        raise ConfigError(f"{path}: cannot read configuration: larger than {MAX_CONFIG_BYTES} bytes")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise ConfigError(f"{path}: cannot read configuration: not UTF-8 (byte {e.start})") from None
+    values, problems = load_data(text)
+    if problems:
+        from .registry import all_rules
+
+        p = problems[0]
+        rule = all_rules().get(p.code)
+        what = rule.format(p.message, p.params) if rule is not None else p.code
+        raise ConfigError(f"{path}:{p.line}:{p.column}: cannot read configuration: {p.code} {what}")
+    if len(values) > 1:
+        raise ConfigError(f"{path}: cannot read configuration: it holds {len(values)} YAML documents, not one")
+    return (values[0] if values else None) or {}
 
 
 def _read_pyproject(path: Path) -> dict | None:

@@ -27,7 +27,10 @@ YAML_SUFFIXES = (".yaml", ".yml", ".json")
 SKIP_DIRS = frozenset({".git", ".hg", ".svn", "node_modules", ".venv", "venv", "__pycache__", ".tox", ".mypy_cache", ".pytest_cache", ".hypothesis"})
 
 MAX_FILE_BYTES = 64 * 1024 * 1024
-MAX_EXPANDED_NODES = 200_000  # per document, counting every alias expansion
+MAX_EXPANDED_NODES = 200_000  # per file, counting every alias expansion in all its documents
+# and no more than the file's size warrants: a small file of alias graphs each just under the bound
+# would otherwise cost far more than its bytes (every rule walks the expanded values)
+EXPANSION_BASE, EXPANSION_PER_BYTE = 10_000, 8
 MAX_DEPTH = 200
 
 _STR = "tag:yaml.org,2002:str"
@@ -135,12 +138,41 @@ def _walk(top: str, skip: set[tuple[int, int]] = frozenset()) -> Iterator[tuple[
             if is_dir:
                 if e.name not in SKIP_DIRS:
                     subdirs.append(e.path)
-            elif e.name.endswith(YAML_SUFFIXES):
-                yield e.path, e.path
+            elif e.name.endswith(YAML_SUFFIXES) and _is_regular(e):
+                yield e.path, e.path  # never a FIFO, socket or device (a link to /dev/zero), which reads without end
         stack.extend(reversed(subdirs))
 
 
+def _is_regular(e: os.DirEntry) -> bool:
+    try:
+        return e.is_file()  # follows a link: what it points to must be a regular file
+    except OSError:
+        return True  # reading it gives an "unreadable" problem
+
+
 # --------------------------------------------------------------------------- reading
+
+def read_regular(path: str, limit: int = MAX_FILE_BYTES) -> bytes:
+    """A regular file's bytes, at most ``limit`` + 1 of them. Opened without blocking (a FIFO put
+    in its place after the walk cannot hang the run); anything but a regular file is an OSError."""
+    import errno
+    import stat
+
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(errno.EINVAL, "not a regular file")
+        chunks, size = [], 0
+        while size <= limit:
+            chunk = os.read(fd, min(1 << 20, limit + 1 - size))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
 
 def read_input(f: InputFile) -> SourceFile:
     if f.fs_path is not None:
@@ -154,8 +186,7 @@ def read_input(f: InputFile) -> SourceFile:
             size = os.path.getsize(f.fs_path)
             if size > MAX_FILE_BYTES:
                 return SourceFile(f.display, None, problems=[Problem(TOO_LARGE, 1, 1, {"size": size, "limit": MAX_FILE_BYTES})])
-            with open(f.fs_path, "rb") as fh:
-                data = fh.read()
+            data = read_regular(f.fs_path)
         except OSError as e:
             return SourceFile(f.display, None, problems=[Problem(UNREADABLE, 1, 1, {"error": e.strerror or str(e)})])
     return load_bytes(data, f.display)
@@ -185,10 +216,24 @@ def load_bytes(data: bytes, display: str) -> SourceFile:
 
 def load_text(text: str, display: str) -> SourceFile:
     src = SourceFile(display, text, newline="\r\n" if "\r\n" in text else "\n")
-    may_alias = "*" in text
+    budget = _Budget(text) if "*" in text else None
     others: list[Problem | None] = []  # what the documents that are no objects would be reported as (None: nothing)
-    for doc_index, chunk, index, node in _compose_all(src, text):
-        _add_document(src, doc_index, node, may_alias, _DocRef(chunk, index), others)
+    try:
+        # one document at a time: its node tree is dropped once its values are built
+        for doc_index, chunk, index, node in _stream(src, text):
+            if budget is not None and budget.spent:
+                break  # the file's aliases expanded past its budget: the rest of it is not read
+            _add_document(src, doc_index, node, budget, _DocRef(chunk, index), others)
+    except yaml.YAMLError:
+        # a syntax error: read again, document by document, so the others are still read
+        src.resources.clear()
+        src.problems.clear()
+        others.clear()
+        budget = _Budget(text) if "*" in text else None
+        for doc_index, chunk, index, node in _recover(src, text):
+            if budget is not None and budget.spent:
+                break
+            _add_document(src, doc_index, node, budget, _DocRef(chunk, index), others)
     if others:
         if src.resources or any(p.code in (NOT_MAPPING, MISSING_TYPE) for p in src.problems):
             # among objects, a document that is none is an error (reported in document order)
@@ -199,42 +244,83 @@ def load_text(text: str, display: str) -> SourceFile:
 
 
 class _Chunk:
-    """A stretch of a file's text that composes on its own (the whole file, unless a syntax
-    error forced a split). Resources keep only this small handle, not their node trees: a
-    position is looked up by composing the chunk again, once, when a finding needs one."""
+    """A stretch of a file's text that composes on its own: one document, between the lines
+    that start with '---' or '...' around it. Resources keep only this small handle, not their
+    node trees: a position is looked up by composing the chunk again when a finding needs one,
+    and a file keeps one chunk's nodes at a time (positions are looked up document by document).
+    ``expect`` is where the document starts in the whole text; a stretch that does not compose
+    to that one document (a %TAG directive above it, documents without a marker between them)
+    falls back to the whole text."""
 
-    __slots__ = ("src", "start", "end", "pad", "_nodes")
+    __slots__ = ("src", "start", "end", "pad", "expect", "holder", "_nodes")
 
-    def __init__(self, src: "SourceFile", start: int, end: int, pad: int):
-        self.src, self.start, self.end, self.pad = src, start, end, pad
+    def __init__(self, src: "SourceFile", start: int, end: int, pad: int, holder: "_Held", expect: tuple[int, int, int] | None = None):
+        self.src, self.start, self.end, self.pad, self.expect, self.holder = src, start, end, pad, expect, holder
         self._nodes: list[yaml.Node] | None = None
 
     def nodes(self) -> list[yaml.Node]:
         if self._nodes is None:
+            held = self.holder.chunk
+            if held is not None and held is not self:
+                held.release()
             text = self.src.text or ""
-            self._nodes = _compose("\n" * self.pad + text[self.start:self.end], _PositionLoader)
+            nodes = _compose("\n" * self.pad + text[self.start:self.end], _PositionLoader)
+            if self.expect is not None:
+                line, col, whole_index = self.expect
+                if len(nodes) != 1 or (nodes[0].start_mark.line, nodes[0].start_mark.column) != (line, col):
+                    nodes = [_compose(text, _PositionLoader)[whole_index]]
+            self._nodes = nodes
+            self.holder.chunk = self
         return self._nodes
 
     def release(self) -> None:
         self._nodes = None
+        if self.holder.chunk is self:
+            self.holder.chunk = None
 
 
-def _compose_all(src: "SourceFile", text: str) -> list[tuple[int, _Chunk, int, yaml.Node]]:
-    """(doc_index, chunk, index in chunk, root node) for every document. On a syntax error,
-    the other documents are still read."""
+class _Held:
+    """The one chunk of a file whose nodes are kept."""
+
+    __slots__ = ("chunk",)
+
+    def __init__(self):
+        self.chunk: _Chunk | None = None
+
+
+def _stream(src: "SourceFile", text: str) -> Iterator[tuple[int, _Chunk, int, yaml.Node]]:
+    """(doc_index, chunk, index in chunk, root node) for every document, composed one at a time.
+    Raises yaml.YAMLError on a syntax error (documents already yielded are then read again)."""
+    holder = _Held()
+    bounds = [0] + [m.start() for m in _DOC_MARKER.finditer(text) if m.start() > 0] + [len(text)]
+    region, newlines = 0, 0  # the stretch [bounds[region], bounds[region + 1]) and the line breaks before it
+    loader = _FastLoader(text)
     try:
-        whole = _Chunk(src, 0, len(text), 0)
-        return [(i, whole, i, n) for i, n in enumerate(_compose(text))]
-    except yaml.YAMLError:
-        pass
-    # Recovery: a line starting with '---' or '...' always ends a YAML document,
-    # so split there and read each document on its own, at its own line offset.
-    out: list[tuple[int, _Chunk, int, yaml.Node]] = []
+        i = 0
+        while loader.check_node():
+            node = loader.get_node()
+            at = node.start_mark.index
+            while region + 1 < len(bounds) - 1 and bounds[region + 1] <= at:
+                newlines += text.count("\n", bounds[region], bounds[region + 1])
+                region += 1
+            yield i, _Chunk(src, bounds[region], bounds[region + 1], newlines, holder, (node.start_mark.line, node.start_mark.column, i)), 0, node
+            i += 1
+    finally:
+        loader.dispose()
+
+
+def _recover(src: "SourceFile", text: str) -> Iterator[tuple[int, _Chunk, int, yaml.Node]]:
+    """After a syntax error: a line starting with '---' or '...' always ends a YAML document,
+    so split there and read each document on its own, at its own line offset."""
+    holder = _Held()
     starts = [0] + [m.start() for m in _DOC_MARKER.finditer(text) if m.start() > 0]
     starts.append(len(text))
     doc_index = 0
+    newlines, prev = 0, 0
     for a, b in zip(starts, starts[1:]):
-        chunk = _Chunk(src, a, b, text.count("\n", 0, a))
+        newlines += text.count("\n", prev, a)
+        prev = a
+        chunk = _Chunk(src, a, b, newlines, holder)
         try:
             got = chunk.nodes()
         except yaml.YAMLError as e:
@@ -243,9 +329,8 @@ def _compose_all(src: "SourceFile", text: str) -> list[tuple[int, _Chunk, int, y
             continue
         chunk.release()
         for i, n in enumerate(got):
-            out.append((doc_index, chunk, i, n))
+            yield doc_index, chunk, i, n
             doc_index += 1
-    return out
 
 
 _PLAIN = "meshlint:plain"
@@ -321,11 +406,32 @@ def _syntax_problem(e: yaml.YAMLError, text: str) -> Problem:
     return Problem(SYNTAX, line, col, {"problem": problem})
 
 
-def _add_document(src: SourceFile, doc_index: int, node: yaml.Node, may_alias: bool, ref: "_DocRef", others: list[Problem | None]) -> None:
+def load_data(text: str) -> tuple[list[Any], list[Problem]]:
+    """The documents of a file that holds data, not objects (meshlint's configuration, a
+    kustomization), read as inputs are: tags are data, aliases budgeted, depth bounded. A
+    problem ends the reading; its documents so far are returned with it."""
+    src = SourceFile("", text)
+    budget = _Budget(text) if "*" in text else None
+    values: list[Any] = []
+    try:
+        nodes = _compose(text)
+    except yaml.YAMLError as e:
+        return values, [_syntax_problem(e, text)]
+    for node in nodes:
+        try:
+            values.append(_Builder(src.problems, budget).build(node, 0))
+        except _Abort as a:
+            return values, [a.problem]
+        if src.problems:
+            break
+    return values, src.problems
+
+
+def _add_document(src: SourceFile, doc_index: int, node: yaml.Node, budget: "_Budget | None", ref: "_DocRef", others: list[Problem | None]) -> None:
     if isinstance(node, yaml.ScalarNode) and _scalar_value(node) is None:
         return  # empty document: kubectl skips these too
     line, col = node.start_mark.line + 1, node.start_mark.column + 1
-    builder = _Builder(src.problems, may_alias)
+    builder = _Builder(src.problems, budget)
     try:
         value = builder.build(node, 0)
     except _Abort as a:
@@ -379,14 +485,25 @@ def _type_name(v: Any) -> str:
 
 # --------------------------------------------------------------------------- building values
 
+class _Budget:
+    """How many nodes the aliases of one file may expand to, in all its documents together."""
+
+    __slots__ = ("limit", "expanded", "spent")
+
+    def __init__(self, text: str):
+        self.limit = min(MAX_EXPANDED_NODES, EXPANSION_BASE + EXPANSION_PER_BYTE * len(text))
+        self.expanded = 0
+        self.spent = False
+
+
 class _Builder:
     """Builds plain data from a node tree; tags are data, never code."""
 
-    def __init__(self, problems: list[Problem], may_alias: bool):
+    def __init__(self, problems: list[Problem], budget: _Budget | None):
         self.problems = problems
-        self.memo: dict[int, tuple[Any, int]] | None = {} if may_alias else None
+        self.budget = budget
+        self.memo: dict[int, tuple[Any, int]] | None = {} if budget is not None else None
         self.active: set[int] = set()
-        self.expanded = 0
 
     def build(self, node: yaml.Node, depth: int) -> Any:
         value, _ = self._build(node, depth)
@@ -400,9 +517,11 @@ class _Builder:
             key = id(node)
             hit = memo.get(key)
             if hit is not None:
-                self.expanded += hit[1]
-                if self.expanded > MAX_EXPANDED_NODES:
-                    raise _Abort(Problem(ALIAS_BOMB, node.start_mark.line + 1, node.start_mark.column + 1, {"limit": MAX_EXPANDED_NODES}, message="expansion"))
+                budget = self.budget
+                budget.expanded += hit[1]
+                if budget.expanded > budget.limit:
+                    budget.spent = True
+                    raise _Abort(Problem(ALIAS_BOMB, node.start_mark.line + 1, node.start_mark.column + 1, {"limit": budget.limit}, message="expansion"))
                 return hit
             if key in self.active:
                 raise _Abort(Problem(ALIAS_BOMB, node.start_mark.line + 1, node.start_mark.column + 1, message="recursive"))

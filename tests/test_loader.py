@@ -121,14 +121,14 @@ def test_unreadable_file_in_directory(tmp_path):
 
 def test_unreadable_file_reported_even_as_root(tmp_path, monkeypatch):
     (tmp_path / "a.yaml").write_text("apiVersion: v1\nkind: Namespace\nmetadata: {name: a}\n")
-    real_open = open
+    real_open = os.open  # inputs are opened with os.open (without blocking, a regular file checked)
 
     def failing_open(path, *a, **k):
         if str(path).endswith("a.yaml"):
             raise PermissionError(13, "Permission denied")
         return real_open(path, *a, **k)
 
-    monkeypatch.setattr("builtins.open", failing_open)
+    monkeypatch.setattr(os, "open", failing_open)
     result = lint([str(tmp_path)], Settings())
     assert [(f.code, f.file) for f in result.findings] == [("ML013", os.path.join(str(tmp_path), "a.yaml"))]
     assert "Permission denied" in result.findings[0].message
