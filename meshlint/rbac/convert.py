@@ -268,16 +268,21 @@ def _role_ref(binding: Resource) -> str | None:
 
 
 def bindings_of(role: Resource, index) -> list[Resource]:
-    """The ServiceRoleBindings that refer to ``role`` (a table built once per run)."""
-    def table() -> dict[tuple[str, str], list[Resource]]:
-        out: dict[tuple[str, str], list[Resource]] = {}
+    """The ServiceRoleBindings that refer to ``role`` (a table built once per run). Copies of one
+    binding (same name and spec: an export beside the repository it came from) are one binding
+    in the cluster: it is listed once, the copy in the role's own file when there is one (else
+    every copy of a role would list every copy of its bindings: work and messages growing with
+    the square of the copies)."""
+    def table() -> dict[tuple[str, str], dict[tuple[str | None, str], dict[str, Resource]]]:
+        out: dict[tuple[str, str], dict[tuple[str | None, str], dict[str, Resource]]] = {}
         for b in index.of_kind("ServiceRoleBinding", group="rbac.istio.io"):
             name = _role_ref(b)
             if name is not None:
-                out.setdefault((index.ns(b), name), []).append(b)
+                out.setdefault((index.ns(b), name), {}).setdefault((b.name, repr(b.spec)), {}).setdefault(b.file, b)
         return out
 
-    return index.memo("rbac:bindings-by-role", table).get((index.ns(role), role.name), [])
+    copies = index.memo("rbac:bindings-by-role", table).get((index.ns(role), role.name), {})
+    return [by_file.get(role.file) or next(iter(by_file.values())) for by_file in copies.values()]
 
 
 def resolve_services(pattern: str, namespace: str, index) -> list[Resource]:

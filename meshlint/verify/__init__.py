@@ -116,6 +116,23 @@ def _acts_on(p: Proposal, namespaces: set[str], root_namespace: str) -> bool:
     return False
 
 
+def distinct(items: list) -> list:
+    """Each object once, in first-seen order. Copies of one object (an export beside the
+    repository it came from) are one object in the cluster: they decide nothing twice, and
+    every copy would multiply the size of the formulas compared. Objects are compared by kind,
+    namespace, name and spec (annotations, such as where a conversion came from, decide nothing);
+    (namespace, name, spec) tuples as they are."""
+    seen: set[str] = set()
+    out = []
+    for item in items:
+        md = item.get("metadata") if isinstance(item, dict) and isinstance(item.get("metadata"), dict) else None
+        key = repr(item) if md is None else repr((item.get("apiVersion"), item.get("kind"), md.get("namespace"), md.get("name"), item.get("spec")))
+        if key not in seen:
+            seen.add(key)
+            out.append(item)
+    return out
+
+
 def placed(obj: dict, namespace: str) -> dict:
     """An object as the cluster holds it: with the namespace it is applied to."""
     md = dict(obj.get("metadata") or {})

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Callable
 
 from ..model import Resource
-from . import Difference, Outcome, Proposal, placed, settle
+from . import Difference, Outcome, Proposal, distinct, placed, settle
 from .alpha_authn import AlphaAuthn, ServicePort, decision as old_decision, policy_for
 from .destinations import Destination, consistency, destinations, service_namespaces, service_ports
 from .modern import applies
@@ -78,7 +78,7 @@ def verify(proposals: list[Proposal], resources: list[Resource], index, root_ns:
     accepted = accepted_notes("ML300")
 
     def run(kept: list[Proposal]) -> list[Difference]:
-        objects = existing + list({id(o): o for p in kept for o in planned[id(p)]}.values())
+        objects = distinct(existing + list({id(o): o for p in kept for o in planned[id(p)]}.values()))
         by_ns: dict[str, list[dict]] = {}
         for o in objects:
             by_ns.setdefault(str(o["metadata"].get("namespace")), []).append(o)

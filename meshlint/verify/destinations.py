@@ -130,4 +130,4 @@ def destinations(namespaces: Iterable[str], index, mentioned: dict[str, set[str]
                 out.append(Destination(ns, svc.name, tuple(sorted(labels.items())), accounts[0], ports))
         # a Service that is not among the inputs, whose pods no converted selector names
         out.append(Destination(ns, OTHER, (("app", OTHER),), ports=UNKNOWN_HTTP))
-    return out
+    return list(dict.fromkeys(out))  # a Service among the inputs twice (an export and its repository) is one destination

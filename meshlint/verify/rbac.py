@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any, Iterable
 
 from ..model import Resource
-from . import Difference, Outcome, Proposal, placed, settle
+from . import Difference, Outcome, Proposal, distinct, placed, settle
 from .alpha_rbac import AlphaRbac, decision as old_decision
 from .destinations import Destination, consistency, destinations, service_namespaces
 from .logic import all_of, differences, evaluate, seeds
@@ -124,6 +124,6 @@ def verify(proposals: list[Proposal], resources: list[Resource], index, root_ns:
     def run(kept: list[Proposal]) -> list[Difference]:
         outcome.checked += len(dests)
         objects = list({id(o): o for p in kept for o in planned[id(p)]}.values())
-        return compare(old, existing + objects, dests, root_ns, memo)
+        return compare(old, distinct(existing + objects), dests, root_ns, memo)
 
     settle(mine, run, outcome, root_ns, lambda d: False)
