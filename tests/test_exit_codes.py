@@ -22,13 +22,15 @@ NOT_CONVERTIBLE = FIXTURES / "hostile" / "integer-keys.yaml"
 # A file the operating system refuses to read. Tests may run as root, who reads anything: the
 # refusal is then simulated at open(), which is where meshlint meets it.
 LOCKED_RUNNER = textwrap.dedent("""
-    import builtins, sys
-    real_open = builtins.open
-    def refusing_open(file, *args, **kwargs):
-        if str(file).endswith("locked.yaml"):
-            raise PermissionError(13, "Permission denied", str(file))
-        return real_open(file, *args, **kwargs)
-    builtins.open = refusing_open
+    import builtins, os, sys
+    def refusing(real):
+        def refusing_open(file, *args, **kwargs):
+            if str(file).endswith("locked.yaml"):
+                raise PermissionError(13, "Permission denied", str(file))
+            return real(file, *args, **kwargs)
+        return refusing_open
+    builtins.open = refusing(builtins.open)
+    os.open = refusing(os.open)  # inputs are opened with os.open (without blocking)
     from meshlint.cli import main
     main(sys.argv[1:])
 """)
