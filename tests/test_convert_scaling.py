@@ -61,5 +61,5 @@ def test_repeated_exports_convert_alike_through_the_cli(cli, tmp_path):
     assert r1.code == r4.code == 1, (r1.err, r4.err)
     s1, s4 = r1.json()["summary"], r4.json()["summary"]
     assert s1["resources_converted"] > 0
-    for key in ("resources_converted", "errors", "unfixed", "refused_by_verification", "differences"):
+    for key in ("resources_converted", "errors", "refused_by_verification", "differences"):  # ("unfixed" holds ML014 on the copies)
         assert s4[key] == 4 * s1[key], (key, s1, s4)
