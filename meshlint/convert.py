@@ -18,7 +18,7 @@ from .engine import Result
 from .fixes import ExtraFile, Fix, MergeMapping, MoveKey, RenameKey, Remove, ReplaceResource, SetValue
 from .generated import GeneratedFile, collect as collect_generated
 from .loader import SourceFile, load_text
-from .model import Finding, Resource, ResourceId, escape_pointer_token, split_pointer
+from .model import Finding, Resource, ResourceId, escape_pointer_token, split_pointer, value_at
 
 SERVER_FIELDS = (
     "/status",
@@ -313,7 +313,7 @@ def _apply_to_text(text: str, item: int | None, op, body: Any) -> str:
     if isinstance(op, MoveKey):
         value = op.value
         if op.keeps_value:
-            value = _get(body, op.path)
+            value = value_at(body, op.path)
         if op.path.rsplit("/", 1)[0] == op.new_path.rsplit("/", 1)[0]:
             return textedit.replace_entry(text, root, prefix + op.path, split_pointer(op.new_path)[-1], value)
         text = textedit.remove(text, root, prefix + op.path)
@@ -338,7 +338,7 @@ def _merge_text(text: str, item: int | None, prefix: str, path: str, value: dict
         raise textedit.EditError(f"{path} is not a mapping; cannot merge into it")
     for k, v in value.items():
         child = f"{path}/{str(k).replace('~', '~0').replace('/', '~1')}"
-        current = _get(body, child)
+        current = value_at(body, child)
         root, _ = _root_and_prefix(text, item)
         if current is None and not _has(body, child):
             text = textedit.set_value(text, root, prefix + child, v)
@@ -393,18 +393,6 @@ def _verify(text: str, src: SourceFile, expected: dict[tuple[int, int | None], l
 
 # --------------------------------------------------------------------------- data-side operations
 
-def _get(body: Any, ptr: str) -> Any:
-    node = body
-    for t in split_pointer(ptr):
-        if isinstance(node, dict):
-            node = node.get(t)
-        elif isinstance(node, list) and t.isdigit() and int(t) < len(node):
-            node = node[int(t)]
-        else:
-            return None
-    return node
-
-
 def _parent(body: Any, tokens: list[str], create: bool) -> Any:
     node = body
     for t in tokens[:-1]:
@@ -456,7 +444,7 @@ def apply_to_data(body: Any, op) -> Any:
             parent.update(items)
         return body
     if isinstance(op, MoveKey):
-        value = _get(body, op.path) if op.keeps_value else op.value
+        value = value_at(body, op.path) if op.keeps_value else op.value
         apply_to_data(body, Remove(op.path))
         return apply_to_data(body, SetValue(op.new_path, value))
     return body

@@ -53,6 +53,19 @@ def split_pointer(ptr: str) -> list[str]:
     return [unescape_pointer_token(t) for t in ptr[1:].split("/")]
 
 
+def value_at(body: Any, ptr: str) -> Any:
+    """The value a JSON Pointer reaches in plain data, or None when it reaches nothing."""
+    node = body
+    for t in split_pointer(ptr):
+        if isinstance(node, dict):
+            node = node.get(t)
+        elif isinstance(node, list) and t.isdigit() and int(t) < len(node):
+            node = node[int(t)]
+        else:
+            return None
+    return node
+
+
 def _str(v: Any) -> str | None:
     return v if isinstance(v, str) else None
 

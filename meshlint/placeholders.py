@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any, Iterable
 
-from .model import split_pointer
+from .model import value_at
 
 _PLACEHOLDER = re.compile(r"\$\([A-Za-z_][\w.-]*\)|\$\{[^}\s]+\}|\{\{.*?\}\}", re.S)
 _MARKS = ("$(", "${", "{{")
@@ -37,20 +37,8 @@ def files_with_marks(sources: Iterable[Any]) -> set[str]:
     return {s.path for s in sources if s.text and any(m in s.text for m in _MARKS)}
 
 
-def _value_at(body: Any, ptr: str) -> Any:
-    node = body
-    for token in split_pointer(ptr) if ptr else ():
-        if isinstance(node, dict):
-            node = node.get(token)
-        elif isinstance(node, list) and token.isdigit() and int(token) < len(node):
-            node = node[int(token)]
-        else:
-            return None
-    return node
-
-
 def screen(found: list, res: Any) -> list:
     """A resource's (rule, violation) pairs without those about a placeholder's value: the field
     holds one and the message quotes it as if it were the value."""
     return [(rule, v) for rule, v in found
-            if not (any(is_placeholder(x) for x in v.params.values()) and has_placeholder(_value_at(res.body, v.path)))]
+            if not (any(is_placeholder(x) for x in v.params.values()) and has_placeholder(value_at(res.body, v.path)))]

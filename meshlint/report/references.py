@@ -13,22 +13,10 @@ import re
 from typing import Any, Callable
 
 from ..index import ResourceIndex
-from ..model import Resource, split_pointer
+from ..model import Resource, value_at
 from .objects import Objects, describe, namespaced
 
 _NOT_OBJECTS = ("kustomize.config.k8s.io", "config.kubernetes.io", "kpt.dev")
-
-
-def _value(body: Any, ptr: str) -> Any:
-    node = body
-    for t in split_pointer(ptr):
-        if isinstance(node, dict):
-            node = node.get(t)
-        elif isinstance(node, list) and t.isdigit() and int(t) < len(node):
-            node = node[int(t)]
-        else:
-            return None
-    return node
 
 
 Missing = tuple[str, str, str]  # (kind, namespace, name or description)
@@ -44,13 +32,13 @@ def _service(name: Any, ns: str, index: ResourceIndex) -> Missing | None:
 
 def _policy_target(res: Resource, ptr: str, index: ResourceIndex) -> Missing | None:
     m = re.fullmatch(r"/spec/targets/(\d+)(?:/name)?", ptr)
-    return _service(_value(res.body, f"/spec/targets/{m.group(1)}/name"), index.ns(res), index) if m else None
+    return _service(value_at(res.body, f"/spec/targets/{m.group(1)}/name"), index.ns(res), index) if m else None
 
 
 def _role_ref(res: Resource, ptr: str, index: ResourceIndex) -> Missing | None:
     if ptr != "/spec/roleRef/name":
         return None
-    name = _value(res.body, ptr)
+    name = value_at(res.body, ptr)
     if not isinstance(name, str) or not name:
         return None
     ns = index.ns(res)
@@ -62,7 +50,7 @@ def _role_services(res: Resource, ptr: str, index: ResourceIndex) -> Missing | N
         return None
     from ..rbac.convert import resolve_services
 
-    pattern = _value(res.body, ptr)
+    pattern = value_at(res.body, ptr)
     if not isinstance(pattern, str):
         return None
     ns = index.ns(res)
@@ -76,13 +64,13 @@ def _role_services(res: Resource, ptr: str, index: ResourceIndex) -> Missing | N
 def _config_services(res: Resource, ptr: str, index: ResourceIndex) -> Missing | None:
     if not re.fullmatch(r"/spec/(inclusion|exclusion)/services/\d+", ptr):
         return None
-    return _service(_value(res.body, ptr), index.default_namespace, index)
+    return _service(value_at(res.body, ptr), index.default_namespace, index)
 
 
 def _gateway_selector(res: Resource, ptr: str, index: ResourceIndex) -> Missing | None:
     if ptr != "/spec/selector":
         return None
-    sel = _value(res.body, ptr)
+    sel = value_at(res.body, ptr)
     if not isinstance(sel, dict) or not sel:
         return None
     from ..gateways import is_gateway_deployment
@@ -95,7 +83,7 @@ def _gateway_selector(res: Resource, ptr: str, index: ResourceIndex) -> Missing 
 def _destination_port(res: Resource, ptr: str, index: ResourceIndex) -> Missing | None:
     if not ptr.endswith(("/destination/port/name", "/mirror/port/name")):
         return None
-    dest = _value(res.body, ptr.rsplit("/port/name", 1)[0])
+    dest = value_at(res.body, ptr.rsplit("/port/name", 1)[0])
     host = dest.get("host") if isinstance(dest, dict) else None
     if not isinstance(host, str) or host.count(".") > 1 and not host.endswith(".svc.cluster.local"):
         return None  # an external host: no Service to look the port up in
