@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
-from .namespaces import _find_kustomization, _read
+from .namespaces import kustomization_graph
 
 PATCH_KEYS = ("patchesStrategicMerge", "patches", "patchesJson6902")
 
@@ -61,35 +61,10 @@ def _patch_files(path: str) -> list[str]:
 
 
 def layout(paths: list[str]) -> Layout:
-    found: dict[str, object] = {}  # real directory -> meshlint.namespaces._Kustomization
+    found = kustomization_graph(p for p in paths if p != "-")
     out = Layout()
-    todo: list[str] = []
-    seen: set[str] = set()
-    top = os.path.abspath(os.getcwd())
-    for d in {os.path.dirname(os.path.abspath(p)) for p in paths if p != "-"}:
-        while d not in seen:
-            seen.add(d)
-            k = _find_kustomization(d)
-            if k is not None:
-                todo.append(k)
-            if d == top or not d.startswith(top + os.sep):
-                break
-            d = os.path.dirname(d)
-    while todo:
-        path = todo.pop()
-        directory = os.path.dirname(os.path.realpath(path))
-        if directory in found:
-            continue
-        k = _read(path)
-        if k is None:
-            continue
-        found[directory] = k
-        out.patches.update(_patch_files(path))
-        for child in k.children:
-            if child not in found:
-                kf = _find_kustomization(child)
-                if kf is not None:
-                    todo.append(kf)
+    for k in found.values():
+        out.patches.update(_patch_files(k.path))
     listed = {c for k in found.values() for c in k.children}
     reach: dict[str, set[str]] = {}
     for root in (d for d in found if d not in listed):

@@ -130,13 +130,14 @@ def _read(path: str) -> _Kustomization | None:
     return k
 
 
-def _kustomize_namespaces(paths: list[str]) -> dict[str, tuple[str, str]]:
-    """Real path of each file a kustomization with a namespace lists -> (namespace, where from)."""
-    found: dict[str, _Kustomization] = {}  # by real directory
+def kustomization_graph(paths: Iterable[str]) -> dict[str, _Kustomization]:
+    """The kustomizations around ``paths`` by real directory: those in the files' own directories and
+    their parents up to the working directory, and every kustomization they list, recursively."""
+    found: dict[str, _Kustomization] = {}
     todo: list[str] = []
     seen_dirs: set[str] = set()
     top = os.path.abspath(os.getcwd())
-    for d in {os.path.dirname(os.path.abspath(p)) for p in paths}:  # the files' own directories and their parents up to the working directory
+    for d in {os.path.dirname(os.path.abspath(p)) for p in paths}:
         while d not in seen_dirs:
             seen_dirs.add(d)
             k = _find_kustomization(d)
@@ -145,7 +146,7 @@ def _kustomize_namespaces(paths: list[str]) -> dict[str, tuple[str, str]]:
             if d == top or not d.startswith(top + os.sep):
                 break
             d = os.path.dirname(d)
-    while todo:  # and every kustomization they list
+    while todo:
         path = todo.pop()
         directory = os.path.dirname(os.path.realpath(path))
         if directory in found:
@@ -159,6 +160,12 @@ def _kustomize_namespaces(paths: list[str]) -> dict[str, tuple[str, str]]:
                 kf = _find_kustomization(child)
                 if kf is not None:
                     todo.append(kf)
+    return found
+
+
+def _kustomize_namespaces(paths: list[str]) -> dict[str, tuple[str, str]]:
+    """Real path of each file a kustomization with a namespace lists -> (namespace, where from)."""
+    found = kustomization_graph(paths)
     if not found:
         return {}
     listed = {c for k in found.values() for c in k.children}
