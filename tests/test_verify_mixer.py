@@ -53,38 +53,38 @@ def test_legacy_listchecker_rule_gets_a_verified_draft():
     assert drafts[0]["spec"]["rules"] == [{"from": [{"source": {"notIpBlocks": ["10.1.0.0/16", "192.0.2.7"]}}]}]
 
 
-def test_a_wrong_draft_is_refused_with_the_request_it_would_let_through(monkeypatch):
+def _mutate(monkeypatch, change) -> None:
+    """Make the rule propose a wrong draft: ``change`` edits a copy of the honest one."""
     from meshlint.rules import mixer_resource
 
     honest = mixer_resource.draft_policy
 
-    def widened(rule, ctx):
+    def mutated(rule, ctx):
         out = honest(rule, ctx)
-        if out is not None:  # forget one listed address: that address is now denied... and a blacklist flips
+        if out is not None:
             out = copy.deepcopy(out)
-            out["spec"]["rules"][0]["from"][0]["source"] = {"notIpBlocks": ["10.1.0.0/16", "192.0.2.0/24"]}
+            change(out)
         return out
 
-    monkeypatch.setattr(mixer_resource, "draft_policy", widened)
+    monkeypatch.setattr(mixer_resource, "draft_policy", mutated)
+
+
+def test_a_wrong_draft_is_refused_with_the_request_it_would_let_through(monkeypatch):
+    def widened(out):  # the whitelist grows from one address to its /24
+        out["spec"]["rules"][0]["from"][0]["source"] = {"notIpBlocks": ["10.1.0.0/16", "192.0.2.0/24"]}
+
+    _mutate(monkeypatch, widened)
     found = _ml600(LEGACY)
     assert _drafts(found) == []
     assert [str(f.severity) for f in found] == ["error"]
     assert "verification found a request" in found[0].message and "192.0.2." in found[0].message
 
 
-def test_a_draft_for_another_namespace_is_refused(monkeypatch):
-    from meshlint.rules import mixer_resource
+def test_a_draft_reaching_other_workloads_is_refused(monkeypatch):
+    def misplaced(out):  # the draft now reaches every workload of the namespace
+        del out["spec"]["selector"]
 
-    honest = mixer_resource.draft_policy
-
-    def misplaced(rule, ctx):
-        out = honest(rule, ctx)
-        if out is not None:
-            out = copy.deepcopy(out)
-            del out["spec"]["selector"]  # the draft now reaches every workload of the namespace
-        return out
-
-    monkeypatch.setattr(mixer_resource, "draft_policy", misplaced)
+    _mutate(monkeypatch, misplaced)
     text = LEGACY + b"""---
 apiVersion: v1
 kind: Service
