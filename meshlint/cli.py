@@ -284,7 +284,7 @@ def convert(
     namespace: Optional[str] = typer.Option(None, "--namespace", "-n", help=NAMESPACE_HELP),
     context: Optional[List[str]] = typer.Option(None, "--context", help="Extra paths read only to resolve cross-references."),
     assume_rbac_on: bool = typer.Option(False, "--assume-rbac-on", help="Convert ServiceRoles even when no ClusterRbacConfig is among the inputs."),
-    verify: bool = typer.Option(False, "--verify", help="Report the verification of the security conversions: request classes decided differently from 1.4, grouped by destination with counts."),
+    verify: bool = typer.Option(False, "--verify", help="Report the verification of the security conversions: request classes decided differently from 1.4, grouped by the 1.4 policy whose conversion decides them, with counts."),
     color: str = typer.Option("auto", "--color", metavar="WHEN", help=COLOR_HELP),
     schemas: Optional[Path] = typer.Option(None, "--schemas", help=SCHEMAS_HELP),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Say which configuration file is used; list every verification difference and each change in full."),

@@ -1,7 +1,7 @@
 """What ``meshlint convert`` tells a person at a terminal: what it changed, grouped by file (the
 path once, one line a resource); what it could not write and why; the verification grouped by
-destination with counts (``-v`` lists every request); a summary; and one line pointing at the
-findings left for manual work (``meshlint check`` lists them) instead of repeating them.
+the 1.4 policy whose conversion decides the requests, with counts (``-v`` lists every request); a
+summary; and one line pointing at the findings left for manual work (``meshlint check`` lists them) instead of repeating them.
 """
 from __future__ import annotations
 
@@ -100,30 +100,39 @@ def changes(converted, verbose: bool, paint: Paint) -> list[str]:
 
 
 def verification(result, verbose: bool, paint: Paint) -> list[str]:
-    """Every request class decided differently from 1.4, grouped by where the requests go (the
-    workload a policy applies to), with counts; the requests themselves with ``-v``."""
+    """Every request class decided differently from 1.4, grouped by the 1.4 policy whose conversion
+    decides it (refused or converted), with counts; the requests themselves with ``-v``."""
+    from .verify import policy
+
     outcome = getattr(result, "verification", None)
     diffs = list(outcome.differences) if outcome is not None else []
-    refused = len(outcome.refused) if outcome is not None else 0
+    refused = {policy(p): why for p, why in outcome.refused.values()} if outcome is not None else {}
     if not diffs:
         return [f"Verification: no request is decided differently from Istio 1.4{f' ({outcome.checked} destination(s) compared)' if outcome is not None and outcome.checked else ''}."]
-    groups: dict[tuple[str, str, str], list[Any]] = {}
+    groups: dict[tuple[str, ...], list[Any]] = {}
     for d in diffs:
-        groups.setdefault((d.area, d.namespace, d.destination), []).append(d)
+        groups.setdefault(d.policies or (f"{d.area} in namespace {d.namespace}",), []).append(d)
     documented = sum(1 for d in diffs if d.note)
-    out = [f"Verification: {len(diffs)} request class(es) decided differently from Istio 1.4 in {len(groups)} destination(s):"]
-    for (area, ns, dest), ds in sorted(groups.items()):
+    out = [f"Verification: {len(diffs)} request class(es) decided differently from Istio 1.4, by policy:"]
+    for names, ds in sorted(groups.items()):
+        status = "refused" if all(n in refused for n in names) else "converted" if not any(n in refused for n in names) else "partly refused"
         counts = Counter(_VERDICT.get((d.old, d.new), "decided differently") for d in ds)
         notes = sorted({d.note for d in ds if d.note})
         verdicts = "; ".join(f"{k}: {n}" for k, n in sorted(counts.items())) if len(counts) > 1 else next(iter(counts))
+        places = len({d.destination for d in ds})
         detail = verdicts + (f"; documented: {', '.join(notes)}" if notes else "")
-        style = YELLOW if len(notes) and all(d.note for d in ds) else RED
-        where = dest.split(" (", 1)[0].removesuffix(".svc.cluster.local")  # the destination's name; -v shows its pods
-        place = f"{area} → {where}" if where.endswith(f".{ns}") or f"namespace {ns}" in where else f"{area} in {ns} → {where}"
-        out.append(_line(f"{place}: {len(ds)} ({detail})", verbose, paint=paint, lead=area, style=style))
+        style = RED if status != "converted" else YELLOW
+        out.append(_line(f"{status} {', '.join(names)}", verbose, paint=paint, lead=status, style=style))
+        out.append(_line(f"{len(ds)} request class(es) in {places} destination(s): {detail}", verbose, "    "))
         if verbose:
-            out += [_line(d.describe() + (f" (documented: {d.note})" if d.note else ""), True, "    ") for d in ds]
-    out.append(f"  {documented} documented by the conversion, {len(diffs) - documented} not; {refused} conversion(s) refused"
+            out += [_line(d.describe() + (f" (documented: {d.note})" if d.note else ""), True, "      ") for d in ds]
+    shown = {n for names in groups for n in names}
+    for name, why in sorted(refused.items()):
+        if name not in shown:  # refused because it acts where another conversion decides differently
+            who = ", ".join(why.policies) or f"a conversion in namespace {why.namespace}"
+            out.append(_line(f"refused {name}", verbose, paint=paint, lead="refused", style=RED))
+            out.append(_line(f"acts where {who} decides requests differently", verbose, "    "))
+    out.append(f"  {documented} documented by the conversion, {len(diffs) - documented} not; {len(refused)} conversion(s) refused"
                + ("" if verbose else "; -v lists every request"))
     return out
 

@@ -25,9 +25,9 @@ def test_repeated_exports_are_verified_once(tmp_path, monkeypatch):
     work: list[tuple] = []
     compare, decide = rbac.compare, authn.new_decision
 
-    def counting_compare(old, objects, dests, root_ns, memo, limit=1):
+    def counting_compare(old, objects, dests, root_ns, memo, limit=1, attribute=None):
         work.append(("rbac", len(old.roles), len(old.bindings), len(old.v1beta1), len(objects), len(dests)))
-        return compare(old, objects, dests, root_ns, memo, limit)
+        return compare(old, objects, dests, root_ns, memo, limit, attribute)
 
     def counting_decide(objects, *a, **k):
         work.append(("authn", len(objects)))

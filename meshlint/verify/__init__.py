@@ -40,6 +40,7 @@ class Difference:
     old: bool
     new: bool
     note: str | None = None  # the documented note that accounts for it, if any
+    policies: tuple[str, ...] = ()  # the 1.4 objects whose conversion decides this destination ("Kind ns/name")
 
     @property
     def widening(self) -> bool:
@@ -59,6 +60,30 @@ class Outcome:
 
     def refuse(self, proposal: Proposal, why: Difference) -> None:
         self.refused.setdefault(id(proposal.resource), (proposal, why))
+
+
+def policy(p: Proposal) -> str:
+    """The 1.4 object a proposal converts, as the verification names it: ``Kind namespace/name``."""
+    return f"{p.resource.kind} {p.namespace}/{p.resource.name}"
+
+
+class Attribution:
+    """Which 1.4 objects decide a destination after conversion: those whose converted objects apply
+    there, else (a conversion that only deletes, or differences left by what was removed) the
+    converted objects of the destination's namespace, then of the root namespace."""
+
+    def __init__(self, proposals: list[Proposal], planned: dict[int, list[dict]], root_ns: str):
+        self._owner: dict[int, set[str]] = {}
+        self._by_ns: dict[str, set[str]] = {}
+        for p in proposals:
+            for o in planned.get(id(p), []):
+                self._owner.setdefault(id(o), set()).add(policy(p))
+            self._by_ns.setdefault(p.namespace, set()).add(policy(p))
+        self._root = root_ns
+
+    def __call__(self, namespace: str, applicable: list[dict]) -> tuple[str, ...]:
+        found = {name for o in applicable for name in self._owner.get(id(o), ())}
+        return tuple(sorted(found or self._by_ns.get(namespace) or self._by_ns.get(self._root) or ()))
 
 
 def verify(proposals: list[Proposal], resources: list[Resource], index, root_namespace: str,

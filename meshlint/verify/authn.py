@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Callable
 
 from ..model import Resource
-from . import Difference, Outcome, Proposal, distinct, placed, settle
+from . import Attribution, Difference, Outcome, Proposal, distinct, placed, settle
 from .alpha_authn import AlphaAuthn, ServicePort, decision as old_decision, policy_for
 from .destinations import Destination, consistency, destinations, service_namespaces, service_ports
 from .modern import applies
@@ -76,6 +76,7 @@ def verify(proposals: list[Proposal], resources: list[Resource], index, root_ns:
                       for o in (spec.get("origins") or []) if isinstance(o, dict) and isinstance(o.get("jwt"), dict)})
     memo: dict = {}
     accepted = accepted_notes("ML300")
+    attribute = Attribution(mine, planned, root_ns)
 
     def run(kept: list[Proposal]) -> list[Difference]:
         objects = distinct(existing + list({id(o): o for p in kept for o in planned[id(p)]}.values()))
@@ -100,6 +101,7 @@ def verify(proposals: list[Proposal], resources: list[Resource], index, root_ns:
             doms = domains(seeds(f_new, seeds(f_old)))
             start = len(found)
             noted = 0
+            owners = attribute(dest.namespace, applicable)
             for a in differences(f_old, f_new, doms, limit=2000):
                 o, n = evaluate(f_old, a), evaluate(f_new, a)
                 note = classify(old, dest, sports, {**a, "old": o, "new": n})
@@ -107,7 +109,7 @@ def verify(proposals: list[Proposal], resources: list[Resource], index, root_ns:
                     noted += 1
                     if noted > 5:
                         continue  # enough examples of a documented note; look on for others
-                found.append(Difference("authentication", dest.namespace, dest.describe(), tuple(sorted(a.items())), o, n, note))
+                found.append(Difference("authentication", dest.namespace, dest.describe(), tuple(sorted(a.items())), o, n, note, owners))
                 if note is None or note not in accepted:
                     break
             memo[key] = found[start:]

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 
 from ..model import Resource
-from . import Difference, Outcome, Proposal, placed, settle
+from . import Difference, Outcome, Proposal, placed, policy, settle
 from .destinations import consistency, destinations, service_namespaces
 from .logic import FALSE, TRUE, Formula, all_of, any_of, differences, evaluate, negate, seeds
 from .modern import applies, authorization, protocol_split
@@ -97,7 +97,8 @@ def verify(proposals: list[Proposal], resources: list[Resource], index, root_ns:
                 f_new = protocol_split(lambda tcp: authorization(drafts, tcp))
                 f_old, f_new = all_of([consistency(dest), f_old]), all_of([consistency(dest), f_new])
                 for a in differences(f_old, f_new, domains(seeds(f_new, seeds(f_old))), limit=1):
-                    found.append(Difference("Mixer", p.namespace, dest.describe(), tuple(sorted(a.items())), evaluate(f_old, a), evaluate(f_new, a)))
+                    found.append(Difference("Mixer", p.namespace, dest.describe(), tuple(sorted(a.items())), evaluate(f_old, a), evaluate(f_new, a),
+                                            policies=(policy(p),)))
         outcome.checked += len(dests) * len(kept)
         return found
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any, Iterable
 
 from ..model import Resource
-from . import Difference, Outcome, Proposal, distinct, placed, settle
+from . import Attribution, Difference, Outcome, Proposal, distinct, placed, settle
 from .alpha_rbac import AlphaRbac, decision as old_decision
 from .destinations import Destination, consistency, destinations, service_namespaces
 from .logic import all_of, differences, evaluate, seeds
@@ -63,10 +63,12 @@ def _mentioned_labels(old: AlphaRbac, objects: list[dict]) -> dict[str, set[str]
     return out
 
 
-def compare(old: AlphaRbac, objects: list[dict], dests: list[Destination], root_ns: str, memo: dict, limit: int = 1) -> list[Difference]:
+def compare(old: AlphaRbac, objects: list[dict], dests: list[Destination], root_ns: str, memo: dict, limit: int = 1,
+            attribute: Attribution | None = None) -> list[Difference]:
     """The differences on every destination. ``memo`` lives as long as the run: 1.4's formula per
     destination, and the result per (destination, applicable objects), so a repeat after refusals
-    only redoes the destinations whose objects changed."""
+    only redoes the destinations whose objects changed. ``attribute`` names the 1.4 objects deciding
+    each destination."""
     by_ns: dict[str, list[dict]] = {}
     for o in objects:
         by_ns.setdefault(_ns_of(o, root_ns), []).append(o)
@@ -83,8 +85,10 @@ def compare(old: AlphaRbac, objects: list[dict], dests: list[Destination], root_
                 f_old = memo[dest] = all_of([consistency(dest), old_decision(old, dest)])
             f_new = all_of([consistency(dest), protocol_split(lambda tcp: authorization(applicable, tcp, memo))])
             doms = domains(seeds(f_new, seeds(f_old)))
+            owners = attribute(dest.namespace, applicable) if attribute is not None else ()
             hit = memo[key] = [Difference("RBAC", dest.namespace, dest.describe(), tuple(sorted(a.items(), key=lambda kv: kv[0])),
-                                          evaluate(f_old, a), evaluate(f_new, a)) for a in differences(f_old, f_new, doms, limit=limit)]
+                                          evaluate(f_old, a), evaluate(f_new, a), policies=owners)
+                               for a in differences(f_old, f_new, doms, limit=limit)]
         found.extend(hit)
     return found
 
@@ -120,10 +124,11 @@ def verify(proposals: list[Proposal], resources: list[Resource], index, root_ns:
     namespaces.discard(root_ns)
     dests = destinations(namespaces, index, _mentioned_labels(old, existing + everything))
     memo: dict = {}
+    attribute = Attribution(mine, planned, root_ns)
 
     def run(kept: list[Proposal]) -> list[Difference]:
         outcome.checked += len(dests)
         objects = list({id(o): o for p in kept for o in planned[id(p)]}.values())
-        return compare(old, distinct(existing + objects), dests, root_ns, memo)
+        return compare(old, distinct(existing + objects), dests, root_ns, memo, attribute=attribute)
 
     settle(mine, run, outcome, root_ns, lambda d: False)
