@@ -118,7 +118,7 @@ def timed(cmd: list[str], cwd: Path = REPO) -> tuple[float, float, int]:
     probe = ("import json, resource, subprocess, sys, time\n"
              "t = time.perf_counter(); p = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)\n"
              "print(json.dumps([time.perf_counter() - t, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, p.returncode]))")
-    out = subprocess.run([sys.executable, "-c", probe, *cmd], capture_output=True, text=True, cwd=cwd)
+    out = subprocess.run([sys.executable, "-c", probe, *cmd], capture_output=True, text=True, cwd=cwd, check=False)
     return tuple(json.loads(out.stdout))
 
 

@@ -33,12 +33,25 @@ __all__ = ["Change", "CheckResult", "ConversionResult", "ConvertedFile", "Findin
            "Report", "ResourceId", "Severity", "__version__", "check", "convert", "report"]
 _API = frozenset(__all__) - {"__version__"}
 
-import sys  # noqa: E402  (after _forget_working_directory; built in)
+import sys  # after _forget_working_directory; built in
 
 TYPE_CHECKING = False  # type checkers take it as True; typing itself would cost 15 ms at start-up
 if TYPE_CHECKING:  # what type checkers and IDEs see; at run time the names come from __getattr__
-    from .api import (Change, CheckResult, ConversionResult, ConvertedFile, Finding, GeneratedFile, MeshlintError,  # noqa: F401
-                      Report, ResourceId, Severity, check, convert, report)
+    from .api import (
+        Change,
+        CheckResult,
+        ConversionResult,
+        ConvertedFile,
+        Finding,
+        GeneratedFile,
+        MeshlintError,
+        Report,
+        ResourceId,
+        Severity,
+        check,
+        convert,
+        report,
+    )
 
 
 def __getattr__(name: str) -> object:

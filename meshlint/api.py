@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence, Union
+from typing import TYPE_CHECKING, Any, Union
 
 from .model import Finding, ResourceId, Severity
 
@@ -29,8 +30,8 @@ if TYPE_CHECKING:
     from .loader import SourceFile
 
 PathLike = Union[str, "os.PathLike[str]"]
-Texts = Mapping[str, Union[str, bytes]]
-Inputs = Union[PathLike, Sequence[PathLike], Texts]
+Texts = Mapping[str, str | bytes]
+Inputs = Union[PathLike, Sequence[PathLike], Texts]  # noqa: UP007  (as PathLike)
 """Paths (one, or a list of files and directories; ``"-"`` is not special) or texts in memory:
 a mapping of display names to YAML (str or bytes)."""
 
@@ -55,7 +56,7 @@ class CheckResult:
     resources: int  # Kubernetes objects read
     not_objects: tuple[str, ...]  # input files that hold no Kubernetes objects (skipped)
     warnings: tuple[str, ...]  # plugins that could not be loaded (their rules did not run), one sentence each
-    _result: "Result" = field(repr=False, compare=False)
+    _result: Result = field(repr=False, compare=False)
 
     def count(self, severity: Severity | str) -> int:
         """Findings of exactly this severity."""
@@ -314,7 +315,7 @@ def _paths(inputs: Any) -> list[str]:
     return paths
 
 
-def _sources(inputs: Texts) -> list["SourceFile"]:
+def _sources(inputs: Texts) -> list[SourceFile]:
     from .loader import load_bytes
 
     out: list[SourceFile] = []
@@ -331,7 +332,7 @@ def _sources(inputs: Texts) -> list["SourceFile"]:
     return out
 
 
-def _lint(inputs: Inputs, settings: "Settings") -> "Result":
+def _lint(inputs: Inputs, settings: Settings) -> Result:
     import gc
 
     from .engine import InputError, _context_sources, lint, lint_sources
@@ -387,7 +388,7 @@ def _config(config: PathLike | None) -> Any:
 def _settings(select: Iterable[str] = (), ignore: Iterable[str] = (), severity: Mapping[str, Severity | str] | None = None,
               per_path_ignores: Mapping[str, Iterable[str]] | None = None, namespace: str | None = None,
               root_namespace: str | None = None, context: Iterable[PathLike] = (), assume_rbac_on: bool = False,
-              schemas: PathLike | None = None, config: PathLike | None = None, rules_from_config: bool = True) -> "Settings":
+              schemas: PathLike | None = None, config: PathLike | None = None, rules_from_config: bool = True) -> Settings:
     """The command's settings: the options given, on top of the configuration file (if any)."""
     from .config import _DNS_LABEL
     from .engine import Settings
@@ -434,7 +435,7 @@ def _user_schemas(schemas: PathLike | None) -> Any:
         raise MeshlintError(str(e)) from None
 
 
-def _user_validate(settings: "Settings") -> Any:
+def _user_validate(settings: Settings) -> Any:
     return settings.user_schemas.validate if settings.user_schemas is not None else None
 
 
@@ -446,13 +447,13 @@ def _plugin_warnings() -> tuple[str, ...]:
 
 # --------------------------------------------------------------------------- conversion results
 
-def _convert_result(result: "Result", keep_server_fields: bool, settings: "Settings") -> "ConvertResult":
+def _convert_result(result: Result, keep_server_fields: bool, settings: Settings) -> ConvertResult:
     from .convert import convert as convert_files
 
     return convert_files(result, keep_server_fields=keep_server_fields, validate=_user_validate(settings))
 
 
-def _conversion(result: "Result", converted: "ConvertResult", generated: list["Generated"], written: dict[str, str],
+def _conversion(result: Result, converted: ConvertResult, generated: list[Generated], written: dict[str, str],
                 refusals: list[Any], error: str | None, verify: bool) -> ConversionResult:
     from .convert_cli import _as_json, diff_text, refusal_findings, refused_by_verification, security_differences
     from .exitcodes import for_input

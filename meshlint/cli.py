@@ -5,7 +5,6 @@ import os
 import sys
 from dataclasses import replace
 from pathlib import Path
-from typing import List, Optional
 
 import typer
 
@@ -23,16 +22,16 @@ app = typer.Typer(
 EXIT_USAGE = 2
 
 
-def _fail(message: str) -> "typer.Exit":
+def _fail(message: str) -> typer.Exit:
     typer.echo(f"meshlint: error: {message}", err=True)
     return typer.Exit(EXIT_USAGE)
 
 
-def _split(values: Optional[List[str]]) -> tuple[str, ...]:
+def _split(values: list[str] | None) -> tuple[str, ...]:
     return tuple(t.strip() for v in values or () for t in v.split(",") if t.strip())
 
 
-def _severity(value: Optional[str], option: str):
+def _severity(value: str | None, option: str):
     from .model import Severity
 
     if value is None:
@@ -43,7 +42,7 @@ def _severity(value: Optional[str], option: str):
         raise _fail(f"{option}: {e}")
 
 
-def write_output(text: str, output: Optional[Path]) -> None:
+def write_output(text: str, output: Path | None) -> None:
     """Write to stdout, or atomically to a file."""
     if output is None:
         from .fsutil import write_text_chunks
@@ -190,28 +189,28 @@ def _warn_about_plugins() -> None:
 
 @app.command()
 def check(
-    paths: List[str] = typer.Argument(..., help="Files, directories (searched for *.yaml, *.yml, *.json) or - for stdin."),
+    paths: list[str] = typer.Argument(..., help="Files, directories (searched for *.yaml, *.yml, *.json) or - for stdin."),
     format: str = typer.Option("text", "--format", "-f", help="Output format: text, json, sarif, junit, github or gitlab."),
-    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write the report to this file instead of stdout."),
-    select: Optional[List[str]] = typer.Option(None, "--select", help="Only these codes, code prefixes or rule names (comma-separated, repeatable)."),
-    ignore: Optional[List[str]] = typer.Option(None, "--ignore", help="Skip these codes, code prefixes or rule names."),
-    fail_on: Optional[str] = typer.Option(None, "--fail-on", help="Exit 1 when a finding at or above this severity remains: error, warning or info. [default: warning]"),
-    min_severity: Optional[str] = typer.Option(None, "--min-severity", help="Only report findings at or above this severity (does not change the exit code)."),
-    root_namespace: Optional[str] = typer.Option(None, "--root-namespace", help="Istio root namespace (default: from the istio ConfigMap, else istio-system)."),
-    namespace: Optional[str] = typer.Option(None, "--namespace", "-n", help=NAMESPACE_HELP),
-    context: Optional[List[str]] = typer.Option(None, "--context", help="Extra paths read only to resolve cross-references (Services, roles, workloads); not reported on."),
+    output: Path | None = typer.Option(None, "--output", "-o", help="Write the report to this file instead of stdout."),
+    select: list[str] | None = typer.Option(None, "--select", help="Only these codes, code prefixes or rule names (comma-separated, repeatable)."),
+    ignore: list[str] | None = typer.Option(None, "--ignore", help="Skip these codes, code prefixes or rule names."),
+    fail_on: str | None = typer.Option(None, "--fail-on", help="Exit 1 when a finding at or above this severity remains: error, warning or info. [default: warning]"),
+    min_severity: str | None = typer.Option(None, "--min-severity", help="Only report findings at or above this severity (does not change the exit code)."),
+    root_namespace: str | None = typer.Option(None, "--root-namespace", help="Istio root namespace (default: from the istio ConfigMap, else istio-system)."),
+    namespace: str | None = typer.Option(None, "--namespace", "-n", help=NAMESPACE_HELP),
+    context: list[str] | None = typer.Option(None, "--context", help="Extra paths read only to resolve cross-references (Services, roles, workloads); not reported on."),
     color: str = typer.Option("auto", "--color", metavar="WHEN", help=COLOR_HELP),
     no_color: bool = typer.Option(False, "--no-color", hidden=True, help="The same as --color never."),
     show_explanation: bool = typer.Option(False, "--show-explanation", help="Print each finding's long explanation under it (default: once per code, at the end)."),
     assume_rbac_on: bool = typer.Option(False, "--assume-rbac-on", help="Convert ServiceRoles even when no ClusterRbacConfig is among the inputs (1.4 then enforced nothing)."),
-    baseline: Optional[Path] = typer.Option(None, "--baseline", help="Report (and fail on) only findings not in this baseline file."),
-    write_baseline: Optional[Path] = typer.Option(None, "--write-baseline", help="Write every current finding to this baseline file and exit 0."),
-    schemas: Optional[Path] = typer.Option(None, "--schemas", help=SCHEMAS_HELP),
+    baseline: Path | None = typer.Option(None, "--baseline", help="Report (and fail on) only findings not in this baseline file."),
+    write_baseline: Path | None = typer.Option(None, "--write-baseline", help="Write every current finding to this baseline file and exit 0."),
+    schemas: Path | None = typer.Option(None, "--schemas", help=SCHEMAS_HELP),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Say which configuration file is used."),
 ) -> None:
     """Check configuration and report findings."""
-    from .model import Severity
     from . import reporters
+    from .model import Severity
 
     cfg, settings = _settings(select, ignore, root_namespace, context, assume_rbac_on, schemas, namespace, verbose)
     # reporters say "fixable" (only convert and report need the fixes); findings on rendered objects name their sources
@@ -271,22 +270,22 @@ def _apply_baseline(result, path: Path):
 
 @app.command()
 def convert(
-    paths: List[str] = typer.Argument(..., help="Files or directories to convert."),
-    out: Optional[Path] = typer.Option(None, "--out", help="Write every input file (converted or not) under this directory, mirroring the input paths."),
+    paths: list[str] = typer.Argument(..., help="Files or directories to convert."),
+    out: Path | None = typer.Option(None, "--out", help="Write every input file (converted or not) under this directory, mirroring the input paths."),
     in_place: bool = typer.Option(False, "--in-place", help="Rewrite changed files in place (atomically)."),
     diff: bool = typer.Option(False, "--diff", help="Print a unified diff of what would change on stdout, the summary on stderr (the default for text output when neither --out, --in-place nor --check is given)."),
     check_only: bool = typer.Option(False, "--check", help="Write nothing; exit 1 if any file would change (for pre-commit)."),
     format: str = typer.Option("text", "--format", "-f", help="Summary format: text or json."),
     keep_server_fields: bool = typer.Option(False, "--keep-server-fields", help="Keep status, uid, resourceVersion and other server-set fields on converted objects."),
-    select: Optional[List[str]] = typer.Option(None, "--select", help="Only apply fixes of these codes, code prefixes or rule names."),
-    ignore: Optional[List[str]] = typer.Option(None, "--ignore", help="Do not apply fixes of these codes, code prefixes or rule names."),
-    root_namespace: Optional[str] = typer.Option(None, "--root-namespace", help="Istio root namespace (default: from the istio ConfigMap, else istio-system)."),
-    namespace: Optional[str] = typer.Option(None, "--namespace", "-n", help=NAMESPACE_HELP),
-    context: Optional[List[str]] = typer.Option(None, "--context", help="Extra paths read only to resolve cross-references."),
+    select: list[str] | None = typer.Option(None, "--select", help="Only apply fixes of these codes, code prefixes or rule names."),
+    ignore: list[str] | None = typer.Option(None, "--ignore", help="Do not apply fixes of these codes, code prefixes or rule names."),
+    root_namespace: str | None = typer.Option(None, "--root-namespace", help="Istio root namespace (default: from the istio ConfigMap, else istio-system)."),
+    namespace: str | None = typer.Option(None, "--namespace", "-n", help=NAMESPACE_HELP),
+    context: list[str] | None = typer.Option(None, "--context", help="Extra paths read only to resolve cross-references."),
     assume_rbac_on: bool = typer.Option(False, "--assume-rbac-on", help="Convert ServiceRoles even when no ClusterRbacConfig is among the inputs."),
     verify: bool = typer.Option(False, "--verify", help="Report the verification of the security conversions: request classes decided differently from 1.4, grouped by the 1.4 policy whose conversion decides them, with counts."),
     color: str = typer.Option("auto", "--color", metavar="WHEN", help=COLOR_HELP),
-    schemas: Optional[Path] = typer.Option(None, "--schemas", help=SCHEMAS_HELP),
+    schemas: Path | None = typer.Option(None, "--schemas", help=SCHEMAS_HELP),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Say which configuration file is used; list every verification difference and each change in full."),
 ) -> None:
     """Apply every available fix, keeping everything else byte for byte."""
@@ -329,15 +328,15 @@ def convert(
 
 @app.command()
 def report(
-    paths: List[str] = typer.Argument(..., help="The export and/or config files to report on."),
+    paths: list[str] = typer.Argument(..., help="The export and/or config files to report on."),
     format: str = typer.Option("markdown", "--format", "-f", help="markdown, html or json."),
     revision: str = typer.Option("asm-managed", "--revision", help="Target revision: asm-managed, asm-managed-stable or asm-managed-rapid."),
-    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Write the report to this file instead of stdout."),
-    root_namespace: Optional[str] = typer.Option(None, "--root-namespace", help="Istio root namespace (default: from the istio ConfigMap, else istio-system)."),
-    namespace: Optional[str] = typer.Option(None, "--namespace", "-n", help=NAMESPACE_HELP),
-    context: Optional[List[str]] = typer.Option(None, "--context", help="Extra paths read only to resolve cross-references."),
+    out: Path | None = typer.Option(None, "--out", "-o", help="Write the report to this file instead of stdout."),
+    root_namespace: str | None = typer.Option(None, "--root-namespace", help="Istio root namespace (default: from the istio ConfigMap, else istio-system)."),
+    namespace: str | None = typer.Option(None, "--namespace", "-n", help=NAMESPACE_HELP),
+    context: list[str] | None = typer.Option(None, "--context", help="Extra paths read only to resolve cross-references."),
     assume_rbac_on: bool = typer.Option(False, "--assume-rbac-on", help="Convert ServiceRoles even when no ClusterRbacConfig is among the inputs."),
-    schemas: Optional[Path] = typer.Option(None, "--schemas", help=SCHEMAS_HELP),
+    schemas: Path | None = typer.Option(None, "--schemas", help=SCHEMAS_HELP),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Say which configuration file is used."),
 ) -> None:
     """Write the migration report: what blocks, what converts, and the cluster steps in order."""
@@ -373,7 +372,7 @@ def list_rules(format: str = typer.Option("text", "--format", "-f", help="text o
         write_output(json.dumps(data, indent=2) + "\n", None)
     elif format == "text":
         width = max(len(r.name) for r in rules.values())
-        lines = [f"{r.code}  {r.name:<{width}}  {str(r.severity):<7}  {'fix' if r.fixable else '   '}  {r.summary}" for r in rules.values()]
+        lines = [f"{r.code}  {r.name:<{width}}  {r.severity!s:<7}  {'fix' if r.fixable else '   '}  {r.summary}" for r in rules.values()]
         write_output("\n".join(lines) + "\n", None)
     else:
         raise _fail(f"unknown format {format!r} (choose from text, json)")
@@ -392,7 +391,7 @@ def explain(code: str = typer.Argument(..., help="A rule code (ML100) or name (r
     write_output(rule_markdown(rule), None)
 
 
-def main(argv: Optional[List[str]] = None) -> None:
+def main(argv: list[str] | None = None) -> None:
     """Entry point: never shows a traceback unless MESHLINT_DEBUG is set."""
     try:
         # the click command itself: typer's wrapper would set an attribute on every exception, and
@@ -403,7 +402,7 @@ def main(argv: Optional[List[str]] = None) -> None:
         sys.exit(130)
     except BrokenPipeError:
         try:
-            sys.stdout = open(os.devnull, "w")
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115  (stdout for the rest of the process)
         finally:
             sys.exit(1)
     except Exception as e:  # the last line of defence: a clear message, exit code 2

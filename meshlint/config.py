@@ -133,7 +133,7 @@ def _namespaces(v: Any) -> tuple[tuple[str, str], ...]:
     if v is None:
         return ()
     if not isinstance(v, dict):
-        raise ValueError(f"namespaces: expected a mapping of path globs to namespaces, got {type(v).__name__}")
+        raise ValueError(f"namespaces: expected a mapping of path globs to namespaces, got {type(v).__name__}")  # noqa: TRY004  (a config error)
     out = []
     for glob, ns in v.items():
         if not isinstance(ns, str) or not _DNS_LABEL.match(ns):

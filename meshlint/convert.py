@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import copy
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from . import textedit
 from .engine import Result
-from .fixes import ExtraFile, Fix, MergeMapping, MoveKey, RenameKey, Remove, ReplaceResource, SetValue
-from .generated import GeneratedFile, collect as collect_generated
+from .fixes import ExtraFile, Fix, MergeMapping, MoveKey, Remove, RenameKey, ReplaceResource, SetValue
+from .generated import GeneratedFile
+from .generated import collect as collect_generated
 from .loader import SourceFile, load_text
 from .model import Finding, Resource, ResourceId, escape_pointer_token, split_pointer, value_at
 
@@ -99,7 +101,7 @@ def convert(result: Result, keep_server_fields: bool = False, validate: Validato
 
     checks = [target] + ([validate] if validate is not None else [])
     # (an error about a placeholder's value is dropped where it is made: schema.judged)
-    validate = lambda obj: [e for check in checks for e in check(obj)]  # noqa: E731
+    validate = lambda obj: [e for check in checks for e in check(obj)]
     fixes_of: dict[tuple[str, int | None, int | None], list[Fix]] = defaultdict(list)
     for f in result.findings:
         if f.fix is not None:

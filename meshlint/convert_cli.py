@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__, convert_text
-from .convert import ConvertResult, FileResult, convert, replacement_objects
+from .convert import ConvertResult, FileResult, convert
 from .engine import Result
 from .escape import printable
 from .fsutil import FileWrite, Refusal, WriteError, commit, created_mode
@@ -135,7 +135,8 @@ def run_convert(result: Result, out: Path | None, in_place: bool, diff: bool, ch
 def planned_writes(result: Result, converted: ConvertResult, out: Path | None, in_place: bool,
                    inputs: list[str] | None, generated: list[Generated] = ()) -> tuple[list[FileWrite], list[Refusal]]:
     """The final list of files to write (and the files refused), before anything is written."""
-    from .write_targets import in_place as in_place_writes, tree_roots, under_out
+    from .write_targets import in_place as in_place_writes
+    from .write_targets import tree_roots, under_out
 
     boms = {s.path: s.bom for s in result.sources}
     if out is not None:

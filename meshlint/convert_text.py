@@ -8,7 +8,8 @@ from __future__ import annotations
 import re
 import shlex
 from collections import Counter
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from . import refusals
 from .escape import printable

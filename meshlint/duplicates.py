@@ -10,7 +10,8 @@ API server fills in (``dnsPolicy: ClusterFirst``, ``type: ClusterIP``, an assign
 from __future__ import annotations
 
 import json
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from .model import Resource, split_pointer
 

@@ -5,15 +5,16 @@ The engine never prints. Reporters render a Result; the CLI decides what to show
 """
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
-from typing import Any, Iterable, Mapping
+from typing import Any
 
+from . import placeholders
 from .fixes import Fix
 from .index import IndexView, ResourceIndex
 from .loader import InputFile, SourceFile, discover, read_input
 from .model import Finding, Problem, Resource, Rule, Severity, Violation
-from . import placeholders
 from .namespaces import applied
 from .registry import all_rules, kind_matches, rule_matches
 from .suppress import ANNOTATION, Directive, Suppressions, annotation_directive
@@ -77,7 +78,7 @@ class Result:
     def exit_code(self, fail_on: Severity) -> int:
         return 1 if any(f.severity >= fail_on for f in self.findings) else 0
 
-    def filtered(self, min_severity: Severity) -> "Result":
+    def filtered(self, min_severity: Severity) -> Result:
         return Result([f for f in self.findings if f.severity >= min_severity], self.files, self.resources, self.rules, self.sources, self.root_namespace, self.verification, self.context_sources)
 
 
@@ -256,7 +257,7 @@ def _run_rule(rule: Rule, res: Resource, ctx: Context, rules: Mapping[str, Rule]
                 raise TypeError(f"yielded {type(v).__name__} {v!r:.80}, not a Violation with a JSON Pointer path")
             found.append((rule, v))
         return found
-    except Exception as e:  # a rule bug must never become a traceback for the user
+    except Exception as e:  # noqa: BLE001  a rule bug must never become a traceback for the user
         crashed = rules.get(RULE_CRASHED)
         if crashed is None:
             return []
@@ -364,4 +365,4 @@ def _path_matches(path: str, glob: str) -> bool:
     return fnmatchcase(p, glob) or fnmatchcase(p, glob.rstrip("/") + "/*")
 
 
-__all__ = ["Context", "InputError", "Result", "Settings", "lint", "lint_sources", "read_paths", "root_namespace", "active_rules", "InputFile"]
+__all__ = ["Context", "InputError", "InputFile", "Result", "Settings", "active_rules", "lint", "lint_sources", "read_paths", "root_namespace"]

@@ -17,8 +17,9 @@ Facts from Envoy's v3 API protos (``previous_message_type`` and ``reserved`` fie
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 _PREFIX = "type.googleapis.com/"
 

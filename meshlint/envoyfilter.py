@@ -1,8 +1,9 @@
 """EnvoyFilter facts shared by the ML5xx rules: add-on defaults, renamed filters, the old-style API."""
 from __future__ import annotations
 
+from collections.abc import Iterator
 from fnmatch import fnmatchcase
-from typing import Any, Iterator, NamedTuple
+from typing import Any, NamedTuple
 
 from .model import Resource, pointer
 

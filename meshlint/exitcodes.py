@@ -5,7 +5,7 @@
 """
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 OK, FINDINGS, USAGE = 0, 1, 2
 

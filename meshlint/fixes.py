@@ -27,7 +27,7 @@ Operations, applied in order:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Union
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -81,7 +81,7 @@ class ExtraFile:
     note: str = ""
 
 
-Operation = Union[SetValue, Remove, RenameKey, MergeMapping, MoveKey, ReplaceResource, ExtraFile]
+Operation = SetValue | Remove | RenameKey | MergeMapping | MoveKey | ReplaceResource | ExtraFile
 
 
 @dataclass(frozen=True)

@@ -23,12 +23,13 @@ import re
 import secrets
 import stat
 from collections import OrderedDict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any
 
 CHUNK = 1 << 20
 TEMP_SUFFIX = ".meshlint-tmp"
-_TEMP = re.compile(r"^\..*\.(\d+)-[0-9a-f]{8}" + re.escape(TEMP_SUFFIX) + "$", re.S)
+_TEMP = re.compile(r"^\..*\.(\d+)-[0-9a-f]{8}" + re.escape(TEMP_SUFFIX) + "$", re.DOTALL)
 NAMED = 20  # files named in an error; the rest are counted
 _NAME_BYTES = 180  # of the target's name kept in a temp name (a name may be up to 255 bytes)
 
@@ -133,9 +134,9 @@ def atomic_write_text(path: str | os.PathLike, text: str) -> None:
 # --------------------------------------------------------------------------- commit
 
 class _Staged:
-    __slots__ = ("write", "dirs", "parent", "name", "temp", "overwrite", "existed")
+    __slots__ = ("dirs", "existed", "name", "overwrite", "parent", "temp", "write")
 
-    def __init__(self, write: FileWrite, dirs: "_Directories", parent: str, name: str):
+    def __init__(self, write: FileWrite, dirs: _Directories, parent: str, name: str):
         self.write, self.dirs, self.parent, self.name = write, dirs, parent, name
         self.temp: str | None = None
         self.overwrite = False  # write into the existing inode instead of renaming over it
@@ -156,10 +157,13 @@ def commit(writes: Iterable[FileWrite]) -> list[str]:
     staged: list[_Staged] = []
     done: list[tuple[_Staged, bytes | None]] = []
     try:
-        try:
-            refused = _once([r for w in writes for r in _check(w)])
-        except OSError as e:
-            raise WriteError(_files(writes), failure=_describe(e, w.target)) from None
+        checked: list[Refusal] = []
+        for w in writes:
+            try:
+                checked.extend(_check(w))
+            except OSError as e:
+                raise WriteError(_files(writes), failure=_describe(e, w.target)) from None
+        refused = _once(checked)
         if refused:
             raise WriteError(_files(writes), refused)
         try:
@@ -250,7 +254,7 @@ def _check(w: FileWrite) -> list[Refusal]:
     return []
 
 
-def _stage(s: _Staged, dirs: "_Directories | None" = None) -> None:
+def _stage(s: _Staged, dirs: _Directories | None = None) -> None:
     w = s.write
     if w.directory:
         dirs.open_dir(w.target, w.base)

@@ -6,12 +6,12 @@ dictionary access or a set intersection, never a scan over all resources.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping
 from fnmatch import fnmatchcase
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any
 
 from .model import Resource
 from .namespaces import applied
-
 from .workloads import pod_labels
 
 DEFAULT_NAMESPACE = "default"

@@ -11,11 +11,13 @@ Every problem with the input becomes a :class:`Problem` value, not an exception.
 from __future__ import annotations
 
 import codecs
+import itertools
 import os
 import re
 import sys
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Iterator
+from typing import Any
 
 import yaml
 import yaml.cyaml
@@ -41,7 +43,7 @@ _NULL = "tag:yaml.org,2002:null"
 _MERGE = "tag:yaml.org,2002:merge"
 
 _scalar = yaml.SafeLoader.__new__(yaml.SafeLoader)  # only its scalar constructors are used
-_DOC_MARKER = re.compile(r"^(?:---|\.\.\.)(?=[ \t\r\n]|$)", re.M)
+_DOC_MARKER = re.compile(r"^(?:---|\.\.\.)(?=[ \t\r\n]|$)", re.MULTILINE)
 
 # input problem codes (catalogue entries under rules/, area "input")
 SYNTAX, NOT_MAPPING, MISSING_TYPE, BINARY, ENCODING = "ML001", "ML002", "ML003", "ML004", "ML005"
@@ -252,9 +254,9 @@ class _Chunk:
     to that one document (a %TAG directive above it, documents without a marker between them)
     falls back to the whole text."""
 
-    __slots__ = ("src", "start", "end", "pad", "expect", "holder", "_nodes")
+    __slots__ = ("_nodes", "end", "expect", "holder", "pad", "src", "start")
 
-    def __init__(self, src: "SourceFile", start: int, end: int, pad: int, holder: "_Held", expect: tuple[int, int, int] | None = None):
+    def __init__(self, src: SourceFile, start: int, end: int, pad: int, holder: _Held, expect: tuple[int, int, int] | None = None):
         self.src, self.start, self.end, self.pad, self.expect, self.holder = src, start, end, pad, expect, holder
         self._nodes: list[yaml.Node] | None = None
 
@@ -288,7 +290,7 @@ class _Held:
         self.chunk: _Chunk | None = None
 
 
-def _stream(src: "SourceFile", text: str) -> Iterator[tuple[int, _Chunk, int, yaml.Node]]:
+def _stream(src: SourceFile, text: str) -> Iterator[tuple[int, _Chunk, int, yaml.Node]]:
     """(doc_index, chunk, index in chunk, root node) for every document, composed one at a time.
     Raises yaml.YAMLError on a syntax error (documents already yielded are then read again)."""
     holder = _Held()
@@ -309,7 +311,7 @@ def _stream(src: "SourceFile", text: str) -> Iterator[tuple[int, _Chunk, int, ya
         loader.dispose()
 
 
-def _recover(src: "SourceFile", text: str) -> Iterator[tuple[int, _Chunk, int, yaml.Node]]:
+def _recover(src: SourceFile, text: str) -> Iterator[tuple[int, _Chunk, int, yaml.Node]]:
     """After a syntax error: a line starting with '---' or '...' always ends a YAML document,
     so split there and read each document on its own, at its own line offset."""
     holder = _Held()
@@ -317,7 +319,7 @@ def _recover(src: "SourceFile", text: str) -> Iterator[tuple[int, _Chunk, int, y
     starts.append(len(text))
     doc_index = 0
     newlines, prev = 0, 0
-    for a, b in zip(starts, starts[1:]):
+    for a, b in itertools.pairwise(starts):
         newlines += text.count("\n", prev, a)
         prev = a
         chunk = _Chunk(src, a, b, newlines, holder)
@@ -356,15 +358,15 @@ class _FastLoader(yaml.cyaml.CParser):
     """libyaml composition that leaves plain scalars untyped (``meshlint:plain``): they are
     resolved later, with a cache, instead of through PyYAML's per-node Python resolver."""
 
-    def resolve(self, kind, value, implicit):  # noqa: D102
+    def resolve(self, kind, value, implicit):
         if kind is yaml.ScalarNode:
             return _PLAIN if implicit[0] else _STR
         return "tag:yaml.org,2002:seq" if kind is yaml.SequenceNode else "tag:yaml.org,2002:map"
 
-    def descend_resolver(self, current_node, current_index):  # noqa: D102
+    def descend_resolver(self, current_node, current_index):
         pass
 
-    def ascend_resolver(self):  # noqa: D102
+    def ascend_resolver(self):
         pass
 
 
@@ -372,13 +374,13 @@ class _PositionLoader(yaml.cyaml.CParser):
     """libyaml composition without tag resolution: positions need no types, and PyYAML's
     Python-level resolver is most of the composition's cost."""
 
-    def resolve(self, kind, value, implicit):  # noqa: D102
+    def resolve(self, kind, value, implicit):
         return _STR if kind is yaml.ScalarNode else ("tag:yaml.org,2002:seq" if kind is yaml.SequenceNode else "tag:yaml.org,2002:map")
 
-    def descend_resolver(self, current_node, current_index):  # noqa: D102
+    def descend_resolver(self, current_node, current_index):
         pass
 
-    def ascend_resolver(self):  # noqa: D102
+    def ascend_resolver(self):
         pass
 
 
@@ -427,7 +429,7 @@ def load_data(text: str) -> tuple[list[Any], list[Problem]]:
     return values, src.problems
 
 
-def _add_document(src: SourceFile, doc_index: int, node: yaml.Node, budget: "_Budget | None", ref: "_DocRef", others: list[Problem | None]) -> None:
+def _add_document(src: SourceFile, doc_index: int, node: yaml.Node, budget: _Budget | None, ref: _DocRef, others: list[Problem | None]) -> None:
     if isinstance(node, yaml.ScalarNode) and _scalar_value(node) is None:
         return  # empty document: kubectl skips these too
     line, col = node.start_mark.line + 1, node.start_mark.column + 1
@@ -461,7 +463,7 @@ def _is_list_version(value: dict) -> bool:
     return av is None or av == "v1"
 
 
-def _add_resource(src: SourceFile, doc_index: int, item_index: int | None, value: Any, node: yaml.Node, ref: "_DocRef") -> None:
+def _add_resource(src: SourceFile, doc_index: int, item_index: int | None, value: Any, node: yaml.Node, ref: _DocRef) -> None:
     line, col = node.start_mark.line + 1, node.start_mark.column + 1
     if not isinstance(value, dict):
         src.problems.append(Problem(NOT_MAPPING, line, col, {"type": _type_name(value)}))
@@ -488,7 +490,7 @@ def _type_name(v: Any) -> str:
 class _Budget:
     """How many nodes the aliases of one file may expand to, in all its documents together."""
 
-    __slots__ = ("limit", "expanded", "spent")
+    __slots__ = ("expanded", "limit", "spent")
 
     def __init__(self, text: str):
         self.limit = min(MAX_EXPANDED_NODES, EXPANSION_BASE + EXPANSION_PER_BYTE * len(text))
@@ -606,9 +608,7 @@ def _child(node: yaml.Node, token: str) -> yaml.Node | None:
         found = None
         merges = []
         for k, v in node.value:
-            if k.tag == _MERGE:
-                merges.append(v)
-            elif isinstance(k, yaml.ScalarNode) and k.value == "<<" and k.style is None:
+            if k.tag == _MERGE or isinstance(k, yaml.ScalarNode) and k.value == "<<" and k.style is None:
                 merges.append(v)
             elif isinstance(k, yaml.ScalarNode) and k.value == token:
                 found = v  # the last duplicate wins, as in the built value
@@ -653,7 +653,7 @@ class _Locator:
     exists resolves to the deepest field that does exist.
     """
 
-    __slots__ = ("ref", "item")
+    __slots__ = ("item", "ref")
 
     def __init__(self, ref: _DocRef, item: int | None):
         self.ref, self.item = ref, item

@@ -5,9 +5,10 @@ these types on every run, including the 250 ms pre-commit path.
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import IntEnum
-from typing import Any, Callable, Iterable, Mapping, NamedTuple
+from typing import Any, NamedTuple
 
 
 class Severity(IntEnum):
@@ -18,7 +19,7 @@ class Severity(IntEnum):
     ERROR = 3
 
     @classmethod
-    def parse(cls, text: str) -> "Severity":
+    def parse(cls, text: str) -> Severity:
         try:
             return cls[str(text).strip().upper()]
         except KeyError:
@@ -113,7 +114,7 @@ class Resource:
     group: str = field(init=False)  # networking.istio.io for networking.istio.io/v1alpha3; "" for core v1
     name: str | None = field(init=False)
     namespace: str | None = field(init=False)
-    _identity: "ResourceId | None" = field(init=False, default=None, repr=False)
+    _identity: ResourceId | None = field(init=False, default=None, repr=False)
     # the namespace it is applied in when the file does not say it (or kustomize overrides it), and
     # where that came from ("--namespace", "kustomization base/kustomization.yaml", ...): meshlint.namespaces
     applied_namespace: str | None = field(init=False, default=None, repr=False)

@@ -19,8 +19,9 @@ far up as the working directory), so a pre-commit run on single files still find
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Iterable
+from typing import TYPE_CHECKING
 
 from .nonobjects import KUSTOMIZATION_FILES
 
@@ -53,7 +54,7 @@ def is_namespaced(kind: str | None) -> bool:
     return kind not in CLUSTER_SCOPED
 
 
-def applied(res: "Resource", default: str = "default") -> tuple[str, str] | None:
+def applied(res: Resource, default: str = "default") -> tuple[str, str] | None:
     """(namespace, where it came from) when the file does not say the object's namespace;
     None when it does (and nothing overrides it) or the kind has no namespace."""
     if res.applied_namespace:
@@ -63,7 +64,7 @@ def applied(res: "Resource", default: str = "default") -> tuple[str, str] | None
     return default, ASSUMED
 
 
-def assign(sources: Iterable["SourceFile"], namespace: str | None = None,
+def assign(sources: Iterable[SourceFile], namespace: str | None = None,
            mapping: tuple[tuple[str, str], ...] = (), mapping_from: str = ".meshlint.yaml") -> None:
     """Set ``applied_namespace`` / ``namespace_from`` on every resource of ``sources``."""
     from .engine import _path_matches

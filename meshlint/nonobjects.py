@@ -32,9 +32,8 @@ def by_name(path: str) -> str | None:
     if base in CHART_FILES:
         return "Helm chart"
     parent = os.path.dirname(path)
-    if base in HELM_VALUES or (base.startswith("values") and base.endswith((".yaml", ".yml"))):
-        if _chart_dir(parent or "."):
-            return "Helm values"
+    if (base in HELM_VALUES or (base.startswith("values") and base.endswith((".yaml", ".yml")))) and _chart_dir(parent or "."):
+        return "Helm values"
     parts = path.replace("\\", "/").split("/")
     if "templates" in parts[:-1]:
         i = len(parts) - 2 - parts[-2::-1].index("templates")  # the innermost templates/ directory

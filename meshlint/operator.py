@@ -9,8 +9,9 @@ profile, revision, components, addonComponents, meshConfig, values).
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any
 
 from .model import Resource, pointer
 

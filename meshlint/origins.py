@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Callable
 
 from .loader import SKIP_DIRS, YAML_SUFFIXES, InputFile, SourceFile, read_input
 from .model import Finding, Rendered, Resource, Rule
@@ -129,7 +129,7 @@ def _build_dirs() -> list[str]:
     seen = 0
     for dirpath, dirnames, filenames in os.walk(".", followlinks=False):
         dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS)
-        seen += 1
+        seen += 1  # noqa: SIM113  (directories walked, counted before the limit)
         if seen > MAX_SEARCH_DIRS:
             break
         for name in KUSTOMIZATIONS:

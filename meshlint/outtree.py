@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import os
 import stat
-from typing import Callable, Iterable
+from collections.abc import Callable, Iterable
 
 from .fsutil import FileWrite, created_mode
 from .loader import SKIP_DIRS

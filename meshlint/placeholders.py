@@ -8,11 +8,12 @@ pipeline would no longer fill it in (kustomize substitutes vars only at the fiel
 from __future__ import annotations
 
 import re
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from .model import value_at
 
-_PLACEHOLDER = re.compile(r"\$\([A-Za-z_][\w.-]*\)|\$\{[^}\s]+\}|\{\{.*?\}\}", re.S)
+_PLACEHOLDER = re.compile(r"\$\([A-Za-z_][\w.-]*\)|\$\{[^}\s]+\}|\{\{.*?\}\}", re.DOTALL)
 _MARKS = ("$(", "${", "{{")
 
 

@@ -20,9 +20,11 @@ from __future__ import annotations
 
 import base64
 import binascii
+import itertools
 import re
+from collections.abc import Iterable, Iterator
 from dataclasses import replace
-from typing import Any, Iterable, Iterator
+from typing import Any
 
 REDACTED = "[redacted]"
 LAST_APPLIED = ("metadata", "annotations", "kubectl.kubernetes.io/last-applied-configuration")
@@ -31,10 +33,10 @@ SAFETY_NET_MIN = 12  # a Secret value this long is redacted wherever it was copi
 
 _CREDENTIAL_KEY = re.compile(
     r"(?:password|passwd|passphrase|pwd|secret|token|api[-_.]?key|access[-_.]?key|private[-_.]?key|"
-    r"credentials?|authorization|bearer|cookie|session[-_.]?id|signing[-_.]?key|encryption[-_.]?key)$", re.I)
+    r"credentials?|authorization|bearer|cookie|session[-_.]?id|signing[-_.]?key|encryption[-_.]?key)$", re.IGNORECASE)
 
 # secret material inside any string: group "v" is the secret part
-_PEM = re.compile(r"-----BEGIN (?P<label>[A-Z0-9 ]{1,40})-----(?P<v>.*?)-----END (?P=label)-----", re.S)
+_PEM = re.compile(r"-----BEGIN (?P<label>[A-Z0-9 ]{1,40})-----(?P<v>.*?)-----END (?P=label)-----", re.DOTALL)
 _PEM_OPEN = re.compile(r"-----BEGIN [A-Z0-9 ]{1,40}-----(?P<v>(?:\\[nr]|\\\n|[ \t]*\r?\n[ \t]*|[A-Za-z0-9+/=])+)")  # unterminated
 _JWK = re.compile(r"""\\?["'](?:k|d|p|q|dp|dq|qi)\\?["'][ \t]*:[ \t]*\\?["'](?P<v>[A-Za-z0-9_\-+/=]{4,})""")
 _SCHEME = re.compile(r"""(?i)\b(?:bearer|basic|token|digest)[ \t]+(?P<v>[A-Za-z0-9\-._~+/]{6,}=*)""")
@@ -152,7 +154,7 @@ def _node_spans(text: str, recover: bool = True) -> list[tuple[int, int]]:
     """Spans of the scalars at secret locations, from the composed documents' marks."""
     import yaml
 
-    from .loader import _STR, _PositionLoader, _compose, _resolve_plain
+    from .loader import _STR, _compose, _PositionLoader, _resolve_plain
 
     try:
         docs = _compose(text, _PositionLoader)
@@ -202,7 +204,7 @@ def _chunk_spans(text: str) -> list[tuple[int, int]]:
 
     starts = [0] + [m.start() for m in _DOC_MARKER.finditer(text) if m.start() > 0] + [len(text)]
     spans = []
-    for a, b in zip(starts, starts[1:]):
+    for a, b in itertools.pairwise(starts):
         chunk = text[a:b]
         try:
             spans += [(a + x, a + y) for x, y in _node_spans(chunk, recover=False)]

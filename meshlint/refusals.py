@@ -2,7 +2,7 @@
 (with their reasons) apart from the findings that simply need work by hand."""
 from __future__ import annotations
 
-from typing import Iterable, Mapping
+from collections.abc import Iterable, Mapping
 
 from .model import Finding, Rule, Severity
 

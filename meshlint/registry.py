@@ -17,8 +17,9 @@ import importlib
 import os
 import re
 import sys
+from collections.abc import Iterable, Mapping
 from types import ModuleType
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 from .catalogue import load_catalogue
 from .model import Rule, Severity
@@ -168,7 +169,7 @@ def _plugin_rules() -> Iterable[Rule]:
     _PLUGIN_PROBLEMS.clear()
     try:
         entry_points = list(_plugin_entry_points())
-    except Exception as e:  # a damaged installation's metadata: said, and the built-in rules still run
+    except Exception as e:  # noqa: BLE001  a damaged installation's metadata: said, and the built-in rules still run
         _PLUGIN_PROBLEMS.append(f"plugins could not be listed, so none was loaded: {type(e).__name__}: {e}")
         return
     for ep in entry_points:
@@ -196,7 +197,7 @@ def _plugin_rule(obj: Any) -> Rule:
     entry as ``CATALOGUE``. Raises (TypeError, ValueError, KeyError) with what is wrong."""
     if isinstance(obj, ModuleType) and isinstance(getattr(obj, "CATALOGUE", None), dict):
         if isinstance(getattr(obj, "KINDS", None), str):
-            raise ValueError(f"KINDS is the string {obj.KINDS!r}, not a tuple of group/Kind patterns (mind the comma of a one-item tuple)")
+            raise ValueError(f"KINDS is the string {obj.KINDS!r}, not a tuple of group/Kind patterns (mind the comma of a one-item tuple)")  # noqa: TRY004
         obj = _rule_from_entry(obj.CATALOGUE, obj)
     if not isinstance(obj, Rule):
         raise TypeError(f"it is a {type(obj).__name__}, neither a Rule nor a module with a CATALOGUE")

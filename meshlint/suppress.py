@@ -44,7 +44,7 @@ class Suppressions:
     directives: list[Directive] = field(default_factory=list)
 
     @classmethod
-    def from_text(cls, text: str | None) -> "Suppressions":
+    def from_text(cls, text: str | None) -> Suppressions:
         if not text or "meshlint:" not in text:
             return cls()
         out = []

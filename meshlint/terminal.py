@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import os
 import textwrap
-from typing import IO, Iterable
+from collections.abc import Iterable
+from typing import IO
 
 from .escape import printable
 from .model import Finding, Severity
@@ -55,14 +56,14 @@ def finding_line(f: Finding, paint: Paint, width: int = WIDTH, rendered_file: bo
     stream (``rendered_file=False``); its LINE:COL is ``-`` when the source is a template."""
     where = f"{f.line}:{f.column}" if f.rendered is None or f.rendered.located else "-"
     fix = " [*]" if f.fixable else ""
-    head = f"  {where:<9} {str(f.severity):<7}  {f.code}{fix} "
+    head = f"  {where:<9} {f.severity!s:<7}  {f.code}{fix} "
     at = ""
     if f.rendered is not None:
         name = printable(f.rendered.file)
         name = (name if len(name) <= 30 else "…" + name[-29:]) + ":" if rendered_file else ""
         at = f"  (rendered {name}{f.rendered.line}:{f.rendered.column})"
     message = fit(printable(f.short or f.message), width - len(head) - len(at))
-    return f"  {paint(DIM, f'{where:<9}')} {paint(SEVERITY_COLORS[f.severity], f'{str(f.severity):<7}')}  {paint(BOLD, f.code)}{fix} {message}{paint(DIM, at)}"
+    return f"  {paint(DIM, f'{where:<9}')} {paint(SEVERITY_COLORS[f.severity], f'{f.severity!s:<7}')}  {paint(BOLD, f.code)}{fix} {message}{paint(DIM, at)}"
 
 
 def wrapped(text: str, indent: int, width: int = WIDTH) -> list[str]:

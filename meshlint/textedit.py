@@ -9,6 +9,7 @@ All functions work on LF text; the conversion engine restores CRLF afterwards.
 """
 from __future__ import annotations
 
+import itertools
 import json
 from typing import Any
 
@@ -25,7 +26,7 @@ class EditError(Exception):
 
 def compose_documents(text: str) -> list[yaml.Node]:
     """Every document's node tree, with marks (no tag resolution: edits need positions only)."""
-    from .loader import _PositionLoader, _compose
+    from .loader import _compose, _PositionLoader
 
     return _compose(text, _PositionLoader)
 
@@ -50,7 +51,7 @@ def document_spans(text: str) -> list[tuple[int, int]]:
     if not starts:
         return []
     bounds = [0] + starts[1:] + [len(text)]
-    return list(zip(bounds, bounds[1:]))
+    return list(itertools.pairwise(bounds))
 
 
 def _entry(node: yaml.Node, token: str) -> tuple[yaml.Node | None, yaml.Node | None]:
@@ -143,19 +144,19 @@ class Style:
         self.indent_sequences = indent_sequences
 
     @classmethod
-    def of(cls, root: yaml.Node) -> "Style":
+    def of(cls, root: yaml.Node) -> Style:
         indent, seq = None, None
         stack = [root]
         while stack and (indent is None or seq is None):
             node = stack.pop()
             if isinstance(node, yaml.MappingNode) and not node.flow_style:
                 for k, v in node.value:
-                    if isinstance(v, yaml.MappingNode) and not v.flow_style and v.value and indent is None:
-                        if v.start_mark.line > k.start_mark.line:
-                            indent = v.start_mark.column - k.start_mark.column
-                    if isinstance(v, yaml.SequenceNode) and not v.flow_style and v.value and seq is None:
-                        if v.start_mark.line > k.start_mark.line:
-                            seq = v.start_mark.column > k.start_mark.column
+                    if (isinstance(v, yaml.MappingNode) and not v.flow_style and v.value and indent is None
+                            and v.start_mark.line > k.start_mark.line):
+                        indent = v.start_mark.column - k.start_mark.column
+                    if (isinstance(v, yaml.SequenceNode) and not v.flow_style and v.value and seq is None
+                            and v.start_mark.line > k.start_mark.line):
+                        seq = v.start_mark.column > k.start_mark.column
                     stack.append(v)
             elif isinstance(node, yaml.SequenceNode):
                 stack.extend(node.value)

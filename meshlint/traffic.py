@@ -6,7 +6,8 @@ and every place a DestinationRule traffic policy can occur.
 """
 from __future__ import annotations
 
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from .model import Resource, pointer
 

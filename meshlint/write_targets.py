@@ -16,8 +16,8 @@ from __future__ import annotations
 import codecs
 import os
 import stat
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Iterable, Mapping
 
 from .fsutil import FileWrite, Refusal, created_mode
 

@@ -38,7 +38,7 @@ class Browser:
         flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run", "--no-default-browser-check",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-extensions",
                  "--hide-scrollbars", "--remote-debugging-pipe", f"--user-data-dir={profile}", "about:blank"]
-        self.proc = subprocess.Popen([executable, *flags], pass_fds=(3, 4), preexec_fn=wire,
+        self.proc = subprocess.Popen([executable, *flags], pass_fds=(3, 4), preexec_fn=wire,  # noqa: PLW1509  (no threads yet)
                                      stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         os.close(to_browser_r)
         os.close(from_browser_w)
@@ -49,7 +49,7 @@ class Browser:
     def close(self) -> None:
         try:
             self.send("Browser.close")
-        except Exception:
+        except Exception:  # noqa: BLE001, S110  (a browser already gone is closed)
             pass
         try:
             self.proc.wait(timeout=10)
@@ -99,7 +99,7 @@ class Browser:
                     return self._events.pop(i)
             self._events.append(self._read_message(deadline))
 
-    def page(self, url: str, width: int, height: int = 900) -> "Page":
+    def page(self, url: str, width: int, height: int = 900) -> Page:
         target = self.send("Target.createTarget", {"url": "about:blank"})["targetId"]
         session = self.send("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
         page = Page(self, session)

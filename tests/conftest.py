@@ -17,7 +17,7 @@ os.environ["MESHLINT_STRICT_MESSAGES"] = "1"
 AUDIT_SITE = Path(__file__).resolve().parent / "audit_site"
 
 sys.path.insert(0, str(AUDIT_SITE))
-import meshlint_audit  # noqa: E402
+import meshlint_audit
 
 AUDIT = meshlint_audit.Audit((), processes=False)
 AUDIT.armed = False

@@ -137,9 +137,7 @@ def old_rule(rule, req) -> bool:
             v = req["labels"].get(m.group(1))
             if v is None or not any(_glob(p, v) for p in vals):
                 return False
-        elif key == "destination.name" and not any(_glob(p, req["service"]) for p in vals):
-            return False
-        elif key == "destination.namespace" and not any(_glob(p, req["namespace"]) for p in vals):
+        elif key == "destination.name" and not any(_glob(p, req["service"]) for p in vals) or key == "destination.namespace" and not any(_glob(p, req["namespace"]) for p in vals):
             return False
     if tcp and (rule.get("methods") or rule.get("paths") or rule.get("hosts") or rule.get("not_methods") or rule.get("not_paths")
                 or any(k.startswith("request.headers") for k in constraints)):
@@ -239,9 +237,7 @@ def new_rule_matches(rule, req, deny: bool) -> bool:
             raise _Skip
         if values and not any(ok(v) for v in values):
             return False
-        if not_values and any(ok(v) for v in not_values):
-            return False
-        return True
+        return not (not_values and any(ok(v) for v in not_values))
 
     try:
         for c in rule.get("when") or []:
@@ -292,7 +288,7 @@ def new_allows(policies, req, root_ns="istio-system") -> bool:
         sel = ((p.get("spec") or {}).get("selector") or {}).get("matchLabels") or {}
         if all(req["labels"].get(k) == v for k, v in sel.items()):
             applicable.append(p)
-    spec = lambda p: p.get("spec") or {}  # noqa: E731
+    spec = lambda p: p.get("spec") or {}
     for p in applicable:
         if spec(p).get("action") == "DENY" and any(new_rule_matches(r, req, True) for r in spec(p).get("rules") or []):
             return False

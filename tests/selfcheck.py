@@ -38,7 +38,7 @@ def _empty_documents(text: str) -> int:
         return 0
 
 
-def check_outputs(paths: list[str], settings: Settings = Settings()) -> Outcome:
+def check_outputs(paths: list[str], settings: Settings = Settings()) -> Outcome:  # noqa: B008  (Settings is frozen)
     """Convert ``paths`` and check what convert writes."""
     out = Outcome()
     before = lint(paths, settings)
@@ -95,6 +95,6 @@ def _twins(result, res) -> bool:
     return sum(1 for s in result.sources for r in s.resources if identity(r) == key) > 1
 
 
-def check_tree(root: Path, settings: Settings = Settings()) -> dict[str, Outcome]:
+def check_tree(root: Path, settings: Settings = Settings()) -> dict[str, Outcome]:  # noqa: B008  (Settings is frozen)
     """Every YAML file below ``root`` on its own."""
     return {str(p): check_outputs([str(p)], settings) for p in sorted(root.rglob("*")) if p.suffix in (".yaml", ".yml", ".json") and p.is_file()}

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 import yaml
+from conftest import FIXTURES, REPO
 
 import meshlint
-from conftest import FIXTURES, REPO
 
 GITOPS = FIXTURES / "examples" / "gitops-repo"
 EXPORT = FIXTURES / "examples" / "gke-1.4-addon-export.yaml"

@@ -5,11 +5,10 @@ import json
 
 import pytest
 import yaml
-
-from meshlint.engine import Settings, lint
-from meshlint.convert import replacement_objects
-
 from upstream_crds import strict_errors
+
+from meshlint.convert import replacement_objects
+from meshlint.engine import Settings, lint
 
 ORACLES = "oracles/security-policy-migrate"
 
@@ -139,9 +138,9 @@ def test_a_namespace_jwt_policy_is_refused_when_a_tcp_service_would_be_denied(tm
 
 # --------------------------------------------------------------------------- verification
 
-from meshlint.fixes import ReplaceResource  # noqa: E402
-from meshlint.index import ResourceIndex  # noqa: E402
-from meshlint.verify import Outcome, Proposal, verify  # noqa: E402
+from meshlint.fixes import ReplaceResource
+from meshlint.index import ResourceIndex
+from meshlint.verify import Proposal, verify
 
 
 def _verify_case(shared, tmp_path, name, mutate=None):

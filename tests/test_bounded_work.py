@@ -13,11 +13,10 @@ import sys
 import textwrap
 
 import pytest
+from conftest import REPO
 
 from meshlint import loader
 from meshlint.loader import load_bytes
-
-from conftest import REPO
 
 HANG_GUARD = 300  # seconds: far above any run here; reaching it means a read without end
 
@@ -74,7 +73,7 @@ def test_a_walk_skips_fifos_devices_and_sockets(tree_with_special_files, command
 def test_a_fifo_given_by_name_is_refused_not_waited_on(tmp_path):
     fifo = tmp_path / "pipe.yaml"
     os.mkfifo(fifo)
-    rc, out, err = _cli(["check", fifo])
+    rc, _, err = _cli(["check", fifo])
     assert rc == 2 and "not a regular file" in err, (rc, err)
 
 
@@ -214,7 +213,7 @@ def test_a_multi_megabyte_file_costs_memory_in_proportion_to_its_values(tmp_path
             "sys.stderr.write('RSS %d\\n' % resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n")
     base = subprocess.run([sys.executable, "-c", code, "check", "-f", "json", str(tmp_path / "none.yaml")], capture_output=True, text=True, cwd=REPO, timeout=HANG_GUARD)
     p = subprocess.run([sys.executable, "-c", code, "check", "-f", "json", str(big)], capture_output=True, text=True, cwd=REPO, timeout=HANG_GUARD)
-    rss = lambda proc: int(proc.stderr.rsplit("RSS ", 1)[1]) * 1024  # noqa: E731
+    rss = lambda proc: int(proc.stderr.rsplit("RSS ", 1)[1]) * 1024
     assert json.loads(p.stdout)["findings"], p.stderr[-2000:]
     assert rss(p) - rss(base) < 30 * size, (rss(p) >> 20, rss(base) >> 20, size >> 20)
 
@@ -251,7 +250,7 @@ def test_the_configuration_goes_through_the_inputs_loader(tmp_path, content, say
     (repo / ".git").mkdir(parents=True)
     (repo / "reviews.yaml").write_text(VS)
     (repo / ".meshlint.yaml").write_text(content)
-    rc, out, err = _cli(["check", "reviews.yaml"], cwd=repo)
+    rc, _, err = _cli(["check", "reviews.yaml"], cwd=repo)
     assert rc == 2 and says in err and "Traceback" not in err, (rc, err)
 
 
@@ -260,5 +259,5 @@ def test_a_configuration_that_is_a_fifo_is_an_error_not_a_hang(tmp_path):
     (repo / ".git").mkdir(parents=True)
     (repo / "reviews.yaml").write_text(VS)
     os.mkfifo(repo / ".meshlint.yaml")
-    rc, out, err = _cli(["check", "reviews.yaml"], cwd=repo)
+    rc, _, err = _cli(["check", "reviews.yaml"], cwd=repo)
     assert rc == 2 and "not a regular file" in err, (rc, err)

@@ -10,11 +10,10 @@ import xml.etree.ElementTree as ET
 
 import jsonschema
 import pytest
+from conftest import FIXTURES, REPO
 
 from meshlint.reporters import REPORTERS
 from meshlint.reporters.github import escape_data, escape_property
-
-from conftest import FIXTURES, REPO
 
 FORMATS = list(REPORTERS)
 FINDINGS = FIXTURES / "rules" / "removed-api-kind" / "fail" / "alpha-apis.yaml"

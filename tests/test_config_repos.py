@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from conftest import FIXTURES
 
 KUBEFLOW = FIXTURES / "repos" / "kubeflow-like"
@@ -119,7 +118,6 @@ def test_kustomize_overlay_converts_into_the_overlay_namespace(cli, tmp_path):
     import shutil
     import subprocess
 
-    import pytest
     import yaml
 
     out = tmp_path / "out"
@@ -178,7 +176,7 @@ spec:
 
     def draft(**kw):
         result = lint([str(f)], Settings(select=("ML600",), **kw))
-        return [o for x in result.findings if x.fix for op in x.fix.ops if isinstance(op, ExtraFile) for o in op.objects][0]
+        return next(o for x in result.findings if x.fix for op in x.fix.ops if isinstance(op, ExtraFile) for o in op.objects)
 
     assert "namespace" not in draft(namespace="ledger")["metadata"]  # applied with kubectl -n ledger: so is the draft
     assert draft(namespace="istio-system")["metadata"]["namespace"] == "istio-system"  # mesh-wide, as the rule was

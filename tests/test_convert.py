@@ -6,14 +6,14 @@ from pathlib import Path
 
 import pytest
 import yaml
-from hypothesis import HealthCheck, given, settings, strategies as st
+from conftest import FIXTURES
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from upstream_crds import strict_errors
 
 from meshlint.convert import convert
 from meshlint.engine import Settings, lint, lint_sources
 from meshlint.loader import load_bytes
-
-from conftest import FIXTURES
-from upstream_crds import strict_errors
 
 CASES = sorted(p for p in (FIXTURES / "convert").iterdir() if p.is_dir())
 
@@ -128,7 +128,7 @@ def virtual_services(draw):
         values = st.from_regex(r"[a-z0-9]{1,5}", fullmatch=True)
 
         def amap():
-            return {next(names): draw(values) for _ in range(draw(st.integers(1, 3)))}
+            return {next(names): draw(values) for _ in range(draw(st.integers(1, 3)))}  # noqa: B023  (called at once)
 
         if draw(st.booleans()):
             route["headers"] = {"request": {"add": amap()}}

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import shutil
 
+from conftest import FIXTURES
+
 from meshlint.engine import Settings, lint
 from meshlint.verify import authn, rbac
-
-from conftest import FIXTURES
 
 EXPORT = FIXTURES / "examples" / "gke-1.4-addon-export.yaml"
 
@@ -45,10 +45,10 @@ def test_repeated_exports_are_verified_once(tmp_path, monkeypatch):
     assert any(w[0] == "authn" and w[1] for w in per_copies[1]), per_copies[1]
     assert per_copies[4] == per_copies[1]  # four copies: the same objects compared, as often
     # every copy is still reported, and converted alike
-    codes = lambda r: sorted((f.code, f.line) for f in r.findings if f.code != "ML014")  # noqa: E731  (ML014: the copies themselves)
+    codes = lambda r: sorted((f.code, f.line) for f in r.findings if f.code != "ML014")  # ML014: the copies themselves
     assert codes(results[4]) == sorted(codes(results[1]) * 4)
     # a role lists each of its bindings once, not once a copy (the messages, like the work, grew with the square)
-    messages = lambda r: sorted(f.message for f in r.findings if f.code in ("ML400", "ML401"))  # noqa: E731
+    messages = lambda r: sorted(f.message for f in r.findings if f.code in ("ML400", "ML401"))
     assert messages(results[4]) == sorted(messages(results[1]) * 4)
     assert len(results[4].verification.refused) == 4 * len(results[1].verification.refused)
 

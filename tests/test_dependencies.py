@@ -7,8 +7,8 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import tomllib
 
+import tomllib
 from conftest import FIXTURES, REPO
 
 RUN_EVERY_COMMAND = """

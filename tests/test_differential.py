@@ -18,14 +18,14 @@ import itertools
 import os
 import random
 
+import direct_eval as direct
 import pytest
 import yaml
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from meshlint.convert import replacement_objects
 from meshlint.engine import Settings, lint
-
-import direct_eval as direct
 
 EXAMPLES = int(os.environ.get("MESHLINT_DIFFERENTIAL_EXAMPLES", "2000"))
 STATS = {"examples": 0, "converted": 0, "refused": 0, "requests": 0}

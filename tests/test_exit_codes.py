@@ -2,14 +2,12 @@
 of configuration discovery (the repository root bounds it; -v names the file used)."""
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 import sys
 import textwrap
 
 import pytest
-
 from conftest import FIXTURES, REPO
 
 CLEAN = FIXTURES / "examples" / "clean-1.6"
@@ -154,4 +152,4 @@ def test_readme_documents_every_command_exit_codes():
     text = (REPO / "README.md").read_text()
     section = text.split("## Exit codes", 1)[1].split("\n## ", 1)[0]
     for command in ("check", "convert", "convert --check", "report", "rules", "explain"):
-        assert re.search(rf"^\| `meshlint {re.escape(command)}\b", section, re.M), command
+        assert re.search(rf"^\| `meshlint {re.escape(command)}\b", section, re.MULTILINE), command

@@ -9,13 +9,12 @@ from pathlib import Path
 
 import pytest
 import yaml
+from upstream_crds import crd_field_types, field_types, strict_errors, verdicts
 
 from meshlint.schema import validate
 from meshlint.schema.input import INPUT_SPECS, input_schema
 from meshlint.schema.target import SPECS
 from meshlint.schema.validator import Validator
-
-from upstream_crds import crd_field_types, field_types, strict_errors, verdicts
 
 DATASET = "corpus/istio__istio/1.4.10/galley/testdata/validation/dataset"
 
@@ -55,8 +54,8 @@ def test_input_schemas_have_exactly_the_fields_istio_1_4_and_1_6_accepted(shared
         mine = field_types(spec)
         assert sorted(set(upstream) - set(mine)) == [], (kind, "fields 1.4/1.6 accepted that meshlint rejects")
         assert sorted(set(mine) - set(upstream)) == [], (kind, "fields meshlint accepts that neither 1.4 nor 1.6 knew")
-        for path in upstream:
-            assert mine[path] ^ upstream[path] == NARROWER_THAN_UPSTREAM.get((kind, path), set()), (kind, path)
+        for path, theirs in upstream.items():
+            assert mine[path] ^ theirs == NARROWER_THAN_UPSTREAM.get((kind, path), set()), (kind, path)
 
 
 # Fields the 1.30.3 CRDs still list but meshlint's target schemas leave out on purpose: they are

@@ -5,15 +5,14 @@ import csv
 import json
 
 import yaml
+from conftest import FIXTURES
+from upstream_crds import strict_errors
 
 from meshlint.convert import convert
 from meshlint.engine import Settings, lint, lint_sources
 from meshlint.envoyfilter import convert_old_style
 from meshlint.fixes import ExtraFile
 from meshlint.loader import load_bytes
-
-from conftest import FIXTURES
-from upstream_crds import strict_errors
 
 FEATURE_CODES = {
     "envoyfilter-old:filters": ("ML501", "filters"),

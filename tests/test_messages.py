@@ -6,11 +6,10 @@ from __future__ import annotations
 import re
 
 import pytest
+from conftest import FIXTURES
 
 from meshlint.engine import Settings, lint
 from meshlint.registry import all_rules
-
-from conftest import FIXTURES
 
 UNFILLED = re.compile(r"\{[A-Za-z_][A-Za-z0-9_]*\}")
 

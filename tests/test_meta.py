@@ -7,13 +7,12 @@ from importlib import resources
 
 import jsonschema
 import pytest
+from conftest import FIXTURES, REPO
 
 from meshlint.catalogue import load_catalogue
 from meshlint.docgen import generate
 from meshlint.engine import Settings, lint
 from meshlint.registry import BUILTIN, all_rules
-
-from conftest import FIXTURES, REPO
 
 RULES = all_rules()
 CATALOGUE = load_catalogue()
@@ -137,5 +136,5 @@ def test_shipped_json_schemas_are_current_and_valid():
     stale = sorted(n for n in set(files) | set(on_disk) if files.get(n) != on_disk.get(n))
     assert not stale, f"meshlint/schemas/istio is out of date for {stale}: run python -m meshlint.schema.export"
     assert "target/networking.istio.io/v1/Gateway.json" in files and "input/rbac.istio.io/v1alpha1/ServiceRole.json" in files
-    for name, text in files.items():
+    for text in files.values():
         jsonschema.Draft7Validator.check_schema(json.loads(text))

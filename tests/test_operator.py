@@ -4,7 +4,6 @@ equivalent, and the report counts them as Istio's own installation."""
 from __future__ import annotations
 
 import yaml
-
 from conftest import FIXTURES, REPO
 
 EXAMPLES = (FIXTURES / "examples").relative_to(REPO)

@@ -11,10 +11,9 @@ from pathlib import Path
 
 import pytest
 import yaml
+from conftest import FIXTURES, REPO
 
 from meshlint.engine import Settings, lint
-
-from conftest import FIXTURES, REPO
 
 CONVERT_CASES = sorted(p for p in (FIXTURES / "convert").iterdir() if p.is_dir())
 
@@ -392,6 +391,7 @@ def test_convert_output_passes_check_on_every_corpus_file(shared):
 def test_the_self_check_can_fail(monkeypatch):
     """Were convert to leave its input as it is, or write an object twice, the property says so."""
     import selfcheck
+
     from meshlint.convert import ConvertResult, FileResult
 
     monkeypatch.setattr(selfcheck, "convert", lambda result: ConvertResult(result, [FileResult(s.path, s.text, s.text) for s in result.sources]))

@@ -7,7 +7,6 @@ import re
 import xml.etree.ElementTree as ET
 
 import pytest
-
 from conftest import FIXTURES
 
 HOSTILE = FIXTURES / "hostile" / "control-characters.yaml"

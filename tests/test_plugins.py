@@ -9,7 +9,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import FIXTURES, REPO
 
 PLUGIN = FIXTURES / "plugins" / "meshlint-example-rules"
@@ -55,13 +54,13 @@ BROKEN = {
     "exits": ("import sys\nsys.exit(3)\n", "could not be loaded, so its rules did not run: SystemExit: 3"),
     "no_code": ("CATALOGUE = {'name': 'x', 'severity': 'info', 'summary': 's', 'area': 'core'}\nKINDS = ('/Service',)\ndef check(res, ctx):\n    return []\n",
                 "is not a usable rule (its catalogue entry has no 'code')"),
-    "string_kinds": ("CATALOGUE = {'code': 'XB001', 'name': 'x', 'severity': 'info', 'summary': 's', 'area': 'core'}\n"
-                     "KINDS = ('networking.istio.io/VirtualService')\ndef check(res, ctx):\n    return []\n",
+    "string_kinds": (("CATALOGUE = {'code': 'XB001', 'name': 'x', 'severity': 'info', 'summary': 's', 'area': 'core'}\n"
+                     "KINDS = ('networking.istio.io/VirtualService')\ndef check(res, ctx):\n    return []\n"),
                      "is not a usable rule (KINDS is the string 'networking.istio.io/VirtualService', not a tuple of group/Kind patterns"),
-    "ml_code": ("CATALOGUE = {'code': 'ML999', 'name': 'x', 'severity': 'info', 'summary': 's', 'area': 'core'}\n"
-                "KINDS = ('/Service',)\ndef check(res, ctx):\n    return []\n", "code 'ML999' is not a code of its own"),
-    "bad_severity": ("CATALOGUE = {'code': 'XB002', 'name': 'x', 'severity': 'fatal', 'summary': 's', 'area': 'core'}\n"
-                     "KINDS = ('/Service',)\ndef check(res, ctx):\n    return []\n", "unknown severity 'fatal'"),
+    "ml_code": (("CATALOGUE = {'code': 'ML999', 'name': 'x', 'severity': 'info', 'summary': 's', 'area': 'core'}\n"
+                "KINDS = ('/Service',)\ndef check(res, ctx):\n    return []\n"), "code 'ML999' is not a code of its own"),
+    "bad_severity": (("CATALOGUE = {'code': 'XB002', 'name': 'x', 'severity': 'fatal', 'summary': 's', 'area': 'core'}\n"
+                     "KINDS = ('/Service',)\ndef check(res, ctx):\n    return []\n"), "unknown severity 'fatal'"),
     "no_check": ("CATALOGUE = {'code': 'XB003', 'name': 'x', 'severity': 'info', 'summary': 's', 'area': 'core'}\nKINDS = ('/Service',)\n",
                  "it has no check function"),
     "not_a_rule": ("RULE = 42\n", "it is a int, neither a Rule nor a module with a CATALOGUE"),

@@ -5,15 +5,14 @@ from pathlib import Path
 
 import pytest
 import yaml
+from upstream_crds import strict_errors
 
-from meshlint.engine import Settings, lint
 from meshlint.convert import replacement_objects
+from meshlint.engine import Settings, lint
 from meshlint.index import ResourceIndex
 from meshlint.verify import placed
 from meshlint.verify.destinations import destinations
 from meshlint.verify.rbac import _mentioned_labels, compare, world
-
-from upstream_crds import strict_errors
 
 CASES_DIR = "corpus/istio__istio/1.4.10/istioctl/cmd/testdata/authz/converter"
 
@@ -108,7 +107,7 @@ def test_upstream_case_converts_exactly(shared, tmp_path, index):
 
 def test_verification_refuses_a_widened_policy(shared):
     """Verification must be able to fail: with a source constraint dropped, the difference shows."""
-    name, result, golden, root, assume = _run(shared, _cases(shared)[4])
+    _, result, _, root, assume = _run(shared, _cases(shared)[4])
     mine = _converted(result)
     widened = [dict(p, spec={**p["spec"], "rules": [{}]}) if p["spec"].get("rules") else p for p in mine]
     diffs = _differences(result, widened, root, assume)

@@ -10,7 +10,7 @@ from conftest import REPO
 def _block(heading: str) -> str:
     text = (REPO / "README.md").read_text()
     section = text.split(f"## {heading}", 1)[1]
-    return re.search(r"```sh\n(.*?)```", section, re.S).group(1)
+    return re.search(r"```sh\n(.*?)```", section, re.DOTALL).group(1)
 
 
 def test_quick_start_runs_on_shipped_examples(cli):

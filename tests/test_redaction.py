@@ -7,10 +7,9 @@ import json
 import xml.etree.ElementTree as ET
 
 import pytest
+from conftest import FIXTURES
 
 from meshlint.redact import mask_text
-
-from conftest import FIXTURES
 
 REPO_DIR = FIXTURES / "hostile" / "secrets"
 # every fake secret of the fixture repository, and the pieces an output could quote

@@ -13,13 +13,13 @@ from importlib import resources
 
 import jsonschema
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from conftest import FIXTURES, REPO
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from meshlint.engine import Settings, lint_sources
 from meshlint.loader import load_bytes
 from meshlint.reporters import get
-
-from conftest import FIXTURES, REPO
 
 OUTPUT_SCHEMA = json.loads(resources.files("meshlint").joinpath("schemas/output.schema.json").read_text())
 

@@ -12,7 +12,6 @@ from importlib import resources
 
 import jsonschema
 import pytest
-
 from conftest import FIXTURES, REPO
 
 TREE = FIXTURES / "repos" / "kustomize-origins"
@@ -80,7 +79,7 @@ def test_kustomize_stream_text_output(cli):
     r = cli("check", "--color", "never", "-", cwd=TREE, stdin=STREAM.read_bytes())
     assert r.code == 1
     assert "base/reviews-routing.yaml  (rendered in stdin)" in r.out
-    assert re.search(r"^  13:5 +error +ML200 \[\*\] .*\(rendered 146:5\)$", r.out, re.M), r.out
+    assert re.search(r"^  13:5 +error +ML200 \[\*\] .*\(rendered 146:5\)$", r.out, re.MULTILINE), r.out
     assert "overlays/prod/gateway.yaml  (rendered in stdin)" in r.out
     assert all(len(line) <= 120 for line in r.out.splitlines() if line.startswith("  ") and "(rendered" in line)
 
@@ -193,7 +192,7 @@ def test_convert_and_files_without_origins_are_unchanged(cli, tmp_path):
     assert found and {(f["file"], "rendered" in f) for f in found} == {(str(plain), False)}  # a comment that is no Helm header
     r = cli("convert", "--diff", "-", cwd=TREE, stdin=STREAM.read_bytes())  # convert edits the stream it is given
     assert "--- a/-\n+++ b/-\n" in r.out and "-apiVersion: extensions/v1beta1" in r.out, (r.out, r.err)
-    assert not re.search(r"^(---|\+\+\+) .*base/", r.out, re.M) and "base/" not in r.err
+    assert not re.search(r"^(---|\+\+\+) .*base/", r.out, re.MULTILINE) and "base/" not in r.err
 
 
 # --------------------------------------------------------------------------- helm template
@@ -219,7 +218,7 @@ def test_helm_template_findings_name_the_templates(cli, shared):
     assert len(handler) == 13  # the handler, 8 instances and 4 rules of handler.yaml
     r = cli("check", "--color", "never", HELM, cwd=shared)
     assert "wavefront/templates/handler.yaml  (rendered in corpus/" in r.out
-    assert re.search(r"^  -  +error +ML600 .*\(rendered 252:5\)$", r.out, re.M), r.out
+    assert re.search(r"^  -  +error +ML600 .*\(rendered 252:5\)$", r.out, re.MULTILINE), r.out
 
 
 # --------------------------------------------------------------------------- README
@@ -227,10 +226,10 @@ def test_helm_template_findings_name_the_templates(cli, shared):
 def test_readme_has_both_recipes_and_the_kustomize_one_runs(cli):
     text = (REPO / "README.md").read_text()
     section = text.split("### Rendered output", 1)[1].split("\n## ", 1)[0]
-    block = re.search(r"```sh\n(.*?)```", section, re.S).group(1)
+    block = re.search(r"```sh\n(.*?)```", section, re.DOTALL).group(1)
     assert "buildMetadata: [originAnnotations]" in block
-    assert re.search(r"^kustomize build \S+ \| meshlint check -", block, re.M)
-    assert re.search(r"^helm template .* \| meshlint check -", block, re.M)
+    assert re.search(r"^kustomize build \S+ \| meshlint check -", block, re.MULTILINE)
+    assert re.search(r"^helm template .* \| meshlint check -", block, re.MULTILINE)
     # the recipe, with the committed real output standing in for `kustomize build overlays/prod`
     r = cli("check", "--color", "never", "-", cwd=TREE, stdin=STREAM.read_bytes())
     assert r.code == 1 and "base/reviews.yaml  (rendered in stdin)" in r.out

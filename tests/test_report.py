@@ -11,7 +11,6 @@ from importlib import resources
 
 import jsonschema
 import pytest
-
 from conftest import FIXTURES, REPO, run_cli
 
 EXAMPLES = (FIXTURES / "examples").relative_to(REPO)  # as a user in the repository types them
@@ -93,7 +92,7 @@ def html_section(page: str, section_id: str) -> str:
 
 
 def test_json_reports_validate(reports):
-    for case, got in reports.items():
+    for got in reports.values():
         jsonschema.validate(got["data"], SCHEMA)
 
 
@@ -114,7 +113,7 @@ def test_export_and_repo_give_every_namespace_and_object_once(reports):
     table = md_section(got["markdown"], "### Namespaces")
     page_rows = [t for tag, i, t in html_events(got["html"]) if tag == "tr"]
     for ns in names:
-        assert len(re.findall(rf"^\| `{ns}` \|", table, re.M)) == 1, ns
+        assert len(re.findall(rf"^\| `{ns}` \|", table, re.MULTILINE)) == 1, ns
         assert sum(1 for row in page_rows if row.startswith(ns)) == 1, ns
     for ns in ("shop", "payments", "legacy"):
         assert got["markdown"].count(f"Move namespace {ns} to asm-managed") == 1
@@ -126,7 +125,7 @@ def test_export_and_repo_give_every_namespace_and_object_once(reports):
 
 
 def _md_counts(md: str) -> dict[str, int]:
-    rows = dict(re.findall(r"^\| ([^|]+?) \| (\d+) \|$", md, re.M))
+    rows = dict(re.findall(r"^\| ([^|]+?) \| (\d+) \|$", md, re.MULTILINE))
     return {label: int(n) for label, n in rows.items()}
 
 
@@ -150,20 +149,20 @@ def test_formats_agree_on_every_count(reports, case):
     # every section holds as many entries as the JSON has, in both formats
     for key, heading in SECTIONS.items():
         section = md_section(got["markdown"], heading)
-        assert len(re.findall(r"^- ", section, re.M)) == c[key], (case, key)
+        assert len(re.findall(r"^- ", section, re.MULTILINE)) == c[key], (case, key)
         page = html_section(got["html"], {"blocking": "blocking", "refused": "refused", "behaviour_changes": "behaviour", "review": "review"}[key])
         assert page.count("<li>") == c[key], (case, key)
     conv_md = md_section(got["markdown"], "## Converted")
     for key, heading, hid in (("changed", "### Changed", "changed"), ("deleted", "### Deleted", "deleted"), ("generated", "### Generated", "generated")):
         part = conv_md[conv_md.index(heading):]
         part = part[:part.find("\n### ", 1)] if "\n### " in part[1:] else part
-        assert len(re.findall(r"^- ", part, re.M)) == c[key], (case, key)
+        assert len(re.findall(r"^- ", part, re.MULTILINE)) == c[key], (case, key)
         page = got["html"][got["html"].index(f'<h3 id="{hid}">'):]
         page = page[:re.search(r"<h[23] ", page[5:]).start() + 5]
         assert page.count("<li>") == c[key], (case, key)
     assert got["markdown"].count("### Missing: ") == c["unresolved"] == got["html"].count(">Missing: ")
-    assert len(re.findall(r"^### \d+\. ", got["markdown"], re.M)) == c["steps"] == len(re.findall(r'<h3 id="step-\d+">', got["html"]))
-    assert len(re.findall(r"^\| `", md_section(got["markdown"], "## Inputs"), re.M)) == c["namespaces"]
+    assert len(re.findall(r"^### \d+\. ", got["markdown"], re.MULTILINE)) == c["steps"] == len(re.findall(r'<h3 id="step-\d+">', got["html"]))
+    assert len(re.findall(r"^\| `", md_section(got["markdown"], "## Inputs"), re.MULTILINE)) == c["namespaces"]
     if c["rollback"]:
         block = md_section(got["markdown"], "## Roll back").split("```sh\n", 1)[1].split("```", 1)[0]
         assert len(block.splitlines()) == c["rollback"]
@@ -392,7 +391,8 @@ def test_a_conversion_verification_refuses_is_a_refused_conversion(monkeypatch):
     conversions with the reason, not as converted, in all three formats."""
     import meshlint.rules.authn_policy_conversion as ml300
     from meshlint.engine import Settings, lint
-    from meshlint.report import build, html as html_report, json_report, markdown
+    from meshlint.report import build, json_report, markdown
+    from meshlint.report import html as html_report
 
     real = ml300.plan_policy
 
@@ -456,11 +456,12 @@ def test_a_refused_mixer_draft_is_a_refused_conversion(monkeypatch):
     the verification refuses is a refused conversion with the request it would decide differently."""
     import copy
 
+    from test_verify_mixer import LEGACY
+
     from meshlint.engine import Settings, lint_sources
     from meshlint.loader import load_bytes
     from meshlint.report import build
     from meshlint.rules import mixer_resource
-    from test_verify_mixer import LEGACY
 
     honest = mixer_resource.draft_policy
 

@@ -7,7 +7,6 @@ import os
 import struct
 
 import pytest
-
 from browser import Browser, find_chromium
 from conftest import FIXTURES, REPO, run_cli
 

@@ -9,11 +9,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from conftest import FIXTURES
 
 from meshlint.engine import Settings, lint
 from meshlint.registry import all_rules
-
-from conftest import FIXTURES
 
 RULES_DIR = FIXTURES / "rules"
 BY_NAME = {r.name: r for r in all_rules().values()}

@@ -8,7 +8,6 @@ import subprocess
 import sys
 
 import pytest
-
 from conftest import FIXTURES, audited_env, check_audit_log
 
 CRD = """\

@@ -4,12 +4,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import yaml
+from upstream_crds import strict_errors, verdicts
 
 from meshlint.convert import convert
 from meshlint.engine import Settings, lint
 from meshlint.schema import validate
-
-from upstream_crds import strict_errors, verdicts
 
 
 def _docs(paths):

@@ -12,13 +12,12 @@ from pathlib import Path
 
 import pytest
 import yaml
+from conftest import FIXTURES
+from test_rule_fixtures import parse_expected
 
 from meshlint.convert import convert
 from meshlint.engine import Settings, lint, lint_sources
 from meshlint.loader import load_bytes
-
-from conftest import FIXTURES
-from test_rule_fixtures import parse_expected
 
 CASES = sorted(p for p in (FIXTURES / "security").iterdir() if p.is_dir())
 CODES = ("ML300", "ML400", "ML401", "ML402")

@@ -9,7 +9,6 @@ import subprocess
 import sys
 
 import pytest
-
 from conftest import FIXTURES, REPO
 
 EXPORT = FIXTURES / "examples" / "gke-1.4-addon-export.yaml"
@@ -101,7 +100,7 @@ def test_long_explanation_once_per_code_and_message(checked):
 def _matches(template: str, message: str) -> bool:
     pattern = re.escape(template)
     pattern = re.sub(r"\\\{\w+\\\}", ".*", pattern)
-    return re.fullmatch(pattern, message, re.S) is not None
+    return re.fullmatch(pattern, message, re.DOTALL) is not None
 
 
 def test_show_explanation_puts_every_message_under_its_line(cli):

@@ -11,7 +11,6 @@ import sys
 import textwrap
 
 import pytest
-
 from conftest import FIXTURES, audited_env, check_audit_log
 
 CASE = FIXTURES / "convert" / "comments"
@@ -304,7 +303,7 @@ def test_an_existing_report_keeps_its_mode_and_a_private_input_stays_private(cli
 
 
 def test_a_report_to_a_device_or_through_a_link_writes_there(cli, tmp_path):
-    cfg = _tree(tmp_path / "cfg", **{"dr.yaml": DR})
+    _tree(tmp_path / "cfg", **{"dr.yaml": DR})
     r = cli("check", "-o", "/dev/null", "cfg", cwd=tmp_path)  # replaced by a regular file, as root, before
     assert r.code == 1 and r.err == "" and stat.S_ISCHR(os.stat("/dev/null").st_mode), r.err
     (tmp_path / "reports").mkdir()

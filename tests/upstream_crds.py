@@ -32,7 +32,7 @@ def strict(schema: Any) -> Any:
     return schema
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _crds(shared: str, release: str) -> dict[tuple[str, str, str], dict]:
     """(group, version, kind) -> openAPIV3Schema (apiextensions v1 and v1beta1 layouts)."""
     out: dict[tuple[str, str, str], dict] = {}

@@ -15,11 +15,10 @@ import re
 from collections import Counter, defaultdict
 from typing import Any
 
-from .. import __version__
+from .. import __version__, refusals
 from ..engine import Result
 from ..index import ResourceIndex
 from ..model import Severity
-from .. import refusals
 from . import installation, plan, references
 from .objects import Objects, merge, public
 

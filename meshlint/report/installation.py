@@ -6,10 +6,12 @@ every object in it.
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from ..model import Resource
 from ..operator import is_addon, is_operator
+
 _CONTROL_PLANE = {"istiod", "istio-pilot", "istio-policy", "istio-telemetry", "istio-citadel", "istio-galley",
                   "istio-sidecar-injector", "istio-nodeagent", "istio-tracing", "prometheus", "grafana", "kiali", "istiocoredns"}
 
@@ -25,7 +27,7 @@ def flavour(res: Resource) -> str | None:
         return "Istio-on-GKE add-on"
     if labels.get("release") == "istio" and (labels.get("heritage") in ("Tiller", "Helm") or "chart" in labels):
         return "Helm chart"
-    if res.kind == "CustomResourceDefinition" and str((res.spec.get("group") or "")).endswith("istio.io"):
+    if res.kind == "CustomResourceDefinition" and str(res.spec.get("group") or "").endswith("istio.io"):
         return "Helm chart"
     return None
 

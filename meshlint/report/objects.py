@@ -7,7 +7,8 @@ in two files, is one item with two sources.
 """
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from ..model import Finding, Resource, ResourceId
 from ..namespaces import is_namespaced as namespaced
@@ -30,7 +31,7 @@ def describe(key: Key) -> str:
 def _line(res: Resource) -> int:
     try:
         return res.locate("")[0]
-    except Exception:  # a file whose text is gone: the document is still named by its file
+    except Exception:  # noqa: BLE001  a file whose text is gone: the document is still named by its file
         return 1
 
 
@@ -98,7 +99,7 @@ class Objects:
         """Every object the report names, once, with all its sources."""
         out = []
         for key in sorted(self._used, key=describe):
-            group, kind, ns, name = key
+            _, kind, ns, name = key
             rs = self._by_key.get(key, [])
             out.append({"id": describe(key), "apiVersion": rs[0].api_version if rs else None, "kind": kind, "namespace": ns or None,
                         "name": name, "sources": self.sources(key)})

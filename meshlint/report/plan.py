@@ -5,8 +5,9 @@ files), the per-namespace relabel and restart, and the rollback derived from tho
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from ..convert import ConvertResult
 from ..index import ResourceIndex, pod_labels
@@ -97,7 +98,7 @@ def _accounts(objects: Objects) -> set[tuple[str, str]]:
     from ..workloads import pod_spec
 
     out = set()
-    for k in objects.keys():
+    for k in objects.keys():  # noqa: SIM118  (an ObjectTable, not a dict)
         if k[1] == "Deployment":
             for r in objects.resources(k):
                 sa = pod_spec(r).get("serviceAccountName") or pod_spec(r).get("serviceAccount")
@@ -207,7 +208,7 @@ def namespaces(objects: Objects, index: ResourceIndex, exports: set[str], revisi
     """Every namespace once: its sources, its injection labels (as the cluster has them when an
     export is among the inputs), and for injected ones the relabel and restart, and the rollback."""
     out = []
-    for key in sorted((k for k in objects.keys() if k[1] == "Namespace" and k[0] == ""), key=lambda k: k[3]):
+    for key in sorted((k for k in objects.keys() if k[1] == "Namespace" and k[0] == ""), key=lambda k: k[3]):  # noqa: SIM118  (an ObjectTable)
         rs = objects.resources(key)
         current = next((r for r in rs if r.file in exports), rs[-1])
         labels = _injection(current.labels)

@@ -10,7 +10,8 @@ them; namespaced objects written without a namespace).
 from __future__ import annotations
 
 import re
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from ..index import ResourceIndex
 from ..model import Resource, value_at
@@ -152,7 +153,7 @@ def unresolved(items: list[dict[str, Any]], objects: Objects, index: ResourceInd
         for key in sorted({objects.key(r) for r in roles if objects.key(r) is not None}, key=describe):
             add(("ClusterRbacConfig", "", "default"), objects.use(key), "", objects.sources(key), None)
     nameless: dict[str, list[Resource]] = {}
-    for key in objects.keys():
+    for key in objects.keys():  # noqa: SIM118  (an ObjectTable, not a dict)
         for res in objects.resources(key):
             if res.namespace is None and res.applied_namespace is None and namespaced(res.kind) and res.group not in _NOT_OBJECTS:
                 nameless.setdefault(res.file, []).append(res)

@@ -6,7 +6,7 @@ nothing at start-up.
 from __future__ import annotations
 
 import importlib
-from typing import Callable
+from collections.abc import Callable
 
 REPORTERS: dict[str, str] = {
     "text": "meshlint.reporters.text",

@@ -5,7 +5,8 @@ import functools
 import hashlib
 import json
 import os
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from ..model import Finding, Severity
 
@@ -26,7 +27,7 @@ def repo_root() -> str:
         d = parent
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def relative_uri(path: str) -> str:
     if path == "-":
         return "stdin"

@@ -1,7 +1,7 @@
 """ML300: alpha Policy / MeshPolicy → PeerAuthentication, RequestAuthentication, AuthorizationPolicy."""
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from ..authn.convert import plan_policy
 from ..fixes import Fix, ReplaceResource

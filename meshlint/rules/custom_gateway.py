@@ -2,7 +2,7 @@
 (except Knative's cluster-local-gateway: Knative's own instructions move it)."""
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from ..fixes import ExtraFile, Fix
 from ..gateways import gateway_kind, is_gateway_deployment, replacement

@@ -1,7 +1,7 @@
 """ML701: workloads that mount the plugin CA Secret cacerts."""
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from ..model import Resource, Violation, pointer
 from ..workloads import WORKLOADS, pod_spec, template_path

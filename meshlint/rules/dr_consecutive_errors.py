@@ -1,7 +1,7 @@
 """ML206: outlierDetection.consecutiveErrors → consecutiveGatewayErrors plus consecutive5xxErrors: 0."""
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from ..fixes import Fix, Remove, RenameKey, SetValue
 from ..model import Resource, Violation

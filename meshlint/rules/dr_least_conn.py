@@ -1,7 +1,7 @@
 """ML207: loadBalancer.simple LEAST_CONN → LEAST_REQUEST."""
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from ..fixes import Fix, SetValue
 from ..model import Resource, Violation

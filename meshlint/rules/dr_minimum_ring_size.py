@@ -1,7 +1,7 @@
 """ML208: consistentHash.minimumRingSize → consistentHash.ringHash.minimumRingSize."""
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from ..fixes import Fix, MoveKey, Remove, SetValue
 from ..model import Resource, Violation

@@ -1,7 +1,7 @@
 """ML014: one object (group, kind, namespace, name) defined more than once among the inputs."""
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from ..duplicates import identity, kept, location, same_apart_from_server_fields
 from ..gateways import GENERATED_FROM

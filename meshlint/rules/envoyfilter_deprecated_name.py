@@ -1,9 +1,9 @@
 """ML502: deprecated Envoy filter names (no longer matched since Istio 1.19)."""
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
-from ..envoyfilter import KIND, is_addon_default, RENAMED, name_fields
+from ..envoyfilter import KIND, RENAMED, is_addon_default, name_fields
 from ..fixes import Fix, SetValue
 from ..model import Resource, Violation
 

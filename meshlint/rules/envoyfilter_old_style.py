@@ -1,7 +1,7 @@
 """ML501: old-style EnvoyFilter fields (removed in 1.6) → configPatches, one finding per EnvoyFilter."""
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from ..envoyfilter import KIND, OLD_FIELDS, convert_old_style, is_addon_default
 from ..fixes import Fix, SetValue

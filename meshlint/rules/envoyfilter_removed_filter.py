@@ -1,9 +1,9 @@
 """ML505: an EnvoyFilter that matches or names a filter that no longer exists."""
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
-from ..envoyfilter import KIND, is_addon_default, REMOVED_FILTERS, name_fields
+from ..envoyfilter import KIND, REMOVED_FILTERS, is_addon_default, name_fields
 from ..model import Resource, Violation
 
 CODE = "ML505"

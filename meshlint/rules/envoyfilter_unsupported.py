@@ -1,7 +1,7 @@
 """ML500: user EnvoyFilters, which a managed control plane does not support."""
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from ..envoyfilter import KIND, is_addon_default
 from ..model import Resource, Violation

@@ -2,7 +2,7 @@
 to typed_config where the filter's v3 type is known."""
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from ..envoy_types import typed_config
 from ..envoyfilter import KIND, is_addon_default

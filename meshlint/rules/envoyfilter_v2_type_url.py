@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from typing import Iterator
+from collections.abc import Iterator
 
 from ..envoyfilter import KIND, is_addon_default, walk_strings
 from ..model import Resource, Violation

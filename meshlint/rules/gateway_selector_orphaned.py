@@ -1,7 +1,7 @@
 """ML711: a Gateway whose selector matches no gateway workload among the inputs."""
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from ..gateways import is_gateway_deployment
 from ..model import Resource, Violation

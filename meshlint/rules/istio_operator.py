@@ -1,7 +1,7 @@
 """ML730: an IstioOperator resource (managed Anthos Service Mesh does not read the IstioOperator API)."""
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from ..model import Resource, Severity, Violation
 from ..operator import is_addon

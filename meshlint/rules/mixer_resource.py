@@ -9,8 +9,9 @@ import functools
 import hashlib
 import json
 import re
+from collections.abc import Iterator
 from importlib import resources as _res
-from typing import Any, Iterator
+from typing import Any
 
 from ..fixes import ExtraFile, Fix
 from ..model import Resource, Severity, Violation

@@ -1,7 +1,7 @@
 """ML721: both istio-injection and istio.io/rev on one namespace: injection fails."""
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from ..model import Resource, Violation
 

@@ -1,7 +1,7 @@
 """ML720: namespaces injected with the 1.4 label istio-injection=enabled (relabel to istio.io/rev)."""
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from ..model import Resource, Violation
 

@@ -1,7 +1,7 @@
 """ML732: add-ons an IstioOperator installs (Prometheus, Grafana, Kiali, tracing, istiocoredns) and their managed equivalents."""
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from ..model import Resource, Severity, Violation
 from ..operator import addons, is_addon

@@ -1,7 +1,7 @@
 """ML733: control-plane components in an IstioOperator: run by the managed control plane, or Mixer (gone)."""
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from ..model import Resource, Severity, Violation
 from ..operator import components, enabled, is_addon

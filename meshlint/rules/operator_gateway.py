@@ -1,7 +1,7 @@
 """ML734: gateways declared in an IstioOperator, with injection-based replacements."""
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from ..fixes import ExtraFile, Fix
 from ..gateways import replacement
@@ -23,7 +23,7 @@ def replacements(g: Gateway, res: Resource) -> tuple[list[dict], str]:
     Deployment's are (meshlint.gateways), with the Service as the IstioOperator declared it
     (type, ports, annotations)."""
     deployment, service = workload(g)
-    where = lambda ptr: (1, 1)  # noqa: E731 (rendered objects have no place in a file)
+    where = lambda ptr: (1, 1)  # rendered objects have no place in a file
     dep = Resource(deployment, res.file, res.doc_index, res.item_index, where)
     svc = Resource(service, res.file, res.doc_index, res.item_index, where)
     return replacement(dep, None, namespace=g.namespace, services=[svc],

@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 import json
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from ..model import Resource, Severity, Violation
 from ..operator import is_addon, mesh_config

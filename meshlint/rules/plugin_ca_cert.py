@@ -4,7 +4,7 @@ Only key names are ever reported; Secret values never appear in any output.
 """
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from ..model import Resource, Severity, Violation
 

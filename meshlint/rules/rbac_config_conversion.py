@@ -1,7 +1,7 @@
 """ML402: ClusterRbacConfig / RbacConfig → allow-nothing and allow-all AuthorizationPolicies."""
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from ..fixes import Fix, ReplaceResource
 from ..model import Resource, Severity, Violation

@@ -1,7 +1,7 @@
 """ML400: a ServiceRole (with its bindings) → AuthorizationPolicies, or why not."""
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from ..fixes import Fix, ReplaceResource
 from ..model import Resource, Severity, Violation

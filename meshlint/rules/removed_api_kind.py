@@ -7,7 +7,7 @@ per problem, and "N can be fixed" counts what convert fixes.
 """
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from ..model import Resource, Violation
 

@@ -1,7 +1,7 @@
 """ML722: pod annotations that modern Istio no longer reads."""
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from ..model import Resource, Violation, pointer
 from ..workloads import WORKLOADS, pod_metadata, template_path

@@ -7,7 +7,7 @@ StatefulSet whose old version defaulted to ``OnDelete`` updates keeps them expli
 """
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from ..fixes import Fix, SetValue
 from ..model import Resource, Violation

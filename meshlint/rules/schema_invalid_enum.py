@@ -1,7 +1,7 @@
 """ML802: a value outside the allowed set in an Istio object (see meshlint/schema/findings.py)."""
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from ..model import Resource, Violation
 from ..schema.findings import SCHEMA_KINDS, violations

@@ -1,7 +1,7 @@
 """ML800: a field the schema does not have (a typo, or a field removed since Istio 1.4/1.6) in an Istio object (see meshlint/schema/findings.py)."""
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from ..model import Resource, Violation
 from ..schema.findings import SCHEMA_KINDS, violations

@@ -7,7 +7,8 @@ never entered, so user keys such as a header called ``x_trace_id`` are left alon
 from __future__ import annotations
 
 import re
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from ..fixes import Fix, RenameKey
 from ..model import Resource, Violation, pointer
@@ -17,20 +18,7 @@ KINDS = ("networking.istio.io/VirtualService", "networking.istio.io/DestinationR
          "networking.istio.io/ServiceEntry", "networking.istio.io/Sidecar")
 READS = ()
 
-FIELDS = frozenset("""
-sniHosts subjectAltNames caCertificates clientCertificate privateKey credentialName httpsRedirect
-serverCertificate minProtocolVersion maxProtocolVersion cipherSuites verifyCertificateSpki
-verifyCertificateHash exportTo retryOn perTryTimeout retryRemoteLocalities allowOrigins allowMethods allowHeaders
-exposeHeaders maxAge allowCredentials sourceLabels sourceNamespace ignoreUriCase queryParams
-withoutHeaders fixedDelay exponentialDelay httpStatus grpcStatus loadBalancer connectionPool
-outlierDetection portLevelSettings trafficPolicy consistentHash httpHeaderName httpCookie
-useSourceIp httpQueryParameterName minimumRingSize ringHash localityLbSetting maxConnections connectTimeout
-tcpKeepalive http1MaxPendingRequests http2MaxRequests maxRequestsPerConnection maxRetries
-idleTimeout h2UpgradePolicy useClientProtocol consecutiveGatewayErrors consecutive5xxErrors baseEjectionTime
-maxEjectionPercent minHealthPercent workloadSelector outboundTrafficPolicy egressProxy
-captureMode defaultEndpoint destinationSubnets sourceSubnet mirrorPercentage corsPolicy
-redirectCode targetPort insecureSkipVerify failoverPriority distribute
-""".split())
+FIELDS = frozenset(["sniHosts", "subjectAltNames", "caCertificates", "clientCertificate", "privateKey", "credentialName", "httpsRedirect", "serverCertificate", "minProtocolVersion", "maxProtocolVersion", "cipherSuites", "verifyCertificateSpki", "verifyCertificateHash", "exportTo", "retryOn", "perTryTimeout", "retryRemoteLocalities", "allowOrigins", "allowMethods", "allowHeaders", "exposeHeaders", "maxAge", "allowCredentials", "sourceLabels", "sourceNamespace", "ignoreUriCase", "queryParams", "withoutHeaders", "fixedDelay", "exponentialDelay", "httpStatus", "grpcStatus", "loadBalancer", "connectionPool", "outlierDetection", "portLevelSettings", "trafficPolicy", "consistentHash", "httpHeaderName", "httpCookie", "useSourceIp", "httpQueryParameterName", "minimumRingSize", "ringHash", "localityLbSetting", "maxConnections", "connectTimeout", "tcpKeepalive", "http1MaxPendingRequests", "http2MaxRequests", "maxRequestsPerConnection", "maxRetries", "idleTimeout", "h2UpgradePolicy", "useClientProtocol", "consecutiveGatewayErrors", "consecutive5xxErrors", "baseEjectionTime", "maxEjectionPercent", "minHealthPercent", "workloadSelector", "outboundTrafficPolicy", "egressProxy", "captureMode", "defaultEndpoint", "destinationSubnets", "sourceSubnet", "mirrorPercentage", "corsPolicy", "redirectCode", "targetPort", "insecureSkipVerify", "failoverPriority", "distribute"])
 USER_MAPS = frozenset({"metadata", "labels", "sourceLabels", "matchLabels", "selector", "workloadLabels", "queryParams",
                        "withoutHeaders", "set", "add", "appendHeaders", "appendRequestHeaders", "appendResponseHeaders",
                        "ports", "headers", "status"})

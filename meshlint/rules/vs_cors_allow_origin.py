@@ -1,7 +1,7 @@
 """ML204: corsPolicy.allowOrigin (silently ignored since 1.6) → allowOrigins [{exact: ...}]."""
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from ..fixes import Fix, MergeMapping, MoveKey, Remove
 from ..model import Resource, Violation

@@ -1,7 +1,7 @@
 """ML205: destination.port.name (removed in 1.4; no automatic fix)."""
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from ..model import Resource, Violation
 from ..traffic import VS, vs_destinations, vs_routes

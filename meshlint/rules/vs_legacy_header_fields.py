@@ -2,7 +2,7 @@
 removeResponseHeaders → ``headers.request|response.add|remove``, merged into any existing ``headers``."""
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from ..fixes import Fix, MergeMapping, MoveKey, Remove
 from ..model import Resource, Violation

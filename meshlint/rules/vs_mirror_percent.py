@@ -1,7 +1,7 @@
 """ML203: mirrorPercent / mirror_percent → mirrorPercentage.value."""
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from ..fixes import Fix, MoveKey, Remove
 from ..model import Resource, Violation

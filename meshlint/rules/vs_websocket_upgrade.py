@@ -1,7 +1,7 @@
 """ML201: websocketUpgrade (removed; WebSocket upgrades are always allowed since 1.0)."""
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from ..fixes import Fix, Remove
 from ..model import Resource, Violation

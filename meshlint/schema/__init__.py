@@ -3,12 +3,12 @@ from __future__ import annotations
 
 import difflib
 import functools
-from typing import Callable
+from collections.abc import Callable
 
 from .target import SPECS, document_schema
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def compiled(side: str, group: str, version: str, kind: str):
     """meshlint's own schema for an object, compiled once per run: ``side`` is "target" (the
     current API) or "input" (Istio 1.4/1.6). None where meshlint has no such schema."""
@@ -80,4 +80,4 @@ def target_validator() -> Callable[[dict], list[str]]:
     return validate
 
 
-__all__ = ["validate", "target_validator"]
+__all__ = ["target_validator", "validate"]

@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import difflib
 import functools
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from ..model import Resource, Violation, pointer
 from ..placeholders import has_placeholder

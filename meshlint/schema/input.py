@@ -13,8 +13,33 @@ Fragments whose field sets did not change since 1.4 come from ``target``.
 """
 from __future__ import annotations
 
-from .target import (B, CAPTURE_MODE, CONDITION, DESTINATION, DUR, HEADERS, I, L4_MATCH, LABELS, METADATA, OPERATION, PERCENT, PORT_NUM, PORT_SELECTOR,
-                     ROUTE_DESTINATION, S, SE_ENDPOINT, SELECTOR, STRING_MATCH, STRS, TCP_ROUTE, WORKLOAD_SELECTOR, arr, enum, obj)
+from .target import (
+    CAPTURE_MODE,
+    CONDITION,
+    DESTINATION,
+    DUR,
+    HEADERS,
+    L4_MATCH,
+    LABELS,
+    METADATA,
+    OPERATION,
+    PERCENT,
+    PORT_NUM,
+    PORT_SELECTOR,
+    ROUTE_DESTINATION,
+    SE_ENDPOINT,
+    SELECTOR,
+    STRING_MATCH,
+    STRS,
+    TCP_ROUTE,
+    WORKLOAD_SELECTOR,
+    B,
+    I,
+    S,
+    arr,
+    enum,
+    obj,
+)
 
 MATCH_MAP = {"type": "object", "additionalProperties": STRING_MATCH}
 LEGACY_HEADER_OPS = {"appendRequestHeaders": LABELS, "appendResponseHeaders": LABELS, "removeRequestHeaders": STRS, "removeResponseHeaders": STRS}

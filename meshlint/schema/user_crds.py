@@ -15,7 +15,8 @@ name the file, line and column.
 from __future__ import annotations
 
 import copy
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from ..model import escape_pointer_token
 
@@ -114,7 +115,7 @@ def load_user_schemas(path: str) -> UserSchemas:
     return UserSchemas(schemas, path)
 
 
-def _where(path: str, res) -> "Callable[[str], str]":
+def _where(path: str, res) -> Callable[[str], str]:
     """'file:line:column' of a JSON Pointer inside a CRD resource."""
     def where(ptr: str = "") -> str:
         line, column = res.locate(ptr)

@@ -5,8 +5,9 @@ conformance tests compare its verdicts with jsonschema on the upstream CRDs.
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any
 
 _TYPES = {
     "string": lambda v: isinstance(v, str),

@@ -13,8 +13,9 @@ that rule (``notes`` in its catalogue entry): a narrowing meant by the conversio
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from ..model import Resource
 from .values import describe
@@ -47,7 +48,7 @@ class Difference:
         return self.new and not self.old
 
     def describe(self) -> str:
-        verdict = lambda ok: "allowed" if ok else "denied"  # noqa: E731
+        verdict = lambda ok: "allowed" if ok else "denied"
         return f"{describe(dict(self.request))} to {self.destination}: 1.4 {verdict(self.old)}, converted {verdict(self.new)}"
 
 

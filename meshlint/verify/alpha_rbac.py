@@ -31,9 +31,11 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from .logic import FALSE, TRUE, Formula, Pred, all_of, any_of, negate
 from .destinations import Destination
-from .modern import applies as modern_applies, authorization as modern_authorization, protocol_split
+from .logic import FALSE, TRUE, Formula, Pred, all_of, any_of, negate
+from .modern import applies as modern_applies
+from .modern import authorization as modern_authorization
+from .modern import protocol_split
 from .values import cidr_pred, header_pred, list_pred, port_pred, regex_pred, string_pred
 
 ENFORCING = ("ON", "ON_WITH_INCLUSION", "ON_WITH_EXCLUSION")
@@ -172,7 +174,7 @@ def permission(rule: dict, tcp: bool) -> Formula | None:
         elif key.startswith("request.headers"):
             name = _bracket(key, "request.headers")
             if name is not None:
-                add(values, lambda v, n=name.lower(): header_pred("header:" + n, v), False)
+                add(values, lambda v, n=name.lower(): header_pred("header:" + n, v), False)  # noqa: B008  (binds the name now)
         elif key == "connection.sni":
             add(values, lambda v: string_pred("sni", v, star_needs_value=False), False)
         elif key.startswith("experimental.envoy.filters.") and re.fullmatch(r".+\[.+\]", key):

@@ -7,14 +7,15 @@ those of the kept conversions. Differences that a documented note of ML300 accou
 """
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from ..model import Resource
 from . import Attribution, Difference, Outcome, Proposal, distinct, placed, settle
-from .alpha_authn import AlphaAuthn, ServicePort, decision as old_decision, policy_for
+from .alpha_authn import AlphaAuthn, ServicePort, policy_for
+from .alpha_authn import decision as old_decision
 from .destinations import Destination, consistency, destinations, service_namespaces, service_ports
-from .modern import applies
 from .logic import all_of, differences, evaluate, seeds
+from .modern import applies
 from .modern_authn import decision as new_decision
 from .values import INVALID_TOKEN, domains
 

@@ -8,10 +8,11 @@ the Service port's name or appProtocol as Istio reads it (``http``, ``http2``, `
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any
 
-from .logic import Formula, TRUE, all_of, any_of
+from .logic import TRUE, Formula, all_of, any_of
 from .values import OTHER, equals_pred
 
 OTHER_NAMESPACE = "meshlint-other-ns"

@@ -14,7 +14,8 @@ apart are decided alike, so checking one of each class checks them all.
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
 
 
 class Formula:
@@ -49,7 +50,7 @@ class Pred(Formula):
     """A test on one request attribute. ``seeds`` are the patterns it mentions, as
     ``(kind, text)`` pairs, from which the attribute's representative values are made."""
 
-    __slots__ = ("attr", "test", "seeds", "label")
+    __slots__ = ("attr", "label", "seeds", "test")
 
     def __init__(self, attr: str, test: Callable[[Any], bool], seeds: tuple = (), label: str = ""):
         self._attrs = frozenset((attr,))

@@ -94,7 +94,7 @@ def verify(proposals: list[Proposal], resources: list[Resource], index, root_ns:
                 if f_old is None:
                     f_old = FALSE  # not a pattern the draft can stand for: any draft differs
                 drafts = [o for o in planned[id(p)] if applies(o, dest.namespace, dest.label_map, root_ns)]
-                f_new = protocol_split(lambda tcp: authorization(drafts, tcp))
+                f_new = protocol_split(lambda tcp: authorization(drafts, tcp))  # noqa: B023  (called at once)
                 f_old, f_new = all_of([consistency(dest), f_old]), all_of([consistency(dest), f_new])
                 for a in differences(f_old, f_new, domains(seeds(f_new, seeds(f_old))), limit=1):
                     found.append(Difference("Mixer", p.namespace, dest.describe(), tuple(sorted(a.items())), evaluate(f_old, a), evaluate(f_new, a),

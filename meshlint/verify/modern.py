@@ -9,7 +9,8 @@ HTTP-only fields is skipped by an ALLOW policy and loses those fields in a DENY 
 from __future__ import annotations
 
 import re
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from .logic import FALSE, TRUE, Formula, Pred, all_of, any_of, negate
 from .values import cidr_pred, equals_pred, header_pred, list_pred, port_pred, regex_pred, string_pred

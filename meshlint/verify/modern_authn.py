@@ -12,7 +12,8 @@ and ``port``.
 """
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from .logic import TRUE, Formula, all_of, any_of, negate, restrict
 from .modern import applies, authorization, protocol_split

@@ -9,11 +9,12 @@ refused mesh-wide deny-all), so this repeats until nothing more is refused.
 """
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
 
 from ..model import Resource
 from . import Attribution, Difference, Outcome, Proposal, distinct, placed, settle
-from .alpha_rbac import AlphaRbac, decision as old_decision
+from .alpha_rbac import AlphaRbac
+from .alpha_rbac import decision as old_decision
 from .destinations import Destination, consistency, destinations, service_namespaces
 from .logic import all_of, differences, evaluate, seeds
 from .modern import applies, authorization, protocol_split
@@ -83,7 +84,7 @@ def compare(old: AlphaRbac, objects: list[dict], dests: list[Destination], root_
             f_old = memo.get(dest)
             if f_old is None:
                 f_old = memo[dest] = all_of([consistency(dest), old_decision(old, dest)])
-            f_new = all_of([consistency(dest), protocol_split(lambda tcp: authorization(applicable, tcp, memo))])
+            f_new = all_of([consistency(dest), protocol_split(lambda tcp: authorization(applicable, tcp, memo))])  # noqa: B023  (called at once)
             doms = domains(seeds(f_new, seeds(f_old)))
             owners = attribute(dest.namespace, applicable) if attribute is not None else ()
             hit = memo[key] = [Difference("RBAC", dest.namespace, dest.describe(), tuple(sorted(a.items(), key=lambda kv: kv[0])),

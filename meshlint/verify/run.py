@@ -3,7 +3,7 @@
 the rule that proposed it, naming one request it would decide differently."""
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 from ..fixes import ExtraFile, ReplaceResource
 from ..model import Resource, Rule, Severity, Violation
