@@ -6,9 +6,8 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-import typer
-
 from . import __version__
+from . import lazy_typer as typer  # typer's own API, imported only when a command line needs it (lazy_typer.py)
 
 app = typer.Typer(
     name="meshlint",
@@ -394,9 +393,7 @@ def explain(code: str = typer.Argument(..., help="A rule code (ML100) or name (r
 def main(argv: list[str] | None = None) -> None:
     """Entry point: never shows a traceback unless MESHLINT_DEBUG is set."""
     try:
-        # the click command itself: typer's wrapper would set an attribute on every exception, and
-        # a frozen one (jsonschema's, referencing's) then became "FrozenInstanceError" instead of itself
-        typer.main.get_command(app)(args=argv, prog_name="meshlint")
+        app.main(argv, prog_name="meshlint")
     except KeyboardInterrupt:
         sys.stderr.write("meshlint: interrupted\n")
         sys.exit(130)
