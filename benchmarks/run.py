@@ -122,6 +122,65 @@ def timed(cmd: list[str], cwd: Path = REPO) -> tuple[float, float, int]:
     return tuple(json.loads(out.stdout))
 
 
+PAIRED = """
+import json, resource, subprocess, sys, time
+a, b, runs = json.loads(sys.argv[1]), json.loads(sys.argv[2]), int(sys.argv[3])
+def run(cmd):
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t = time.perf_counter()
+    subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
+    wall = time.perf_counter() - t
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return [after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime, wall]
+run(a), run(b)  # one warm-up pair, not counted
+print(json.dumps([[run(a), run(b)] for _ in range(runs)]))
+"""
+
+
+def paired(a: list[str], b: list[str], runs: int) -> dict[str, float]:
+    """Whole-process runs of A and B in turn (A B A B ...), after one warm-up pair: the median CPU
+    (user + system) and wall time of each, and the median of the pair-by-pair ratios A/B (pairing
+    keeps the ratio meaningful while a shared machine's speed drifts)."""
+    out = subprocess.run([sys.executable, "-c", PAIRED, json.dumps(a), json.dumps(b), str(runs)],
+                         capture_output=True, text=True, cwd=REPO, check=True)
+    pairs = json.loads(out.stdout)
+    med = statistics.median
+    return {"a_cpu": med(p[0][0] for p in pairs), "b_cpu": med(p[1][0] for p in pairs),
+            "a_wall": med(p[0][1] for p in pairs), "b_wall": med(p[1][1] for p in pairs),
+            "cpu": med(p[0][0] / p[1][0] for p in pairs), "wall": med(p[0][1] / p[1][1] for p in pairs), "runs": len(pairs)}
+
+
+def startup(one: Path, runs: int) -> dict[str, dict[str, float]]:
+    """A single-file ``meshlint check`` against ``yamllint`` on the same file, paired; and the floor:
+    the interpreter alone. meshlint's bytecode is compiled first, as an installed wheel has it
+    (an editable checkout under PYTHONDONTWRITEBYTECODE would otherwise compile every module each run)."""
+    package = importlib.util.find_spec("meshlint")
+    if package is not None and package.submodule_search_locations:
+        subprocess.run([sys.executable, "-m", "compileall", "-q", *package.submodule_search_locations],
+                       stdout=subprocess.DEVNULL, check=False)
+    py = sys.executable
+    here = os.path.dirname(py)
+    meshlint = shutil.which("meshlint", path=here) or shutil.which("meshlint")
+    yamllint = shutil.which("yamllint", path=here) or shutil.which("yamllint")
+    rows: dict[str, dict[str, float]] = {}
+    if yamllint and meshlint:
+        rows["meshlint check FILE / yamllint FILE"] = paired([meshlint, "check", str(one)], [yamllint, str(one)], runs)
+    if importlib.util.find_spec("yamllint") is not None:
+        rows["python -m meshlint check FILE / python -m yamllint FILE"] = paired([py, "-m", "meshlint", "check", str(one)],
+                                                                                 [py, "-m", "yamllint", str(one)], runs)
+        rows["python -c pass / python -m yamllint FILE"] = paired([py, "-c", "pass"], [py, "-m", "yamllint", str(one)], runs)
+    return rows
+
+
+def print_startup(rows: dict[str, dict[str, float]], one: Path) -> None:
+    print(f"\nStart-up: paired whole-process runs on {one.name} ({one.stat().st_size} bytes; medians)\n")
+    print("| A / B | A cpu | B cpu | A/B cpu | A/B wall | pairs |\n|---|---|---|---|---|---|")
+    for name, r in rows.items():
+        print(f"| {name} | {r['a_cpu'] * 1000:.0f} ms | {r['b_cpu'] * 1000:.0f} ms | {r['cpu']:.2f}x | {r['wall']:.2f}x | {r['runs']:.0f} |")
+    if not rows:
+        print("| yamllint not installed (pip install '.[bench]') | | | | | |")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--copies", type=int, default=25)
@@ -129,7 +188,14 @@ def main() -> int:
     ap.add_argument("--work", type=Path, default=REPO / "benchmarks" / ".work")
     ap.add_argument("--single-runs", type=int, default=20)
     ap.add_argument("--repeats", type=int, default=5, help="N copies of the 1.4 add-on export for convert's scaling on repeated objects")
+    ap.add_argument("--startup-only", action="store_true", help="only the paired single-file runs against yamllint (no tree)")
     args = ap.parse_args()
+    if args.startup_only:
+        one = args.work / "startup" / "app-00000.yaml"
+        one.parent.mkdir(parents=True, exist_ok=True)
+        one.write_text("".join(SYNTHETIC.format(i=0, j=j, n=0) for j in range(5)))  # the tree's generated/app-00000.yaml
+        print_startup(startup(one, args.single_runs), one)
+        return 0
     if not (SHARED / "corpus").is_dir():
         print(f"benchmark: {SHARED}/corpus is missing (set MESHLINT_SHARED)", file=sys.stderr)
         return 2
@@ -147,6 +213,7 @@ def main() -> int:
     # pre-commit latency (before the convert step, whose thousands of fsyncs would still be flushing)
     one = tree / "generated" / "app-00000.yaml"
     os.sync()
+    starts = startup(one, args.single_runs)
     singles = [timed([py, "-m", "meshlint", "check", str(one)])[0] for _ in range(args.single_runs)]
     # scaling: N and 4N generated files, best of 3 runs each (one slow run is noise, not scaling)
     scale = {}
@@ -205,11 +272,15 @@ def main() -> int:
     print(f"| meshlint check one file, median | {statistics.median(singles) * 1000:.0f} ms | <= 250 ms |")
     print(f"| peak RSS, meshlint check on the tree | {check[1]:.0f} MB | <= 200 MB |")
     print(f"| scaling time(4N) / time(N), best of 3 each | {scale['4N'] / scale['N']:.2f} | <= 4.4 |")
+    for name, r in starts.items():
+        if name.startswith("meshlint check"):
+            print(f"| meshlint check FILE / yamllint FILE, cpu, median of {r['runs']:.0f} paired runs | {r['cpu']:.2f}x | <= 1.0x |")
     n = args.repeats
     for cmd, name in (("convert", "meshlint convert --check"), ("check", "meshlint check")):
         t1, t4 = repeated[(cmd, "N")][0], repeated[(cmd, "4N")][0]
         print(f"| {name}, repeated exports: time({4 * n} copies) / time({n}), best of 3 each "
               f"({t1:.2f} s, {t4:.2f} s; peak RSS {repeated[(cmd, '4N')][1]:.0f} MB) | {t4 / t1:.2f} | <= 4.4 |")
+    print_startup(starts, one)
     return 0
 
 

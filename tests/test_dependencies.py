@@ -17,7 +17,8 @@ before = set(sys.modules)
 from meshlint.cli import main
 export, repo, crds, out = sys.argv[1:5]
 for args in (["check", "-f", "json", export, repo], ["check", "--schemas", crds, repo], ["convert", "--verify", "-f", "json", export, repo],
-             ["convert", "--out", out, repo], ["report", "-f", "html", export, repo], ["rules"], ["explain", "ML202"]):
+             ["convert", "--out", out, repo], ["report", "-f", "html", export, repo], ["rules"], ["explain", "ML202"],
+             ["check", "--help"]):  # help is typer's (plain command lines run without it: meshlint/lazy_typer.py)
     try:
         main(args)
     except SystemExit:
