@@ -20,7 +20,6 @@ from __future__ import annotations
 import errno
 import os
 import re
-import secrets
 import stat
 from collections import OrderedDict
 from collections.abc import Iterable
@@ -384,6 +383,8 @@ def _unlink_temp(s: _Staged) -> None:
 
 
 def _temp_name(name: str) -> str:
+    import secrets  # only a write needs it (and its hmac and random): not a check's start-up
+
     short = os.fsencode(name)[:_NAME_BYTES].decode("utf-8", "ignore") or "x"
     return f".{short}.{os.getpid()}-{secrets.token_hex(4)}{TEMP_SUFFIX}"
 

@@ -21,7 +21,8 @@ from collections.abc import Iterable, Mapping
 from types import ModuleType
 from typing import Any
 
-from .catalogue import load_catalogue
+from .catalogue import CatalogueRule, catalogue_files
+from .catalogue import entry as catalogue_entry
 from .model import Rule, Severity
 
 BUILTIN = (
@@ -92,15 +93,24 @@ def _rule_from_entry(entry: dict[str, Any], module: ModuleType | None = None) ->
     )
 
 
+def _complete(code: str, module: ModuleType | None) -> Rule:
+    return _rule_from_entry(catalogue_entry(code), module)
+
+
 @functools.lru_cache(maxsize=1)
 def all_rules() -> dict[str, Rule]:
     """Every known rule by code, built-ins first then plugins, in code order."""
-    catalogue = load_catalogue()
     modules = {}
     for name in BUILTIN:
-        mod = importlib.import_module(f"meshlint.rules.{name}")
-        modules[mod.CODE] = mod
-    rules = {code: _rule_from_entry(entry, modules.get(code)) for code, entry in catalogue.items()}
+        module = importlib.import_module(f"meshlint.rules.{name}")
+        modules[module.CODE] = module
+    rules: dict[str, Rule] = {}
+    for code, file_name in catalogue_files().items():  # each entry is parsed when its rule is first asked for more
+        mod = modules.get(code)
+        known: dict[str, Any] = {} if mod is None else {
+            "kinds": tuple(getattr(mod, "KINDS", ())), "reads": tuple(getattr(mod, "READS", ())), "check": getattr(mod, "check", None),
+            "defers": bool(getattr(mod, "DEFERS", False)), "yields_to": tuple(getattr(mod, "YIELDS_TO", ()))}
+        rules[code] = CatalogueRule(code, file_name[len(code) + 1:-len(".yaml")], functools.partial(_complete, code, mod), **known)
     for rule in _plugin_rules():
         if rule.code in rules:  # a plugin never replaces a built-in code
             _PLUGIN_PROBLEMS.append(f"plugin rule {rule.code} ({rule.name}) uses a code meshlint already has, so it was not loaded")

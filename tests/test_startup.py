@@ -93,10 +93,10 @@ def test_a_plain_check_does_not_import_typer_and_help_does():
     probe = ("import sys\nfrom meshlint.cli import main\n"
              "try:\n    main(sys.argv[1:])\nexcept SystemExit as e:\n    code = e.code\n"
              "print('typer' in sys.modules, code, file=sys.stderr)\n")
-    plain = subprocess.run([sys.executable, "-c", probe, "check", str(ONE_FILE)], capture_output=True, text=True, cwd=REPO)
+    plain = subprocess.run([sys.executable, "-c", probe, "check", str(ONE_FILE)], capture_output=True, text=True, cwd=REPO, check=False)
     assert plain.stderr.splitlines()[-1] == "False 1", plain.stderr
     assert "ML202" in plain.stdout
-    helped = subprocess.run([sys.executable, "-c", probe, "check", "--help"], capture_output=True, text=True, cwd=REPO)
+    helped = subprocess.run([sys.executable, "-c", probe, "check", "--help"], capture_output=True, text=True, cwd=REPO, check=False)
     assert helped.stderr.splitlines()[-1] == "True 0", helped.stderr
     assert "--fail-on" in helped.stdout
 
@@ -110,3 +110,52 @@ def test_fast_and_typer_runs_print_the_same(cli, tmp_path):
     bad = cli("check", "--fail-on", "bogus", ONE_FILE.relative_to(REPO))
     assert bad.code == 2 and bad.err.startswith("meshlint: error: --fail-on:")
     assert Path(REPO).is_dir()
+
+
+def test_the_catalogue_is_known_by_file_name_and_parsed_per_code():
+    """Code and name come from the catalogue's file names (CODE-name.yaml); an entry parsed alone is
+    the entry the whole catalogue holds."""
+    from meshlint.catalogue import _parse, catalogue_files, load_catalogue
+
+    full = load_catalogue()
+    assert list(catalogue_files()) == list(full)
+    for code, file_name in catalogue_files().items():
+        assert file_name == f"{code}-{full[code]['name']}.yaml"
+        assert _parse(file_name) == full[code]
+
+
+def test_every_rule_reads_its_catalogue_entry_in_full_when_asked():
+    """A built-in rule made before its entry is parsed has every field of the rule made from the
+    entry, and dataclasses.replace still makes a complete rule of it."""
+    import dataclasses
+    import importlib
+
+    from meshlint import registry
+    from meshlint.catalogue import load_catalogue
+
+    for code, rule in registry.all_rules().items():
+        entry = load_catalogue().get(code)
+        if entry is None:
+            continue  # a plugin's
+        module = next((importlib.import_module(f"meshlint.rules.{m}") for m in registry.BUILTIN
+                       if importlib.import_module(f"meshlint.rules.{m}").CODE == code), None)
+        expected = registry._rule_from_entry(entry, module)
+        for field in dataclasses.fields(expected):
+            assert getattr(rule, field.name) == getattr(expected, field.name), (code, field.name)
+        changed = dataclasses.replace(rule, behaviour={})
+        assert (changed.code, changed.severity, changed.messages, changed.behaviour) == (rule.code, rule.severity, rule.messages, {})
+
+
+def test_a_single_file_check_parses_only_the_entries_of_codes_it_reports(tmp_path):
+    """The pre-commit path: one VirtualService file; its check parses the catalogue entries of the
+    codes it reports, not all of them (nor imports typer)."""
+    probe = ("import json, sys\nimport meshlint.catalogue as c\nparsed = []\nparse = c._parse\n"
+             "c._parse = lambda name: (parsed.append(name.split('-')[0]), parse(name))[1]\n"
+             "from meshlint.cli import main\n"
+             "try:\n    main(['check', '-f', 'json', sys.argv[1]])\nexcept SystemExit:\n    pass\n"
+             "print(json.dumps(sorted(parsed)), file=sys.stderr)\n")
+    run = subprocess.run([sys.executable, "-c", probe, str(ONE_FILE / "fault.yaml")], capture_output=True, text=True, cwd=REPO, check=False)
+    import json
+
+    reported = sorted({f["code"] for f in json.loads(run.stdout)["findings"]})
+    assert reported and json.loads(run.stderr.splitlines()[-1]) == reported
