@@ -266,11 +266,11 @@ class _Chunk:
             if held is not None and held is not self:
                 held.release()
             text = self.src.text or ""
-            nodes = _compose("\n" * self.pad + text[self.start:self.end], _PositionLoader)
+            nodes = compose_positions("\n" * self.pad + text[self.start:self.end])
             if self.expect is not None:
                 line, col, whole_index = self.expect
                 if len(nodes) != 1 or (nodes[0].start_mark.line, nodes[0].start_mark.column) != (line, col):
-                    nodes = [_compose(text, _PositionLoader)[whole_index]]
+                    nodes = [compose_positions(text)[whole_index]]
             self._nodes = nodes
             self.holder.chunk = self
         return self._nodes
@@ -370,9 +370,11 @@ class _FastLoader(yaml.cyaml.CParser):
         pass
 
 
-class _PositionLoader(yaml.cyaml.CParser):
-    """libyaml composition without tag resolution: positions need no types, and PyYAML's
-    Python-level resolver is most of the composition's cost."""
+class PositionComposer(yaml.cyaml.CParser):
+    """libyaml composition without tag resolution (every scalar is tagged ``str``): positions
+    need no types, and PyYAML's Python-level resolver is most of the composition's cost. Public:
+    the text edits of ``convert`` (:mod:`meshlint.textedit`) and the redaction of secret spans
+    compose with it; :func:`compose_positions` is the usual way in."""
 
     def resolve(self, kind, value, implicit):
         return _STR if kind is yaml.ScalarNode else ("tag:yaml.org,2002:seq" if kind is yaml.SequenceNode else "tag:yaml.org,2002:map")
@@ -382,6 +384,12 @@ class _PositionLoader(yaml.cyaml.CParser):
 
     def ascend_resolver(self):
         pass
+
+
+def compose_positions(text: str) -> list[yaml.Node]:
+    """Every document of ``text`` as a node tree with line/column marks (no tag resolution):
+    what position lookups and text edits need. Raises ``yaml.YAMLError`` on a syntax error."""
+    return _compose(text, PositionComposer)
 
 
 def _compose(text: str, loader_class: type = _FastLoader) -> list[yaml.Node]:

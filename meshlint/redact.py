@@ -154,10 +154,10 @@ def _node_spans(text: str, recover: bool = True) -> list[tuple[int, int]]:
     """Spans of the scalars at secret locations, from the composed documents' marks."""
     import yaml
 
-    from .loader import _STR, _compose, _PositionLoader, _resolve_plain
+    from .loader import _STR, _resolve_plain, compose_positions
 
     try:
-        docs = _compose(text, _PositionLoader)
+        docs = compose_positions(text)
     except yaml.YAMLError:
         if not recover:
             raise

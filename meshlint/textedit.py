@@ -26,18 +26,18 @@ class EditError(Exception):
 
 def compose_documents(text: str) -> list[yaml.Node]:
     """Every document's node tree, with marks (no tag resolution: edits need positions only)."""
-    from .loader import _compose, _PositionLoader
+    from .loader import compose_positions
 
-    return _compose(text, _PositionLoader)
+    return compose_positions(text)
 
 
 def document_spans(text: str) -> list[tuple[int, int]]:
     """[start, end) of every document's text: each slice composes on its own to that one
     document (YAML documents share nothing, not even anchors), so an edit composes only the
     document it changes. Slices touch: together they are the whole text."""
-    from .loader import _PositionLoader
+    from .loader import PositionComposer
 
-    parser = _PositionLoader(text)
+    parser = PositionComposer(text)
     starts = []
     try:
         while True:
