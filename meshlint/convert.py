@@ -16,11 +16,11 @@ from typing import Any
 
 from . import textedit
 from .engine import Result
-from .fixes import ExtraFile, Fix, MergeMapping, MoveKey, Remove, RenameKey, ReplaceResource, SetValue
+from .fixes import ExtraFile, FieldEdit, Fix, Remove, ReplaceResource, present
 from .generated import GeneratedFile
 from .generated import collect as collect_generated
 from .loader import SourceFile, load_text
-from .model import Finding, Resource, ResourceId, escape_pointer_token, split_pointer, value_at
+from .model import Finding, Resource, ResourceId, escape_pointer_token
 
 SERVER_FIELDS = (
     "/status",
@@ -33,7 +33,7 @@ SERVER_FIELDS = (
     "/metadata/annotations/kubectl.kubernetes.io~1last-applied-configuration",
 )
 
-Validator = Callable[[dict], list[str]]
+Validator = Callable[[dict[str, Any]], list[str]]
 
 
 @dataclass
@@ -82,7 +82,7 @@ class ConvertResult:
 
 # --------------------------------------------------------------------------- planning
 
-def replacement_objects(findings: list[Finding], codes: tuple[str, ...]) -> list[dict]:
+def replacement_objects(findings: list[Finding], codes: tuple[str, ...]) -> list[dict[str, Any]]:
     """The objects that the fixes of these rules' findings put in place of their resources."""
     return [o for f in findings if f.fix is not None and f.code in codes
             for op in f.fix.ops if isinstance(op, ReplaceResource) for o in op.objects]
@@ -123,8 +123,9 @@ def convert(result: Result, keep_server_fields: bool = False, validate: Validato
         if back:
             plan.update({id(res): fixes_by_resource[id(res)] for res in back})
             files[i] = run(src)
-    requests = [(src.path, res.identity, op) for src in result.sources for res in src.resources
-                for fx in plan.get(id(res), ()) for op in fx.ops if isinstance(op, ExtraFile)]
+    requests: list[tuple[str, ResourceId | None, ExtraFile]] = [
+        (src.path, res.identity, op) for src in result.sources for res in src.resources
+        for fx in plan.get(id(res), ()) for op in fx.ops if isinstance(op, ExtraFile)]
     return ConvertResult(result, files, collect_generated(requests))
 
 
@@ -197,7 +198,7 @@ def apply_file(src: SourceFile, items: list[tuple[Resource, list[Fix]]], keep_se
         out.errors.append("the file mixes line endings (some lines end in CR only), so it is not converted; normalise its line endings first")
         return out
     text = src.text.replace(newline, "\n") if newline != "\n" else src.text
-    expected: dict[tuple[int, int | None], list[dict]] = {(r.doc_index, r.item_index): [r.body] for r in src.resources}
+    expected: dict[tuple[int, int | None], list[dict[str, Any]]] = {(r.doc_index, r.item_index): [r.body] for r in src.resources}
     spans = textedit.document_spans(text)
     by_doc: dict[int, list[tuple[Resource, list[Fix]]]] = defaultdict(list)
     for res, fixes in items:
@@ -209,10 +210,10 @@ def apply_file(src: SourceFile, items: list[tuple[Resource, list[Fix]]], keep_se
                 raise textedit.EditError(f"document {doc_index} is gone")
             start, end = spans[doc_index]
             doc_items = sorted(by_doc[doc_index], key=lambda it: -1 if it[0].item_index is None else it[0].item_index, reverse=True)
-            doc_text = text[start:end]
+            doc = textedit.Document(text[start:end], first=doc_index == 0)
             for res, fixes in doc_items:
-                doc_text = _apply_fixes(doc_text, res, fixes, keep_server_fields, expected, out)
-            text = text[:start] + doc_text + text[end:]
+                _apply_fixes(doc, res, fixes, keep_server_fields, expected, out)
+            text = text[:start] + doc.text + text[end:]
     except (textedit.EditError, yaml.YAMLError) as e:
         out.errors.append(f"cannot edit the file exactly ({' '.join(str(e).split())}); it is left unchanged")
         return out
@@ -248,137 +249,35 @@ def line_ending(text: str) -> str | None:
     return None
 
 
-def _apply_fixes(doc_text: str, res: Resource, fixes: list[Fix], keep_server_fields: bool,
-                 expected: dict[tuple[int, int | None], list[dict]], out: FileResult) -> str:
-    """One resource's fixes applied to the text of the document that holds it."""
+def _apply_fixes(doc: textedit.Document, res: Resource, fixes: list[Fix], keep_server_fields: bool,
+                 expected: dict[tuple[int, int | None], list[dict[str, Any]]], out: FileResult) -> None:
+    """One resource's fixes applied to the document that holds it: the one dispatcher of fix
+    operations. Each operation makes its text edit and then its data edit (:mod:`meshlint.fixes`)."""
     ops = [op for fx in fixes for op in fx.ops]
     replace = [op for op in ops if isinstance(op, ReplaceResource)]
-    edits = [op for op in ops if not isinstance(op, (ReplaceResource, ExtraFile))]
+    edits: list[FieldEdit] = [op for op in ops if not isinstance(op, (ReplaceResource, ExtraFile))]
     described = [fx.description for fx in fixes if fx.ops]
+    target = doc.resource(res.item_index)
     if replace:
-        objects = [_clean(o) for op in replace[-1:] for o in op.objects]
+        objects = replace[-1].new_objects()
         expected[(res.doc_index, res.item_index)] = objects
         out.changes.append(ResourceChange(res.identity, described, {"removed": [""], "added": [], "changed": []},
                                           [ResourceId(o.get("apiVersion"), o.get("kind"), (o.get("metadata") or {}).get("namespace"), (o.get("metadata") or {}).get("name")) for o in objects]))
-        return _replace_resource(doc_text, res.item_index, objects, first=res.doc_index == 0)
+        target.replace_resource(objects)
+        return
     if not edits:
-        return doc_text
+        return
     if not keep_server_fields:
-        edits += [Remove(p, prune_empty=p.startswith("/metadata/annotations/")) for p in SERVER_FIELDS if _has(res.body, p)]
+        edits += [Remove(p, prune_empty=p.startswith("/metadata/annotations/")) for p in SERVER_FIELDS if present(res.body, p)]
     body = copy.deepcopy(res.body)
     for op in edits:
-        doc_text = _apply_to_text(doc_text, res.item_index, op, body)
-        body = apply_to_data(body, op)
+        op.edit_text(target, body)
+        op.edit_data(body)
     expected[(res.doc_index, res.item_index)] = [body]
     out.changes.append(ResourceChange(res.identity, described, summarize(res.body, body)))
-    return doc_text
 
 
-def _clean(obj: dict) -> dict:
-    return copy.deepcopy(obj)
-
-
-def _has(body: Any, ptr: str) -> bool:
-    node = body
-    for t in split_pointer(ptr):
-        if not isinstance(node, dict) or t not in node:
-            return False
-        node = node[t]
-    return True
-
-
-def _root_and_prefix(text: str, item: int | None) -> tuple[Any, str]:
-    """The root node of one document's text, and the pointer prefix of a List item in it."""
-    docs = textedit.compose_documents(text)
-    if len(docs) != 1:
-        raise textedit.EditError(f"the document's text holds {len(docs)} documents")
-    return docs[0], (f"/items/{item}" if item is not None else "")
-
-
-def _apply_to_text(text: str, item: int | None, op, body: Any) -> str:
-    """Apply one operation to a document's text; ``body`` is the resource's data before it."""
-    root, prefix = _root_and_prefix(text, item)
-    if isinstance(op, SetValue):
-        return textedit.set_value(text, root, prefix + op.path, op.value)
-    if isinstance(op, Remove):
-        text = textedit.remove(text, root, prefix + op.path)
-        if op.prune_empty:
-            parent = "/".join(op.path.split("/")[:-1])
-            root, _ = _root_and_prefix(text, item)
-            chain = textedit.walk(root, split_pointer(prefix + parent))
-            node = chain[-1][1]
-            if len(chain) == len(split_pointer(prefix + parent)) + 1 and not getattr(node, "value", None) and parent:
-                text = textedit.remove(text, root, prefix + parent)
-        return text
-    if isinstance(op, RenameKey):
-        return textedit.rename_key(text, root, prefix + op.path, op.new_key)
-    if isinstance(op, MoveKey):
-        value = op.value
-        if op.keeps_value:
-            value = value_at(body, op.path)
-        if op.path.rsplit("/", 1)[0] == op.new_path.rsplit("/", 1)[0]:
-            return textedit.replace_entry(text, root, prefix + op.path, split_pointer(op.new_path)[-1], value)
-        text = textedit.remove(text, root, prefix + op.path)
-        root, _ = _root_and_prefix(text, item)
-        return textedit.set_value(text, root, prefix + op.new_path, value)
-    if isinstance(op, MergeMapping):
-        return _merge_text(text, item, prefix, op.path, op.value, op.overwrite, body)
-    raise textedit.EditError(f"unknown operation {type(op).__name__}")
-
-
-def _merge_text(text: str, item: int | None, prefix: str, path: str, value: dict, overwrite: bool, body: Any) -> str:
-    import yaml
-
-    root, _ = _root_and_prefix(text, item)
-    tokens = split_pointer(prefix + path)
-    chain = textedit.walk(root, tokens)
-    if len(chain) != len(tokens) + 1:
-        return textedit.set_value(text, root, prefix + path, value)
-    if not isinstance(chain[-1][1], yaml.MappingNode):
-        if overwrite:
-            return textedit.set_value(text, root, prefix + path, value)
-        raise textedit.EditError(f"{path} is not a mapping; cannot merge into it")
-    for k, v in value.items():
-        child = f"{path}/{str(k).replace('~', '~0').replace('/', '~1')}"
-        current = value_at(body, child)
-        root, _ = _root_and_prefix(text, item)
-        if current is None and not _has(body, child):
-            text = textedit.set_value(text, root, prefix + child, v)
-        elif isinstance(v, dict) and isinstance(current, dict):
-            text = _merge_text(text, item, prefix, child, v, overwrite, body)
-        elif isinstance(v, list) and isinstance(current, list):
-            text = textedit.set_value(text, root, prefix + child, current + [x for x in v if x not in current])
-        elif overwrite:
-            text = textedit.set_value(text, root, prefix + child, v)
-    return text
-
-
-def _replace_resource(text: str, item: int | None, objects: list[dict], first: bool = False) -> str:
-    root, _ = _root_and_prefix(text, item)
-    style = textedit.Style.of(root)
-    if item is None and not objects:
-        return _without_document(text, root, first)
-    if item is None:
-        return textedit.replace_node_with_documents(text, root, objects, style)
-    items = textedit.walk(root, ["items"])[-1][1]
-    if not objects and len(items.value) == 1:  # the List's last item goes: an empty list, not a null
-        return textedit.set_value(text, root, "/items", [])
-    return textedit.replace_sequence_item(text, items, item, objects, style)
-
-
-def _without_document(text: str, root, first: bool) -> str:
-    """A removed resource takes its whole document along (its ``---`` and the comments before it),
-    so no empty document is left behind. Kept: the comments before the file's first document (a
-    file header) and those after the resource (they may introduce what follows)."""
-    start, end = textedit.entry_bounds(text, root)
-
-    def comments(part: str) -> str:
-        return "".join(line for line in part.splitlines(keepends=True) if line.lstrip().startswith("#") or (first and not line.strip()))
-
-    return (comments(text[:start]) if first else "") + "".join(line for line in text[end:].splitlines(keepends=True) if line.lstrip().startswith("#"))
-
-
-def _verify(text: str, src: SourceFile, expected: dict[tuple[int, int | None], list[dict]]) -> str | None:
+def _verify(text: str, src: SourceFile, expected: dict[tuple[int, int | None], list[dict[str, Any]]]) -> str | None:
     got = load_text(text, src.path)
     if got.problems and not src.problems:
         p = got.problems[0]
@@ -393,85 +292,7 @@ def _verify(text: str, src: SourceFile, expected: dict[tuple[int, int | None], l
     return None
 
 
-# --------------------------------------------------------------------------- data-side operations
-
-def _parent(body: Any, tokens: list[str], create: bool) -> Any:
-    node = body
-    for t in tokens[:-1]:
-        if isinstance(node, dict):
-            if t not in node or not isinstance(node[t], (dict, list)):
-                if not create:
-                    return None
-                if t.isdigit():
-                    raise textedit.EditError(f"{'/'.join(tokens)}: no such list item to change")
-                node[t] = {}
-            node = node[t]
-        elif isinstance(node, list) and t.isdigit() and int(t) < len(node):
-            node = node[int(t)]
-        else:
-            return None
-    return node
-
-
-def apply_to_data(body: Any, op) -> Any:
-    """The same operation on plain data: what the text must hold afterwards."""
-    if isinstance(op, (SetValue, MergeMapping)):
-        tokens = split_pointer(op.path)
-        parent = _parent(body, tokens, create=True)
-        last = tokens[-1]
-        if isinstance(op, SetValue):
-            _put(parent, last, copy.deepcopy(op.value))
-        else:
-            current = parent.get(last) if isinstance(parent, dict) else None
-            _put(parent, last, _merge(current if isinstance(current, dict) else {}, op.value, op.overwrite))
-        return body
-    if isinstance(op, Remove):
-        tokens = split_pointer(op.path)
-        parent = _parent(body, tokens, create=False)
-        if isinstance(parent, dict):
-            parent.pop(tokens[-1], None)
-        elif isinstance(parent, list) and tokens[-1].isdigit() and int(tokens[-1]) < len(parent):
-            del parent[int(tokens[-1])]
-        if op.prune_empty and len(tokens) > 1 and parent == {}:
-            grand = _parent(body, tokens[:-1], create=False)
-            if isinstance(grand, dict):
-                grand.pop(tokens[-2], None)
-        return body
-    if isinstance(op, RenameKey):
-        tokens = split_pointer(op.path)
-        parent = _parent(body, tokens, create=False)
-        if isinstance(parent, dict) and tokens[-1] in parent:
-            items = [(op.new_key if k == tokens[-1] else k, v) for k, v in parent.items()]
-            parent.clear()
-            parent.update(items)
-        return body
-    if isinstance(op, MoveKey):
-        value = value_at(body, op.path) if op.keeps_value else op.value
-        apply_to_data(body, Remove(op.path))
-        return apply_to_data(body, SetValue(op.new_path, value))
-    return body
-
-
-def _put(parent: Any, key: str, value: Any) -> None:
-    if isinstance(parent, dict):
-        parent[key] = value
-    elif isinstance(parent, list) and key.isdigit() and int(key) < len(parent):
-        parent[int(key)] = value
-
-
-def _merge(current: dict, value: dict, overwrite: bool) -> dict:
-    out = copy.deepcopy(current)
-    for k, v in value.items():
-        if k not in out:
-            out[k] = copy.deepcopy(v)
-        elif isinstance(out[k], dict) and isinstance(v, dict):
-            out[k] = _merge(out[k], v, overwrite)
-        elif isinstance(out[k], list) and isinstance(v, list):
-            out[k] = out[k] + [x for x in v if x not in out[k]]
-        elif overwrite:
-            out[k] = copy.deepcopy(v)
-    return out
-
+# --------------------------------------------------------------------------- what changed
 
 def summarize(old: Any, new: Any) -> dict[str, list[str]]:
     """What changed between two objects of plain data, as JSON Pointers: keys and list items

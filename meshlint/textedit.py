@@ -1,7 +1,9 @@
 """Surgical edits of YAML text: every byte outside the edited fields stays as it was.
 
-Positions come from libyaml node marks. Each operation edits the text and the caller
-composes it again before the next one, so marks are always fresh. New values are
+Positions come from libyaml node marks (``loader.compose_positions``). A :class:`Document`
+holds one document's text and its node tree, composed again only after an edit changed the
+text, so marks are always fresh; :class:`ResourceText` is the edits that the operations of
+:mod:`meshlint.fixes` are made of. New values are
 emitted in block style with the document's own mapping indent and sequence style;
 a flow-style parent (``{a: 1}``) is re-emitted in flow style.
 
@@ -11,7 +13,7 @@ from __future__ import annotations
 
 import itertools
 import json
-from typing import Any
+from typing import Any, Callable, cast
 
 import yaml
 
@@ -38,11 +40,11 @@ def document_spans(text: str) -> list[tuple[int, int]]:
     from .loader import PositionComposer
 
     parser = PositionComposer(text)
-    starts = []
+    starts: list[int] = []
     try:
         while True:
             event = parser.get_event()
-            if isinstance(event, yaml.DocumentStartEvent):
+            if isinstance(event, yaml.DocumentStartEvent) and event.start_mark is not None:
                 starts.append(event.start_mark.index)
             elif isinstance(event, yaml.StreamEndEvent):
                 break
@@ -121,11 +123,11 @@ def entry_bounds(text: str, node: yaml.Node) -> tuple[int, int]:
 class _Dumper(yaml.SafeDumper):
     indent_sequences = False
 
-    def increase_indent(self, flow: bool = False, indentless: bool = False):
+    def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
         return super().increase_indent(flow, False if self.indent_sequences else indentless)
 
 
-def _represent_str(dumper: yaml.SafeDumper, data: str):
+def _represent_str(dumper: yaml.SafeDumper, data: str) -> yaml.ScalarNode:
     style = "|" if "\n" in data else None
     return dumper.represent_scalar("tag:yaml.org,2002:str", data, style=style)
 
@@ -197,7 +199,7 @@ def _scalar_text(value: Any, like: yaml.ScalarNode | None) -> str:
 
 def _child_column(text: str, mapping: yaml.MappingNode, parent_key: yaml.Node | None, style: Style) -> int:
     if mapping.value:
-        return mapping.value[0][0].start_mark.column
+        return int(mapping.value[0][0].start_mark.column)
     base = parent_key.start_mark.column if parent_key is not None else 0
     return base + style.indent
 
@@ -318,9 +320,9 @@ def replace_entry(text: str, root: yaml.Node, ptr: str, new_key: str, value: Any
     """Replace a mapping entry by ``new_key: value`` at the same place (key order kept)."""
     tokens = split_pointer(ptr)
     chain = walk(root, tokens)
-    if len(chain) != len(tokens) + 1 or chain[-1][0] is None:
-        raise EditError(f"no key at {ptr}")
     key, node = chain[-1]
+    if len(chain) != len(tokens) + 1 or key is None:
+        raise EditError(f"no key at {ptr}")
     parent = chain[-2][1]
     if getattr(parent, "flow_style", False):
         return _rewrite_flow(text, root, tokens[:-1], lambda v: {(new_key if k == tokens[-1] else k): (value if k == tokens[-1] else x) for k, x in v.items()})
@@ -358,7 +360,7 @@ def entry_start(text: str, root: yaml.Node, ptr: str) -> int | None:
     return _mapping_entry_bounds(text, parent, key, value)[0]
 
 
-def _rewrite_flow(text: str, root: yaml.Node, tokens: list[str], change) -> str:
+def _rewrite_flow(text: str, root: yaml.Node, tokens: list[str], change: Callable[[Any], Any]) -> str:
     """Re-emit a flow collection with ``change`` applied to its value."""
     chain = walk(root, tokens)
     node = chain[-1][1]
@@ -367,7 +369,7 @@ def _rewrite_flow(text: str, root: yaml.Node, tokens: list[str], change) -> str:
     return text[: node.start_mark.index] + dump_flow(change(current)) + text[node.end_mark.index:]
 
 
-def replace_node_with_documents(text: str, node: yaml.Node, objects: list[dict], style: Style) -> str:
+def replace_node_with_documents(text: str, node: yaml.Node, objects: list[dict[str, Any]], style: Style) -> str:
     """Replace a document's root node by zero or more documents."""
     start = _line_start(text, node.start_mark.index)
     end = _entry_span(text, None, node)[1]
@@ -375,10 +377,109 @@ def replace_node_with_documents(text: str, node: yaml.Node, objects: list[dict],
     return text[:start] + body + text[end:]
 
 
-def replace_sequence_item(text: str, seq: yaml.SequenceNode, index: int, objects: list[dict], style: Style) -> str:
+def replace_sequence_item(text: str, seq: yaml.SequenceNode, index: int, objects: list[dict[str, Any]], style: Style) -> str:
     """Replace one item of a block sequence (a List export's item) by zero or more items."""
     start, end = _entry_span(text, None, seq.value[index])
     line = text[start:_line_end(text, start)]
     dash_col = len(line) - len(line.lstrip(" "))
     items = dump_block(objects, style) if objects else ""
     return text[:start] + _indent_lines(items, dash_col) + text[end:]
+
+
+# --------------------------------------------------------------------------- documents being edited
+
+class Document:
+    """The text of one YAML document being edited, and its node tree: composed when an edit
+    needs it and kept until an edit changes the text (an operation that changes nothing, or the
+    checks a merge makes key by key, compose nothing again). ``first``: the file's first
+    document (its header comments are kept when its resource is removed)."""
+
+    __slots__ = ("_root", "first", "text")
+
+    def __init__(self, text: str, first: bool = False) -> None:
+        self.text = text
+        self.first = first
+        self._root: yaml.Node | None = None
+
+    def root(self) -> yaml.Node:
+        if self._root is None:
+            docs = compose_documents(self.text)
+            if len(docs) != 1:
+                raise EditError(f"the document's text holds {len(docs)} documents")
+            self._root = docs[0]
+        return self._root
+
+    def update(self, text: str) -> None:
+        if text != self.text:
+            self.text, self._root = text, None
+
+    def resource(self, item: int | None) -> ResourceText:
+        """The resource at the document's root, or item ``item`` of a ``kind: List``."""
+        return ResourceText(self, f"/items/{item}" if item is not None else "", item)
+
+
+class ResourceText:
+    """One resource in a :class:`Document`: the text edits that fix operations are made of,
+    with JSON Pointers relative to the resource (as in :mod:`meshlint.fixes`)."""
+
+    __slots__ = ("doc", "item", "prefix")
+
+    def __init__(self, doc: Document, prefix: str, item: int | None) -> None:
+        self.doc, self.prefix, self.item = doc, prefix, item
+
+    def _chain(self, ptr: str) -> tuple[list[tuple[yaml.Node | None, yaml.Node]], int]:
+        tokens = split_pointer(self.prefix + ptr)
+        return walk(self.doc.root(), tokens), len(tokens) + 1
+
+    def exists(self, ptr: str) -> bool:
+        chain, full = self._chain(ptr)
+        return len(chain) == full
+
+    def is_mapping(self, ptr: str) -> bool:
+        chain, full = self._chain(ptr)
+        return len(chain) == full and isinstance(chain[-1][1], yaml.MappingNode)
+
+    def is_empty(self, ptr: str) -> bool:
+        """There, and empty: ``{}``, ``[]``, or a null written as nothing."""
+        chain, full = self._chain(ptr)
+        return len(chain) == full and not getattr(chain[-1][1], "value", None)
+
+    def set_value(self, ptr: str, value: Any) -> None:
+        self.doc.update(set_value(self.doc.text, self.doc.root(), self.prefix + ptr, value))
+
+    def remove(self, ptr: str) -> None:
+        self.doc.update(remove(self.doc.text, self.doc.root(), self.prefix + ptr))
+
+    def rename_key(self, ptr: str, new_key: str) -> None:
+        self.doc.update(rename_key(self.doc.text, self.doc.root(), self.prefix + ptr, new_key))
+
+    def replace_entry(self, ptr: str, new_key: str, value: Any) -> None:
+        self.doc.update(replace_entry(self.doc.text, self.doc.root(), self.prefix + ptr, new_key, value))
+
+    def replace_resource(self, objects: list[dict[str, Any]]) -> None:
+        """The whole resource replaced by zero or more objects: documents in place of a document,
+        items in place of a List's item."""
+        text, root = self.doc.text, self.doc.root()
+        style = Style.of(root)
+        if self.item is None and not objects:
+            self.doc.update(_without_document(text, root, self.doc.first))
+        elif self.item is None:
+            self.doc.update(replace_node_with_documents(text, root, objects, style))
+        else:
+            items = walk(root, ["items"])[-1][1]
+            if not objects and len(items.value) == 1:  # the List's last item goes: an empty list, not a null
+                self.doc.update(set_value(text, root, "/items", []))
+            else:  # (a List item's resource comes from a sequence)
+                self.doc.update(replace_sequence_item(text, cast(yaml.SequenceNode, items), self.item, objects, style))
+
+
+def _without_document(text: str, root: yaml.Node, first: bool) -> str:
+    """A removed resource takes its whole document along (its ``---`` and the comments before it),
+    so no empty document is left behind. Kept: the comments before the file's first document (a
+    file header) and those after the resource (they may introduce what follows)."""
+    start, end = entry_bounds(text, root)
+
+    def comments(part: str) -> str:
+        return "".join(line for line in part.splitlines(keepends=True) if line.lstrip().startswith("#") or (first and not line.strip()))
+
+    return (comments(text[:start]) if first else "") + "".join(line for line in text[end:].splitlines(keepends=True) if line.lstrip().startswith("#"))

@@ -1,0 +1,66 @@
+"""Each fix operation is written once: one class in meshlint/fixes.py carries its text edit and
+its data edit, convert applies them in one dispatcher, and a document is composed again only
+after an edit changed its text. The conversions themselves are covered by the goldens
+(test_convert.py, test_rule_fixtures.py, test_security_cases.py)."""
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+from typing import Any, get_args
+
+import pytest
+
+import meshlint
+import meshlint.textedit
+from meshlint import fixes
+
+ROOT = Path(__file__).resolve().parent.parent
+ENGINE = ("convert.py", "fixes.py", "textedit.py")
+
+
+def _tree(name: str) -> ast.Module:
+    return ast.parse((ROOT / "meshlint" / name).read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("name", ENGINE)
+def test_the_fix_engine_imports_only_public_names(name: str) -> None:
+    private = [f"{node.module}.{alias.name}" for node in ast.walk(_tree(name)) if isinstance(node, ast.ImportFrom)
+               for alias in node.names if alias.name.startswith("_") and alias.name != "__future__"]
+    assert private == [], f"meshlint/{name} imports private names: {private}"
+
+
+def test_every_field_edit_carries_its_text_edit_and_its_data_edit() -> None:
+    for op in get_args(fixes.FieldEdit):
+        assert "edit_text" in vars(op) and "edit_data" in vars(op), op.__name__
+    operations = set(get_args(fixes.Operation))
+    assert operations == set(get_args(fixes.FieldEdit)) | {fixes.ReplaceResource, fixes.ExtraFile}
+
+
+def test_convert_has_no_ladder_over_the_field_edits() -> None:
+    names = {n.id for n in ast.walk(_tree("convert.py")) if isinstance(n, ast.Name)}
+    named = names & {op.__name__ for op in get_args(fixes.FieldEdit) if op is not fixes.Remove}
+    assert named == set(), f"convert.py names operations it should leave to them: {sorted(named)}"
+
+
+def _composed(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    seen: list[str] = []
+    real = meshlint.textedit.compose_documents
+
+    def spy(text: str) -> Any:
+        seen.append(text)
+        return real(text)
+
+    monkeypatch.setattr(meshlint.textedit, "compose_documents", spy)
+    return seen
+
+
+@pytest.mark.parametrize("case", ["headers-merge", "list-export", "comments"])
+def test_a_document_is_composed_again_only_after_its_text_changed(case: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = ROOT / "fixtures" / "convert" / case
+    text = (folder / "input.yaml").read_text(encoding="utf-8")
+    seen = _composed(monkeypatch)
+    result = meshlint.convert({"input.yaml": text})
+    assert result.files[0].text == (folder / "expected.yaml").read_text(encoding="utf-8")
+    assert seen, "the conversion composed nothing: the spy is not in the path"
+    again = [i for i in range(1, len(seen)) if seen[i] == seen[i - 1]]
+    assert again == [], f"the same text composed twice in a row (compositions {again} of {len(seen)})"
