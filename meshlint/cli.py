@@ -5,9 +5,17 @@ import os
 import sys
 from dataclasses import replace
 from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any
 
 from . import __version__
 from . import lazy_typer as typer  # typer's own API, imported only when a command line needs it (lazy_typer.py)
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+
+    from .config import Config
+    from .engine import Result, Settings
+    from .model import Severity
 
 app = typer.Typer(
     name="meshlint",
@@ -30,7 +38,7 @@ def _split(values: list[str] | None) -> tuple[str, ...]:
     return tuple(t.strip() for v in values or () for t in v.split(",") if t.strip())
 
 
-def _severity(value: str | None, option: str):
+def _severity(value: str | None, option: str) -> Severity | None:
     from .model import Severity
 
     if value is None:
@@ -76,7 +84,7 @@ def _root(version: bool = typer.Option(False, "--version", callback=version_call
 COLOR_HELP = "Colour terminal output: auto (on a terminal, unless NO_COLOR is set), always or never."
 
 
-def _color(choice: str, no_color: bool = False, stream=None) -> bool:
+def _color(choice: str, no_color: bool = False, stream: IO[str] | None = None) -> bool:
     """Whether to colour what goes to ``stream`` (stdout by default)."""
     from .terminal import COLOR_CHOICES, use_color
 
@@ -91,7 +99,7 @@ SCHEMAS_HELP = "Validate Istio objects (and converted output) against these Cust
 NAMESPACE_HELP = "The namespace of every namespaced object written without one, as `kubectl apply -n NS` gives it (a kustomization's namespace: still wins)."
 
 
-def _known_codes(cfg, select, ignore) -> None:
+def _known_codes(cfg: Config, select: list[str] | None, ignore: list[str] | None) -> None:
     """Every code or name given on the command line or in the configuration names a rule: a typo
     would silently run no rule (or skip none)."""
     from .registry import unknown_tokens
@@ -107,7 +115,8 @@ def _known_codes(cfg, select, ignore) -> None:
             raise _fail(f"{option}: unknown rule code or name {', '.join(map(repr, unknown))} (`meshlint rules` lists them)")
 
 
-def _settings(select, ignore, root_namespace, context, assume_rbac_on, schemas=None, namespace=None, verbose=False):
+def _settings(select: list[str] | None, ignore: list[str] | None, root_namespace: str | None, context: list[str] | None,
+              assume_rbac_on: bool, schemas: Path | None = None, namespace: str | None = None, verbose: bool = False) -> tuple[Config, Settings]:
     """Settings from the command line, on top of the project's configuration file."""
     from .config import ConfigError, find_config
     from .engine import Settings
@@ -148,7 +157,7 @@ def _settings(select, ignore, root_namespace, context, assume_rbac_on, schemas=N
     return cfg, settings
 
 
-def _config_name(source):
+def _config_name(source: str | None) -> str:
     """The configuration file as findings name it: relative to the working directory when inside it."""
     if not source:
         return ".meshlint.yaml"
@@ -157,12 +166,12 @@ def _config_name(source):
     return (path if rel.startswith("..") else rel) + (f" {section}" if section else "")
 
 
-def _user_validate(settings):
+def _user_validate(settings: Settings) -> Callable[[dict[str, Any]], list[str]] | None:
     """The extra check of converted objects against the user's CRDs (--schemas), if any."""
     return settings.user_schemas.validate if settings.user_schemas is not None else None
 
 
-def _lint(paths, settings):
+def _lint(paths: Sequence[str], settings: Settings) -> Result:
     import gc
 
     from .engine import InputError, lint
@@ -239,7 +248,7 @@ def check(
     raise typer.Exit(max(result.exit_code(fail), _input_exit(result, unparsed_fails=False)))
 
 
-def _input_exit(result, unparsed_fails: bool = True) -> int:
+def _input_exit(result: Result, unparsed_fails: bool = True) -> int:
     """The exit code the input alone calls for (meshlint.exitcodes); an unreadable input is named.
     ``check`` leaves unparsed files to their findings (which --ignore may silence)."""
     from . import exitcodes
@@ -251,7 +260,8 @@ def _input_exit(result, unparsed_fails: bool = True) -> int:
     return code if unparsed_fails or code == exitcodes.USAGE else exitcodes.OK
 
 
-def _apply_baseline(result, path: Path):
+def _apply_baseline(result: Result, path: Path) -> Result:
+
     from .baseline import BaselineError, apply, load
 
     try:

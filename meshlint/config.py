@@ -93,7 +93,7 @@ def _read_yaml(path: Path) -> Any:
     return (values[0] if values else None) or {}
 
 
-def _read_pyproject(path: Path) -> dict | None:
+def _read_pyproject(path: Path) -> dict[str, Any] | None:
     if sys.version_info >= (3, 11):
         import tomllib
     else:  # pragma: no cover
@@ -102,7 +102,8 @@ def _read_pyproject(path: Path) -> dict | None:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as e:
         raise ConfigError(f"{path}: cannot read configuration: {e}") from None
-    return data.get("tool", {}).get("meshlint")
+    found: dict[str, Any] | None = data.get("tool", {}).get("meshlint")
+    return found
 
 
 def _from_mapping(data: Any, source: str) -> Config:

@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from . import __version__, convert_text
-from .convert import ConvertResult, FileResult, convert
+from .convert import ConvertResult, FileResult, Validator, convert
 from .engine import Result
 from .escape import printable
 from .fsutil import FileWrite, Refusal, WriteError, commit, created_mode
@@ -29,7 +30,7 @@ def diff_path(display: str) -> str:
 
 def cr_only(text: str | None) -> bool:
     """A classic Mac file: its lines end in CR alone."""
-    return bool(text) and "\r" in text and "\n" not in text
+    return text is not None and "\r" in text and "\n" not in text
 
 
 def unified_diff(f: FileResult) -> str:
@@ -87,7 +88,7 @@ def plan_generated(converted: ConvertResult, out: Path | None) -> list[Generated
 
 
 def run_convert(result: Result, out: Path | None, in_place: bool, diff: bool, check_only: bool, fmt: str,
-                keep_server_fields: bool, verify: bool, validate=None, inputs: list[str] | None = None,
+                keep_server_fields: bool, verify: bool, validate: Validator | None = None, inputs: list[str] | None = None,
                 errors: list[str] | None = None, terminal: bool = False, verbose: bool = False,
                 color: tuple[bool, bool] = (False, False)) -> tuple[str, str, int]:
     """What to print on stdout and on stderr, and the exit code (``color``: whether each of the two is
@@ -133,7 +134,7 @@ def run_convert(result: Result, out: Path | None, in_place: bool, diff: bool, ch
 
 
 def planned_writes(result: Result, converted: ConvertResult, out: Path | None, in_place: bool,
-                   inputs: list[str] | None, generated: list[Generated] = ()) -> tuple[list[FileWrite], list[Refusal]]:
+                   inputs: list[str] | None, generated: Sequence[Generated] = ()) -> tuple[list[FileWrite], list[Refusal]]:
     """The final list of files to write (and the files refused), before anything is written."""
     from .write_targets import in_place as in_place_writes
     from .write_targets import tree_roots, under_out
@@ -193,7 +194,7 @@ def generated_lines(generated: list[Generated]) -> list[str]:
 
 
 def _as_text(converted: ConvertResult, written: dict[str, str], differences: list[str], generated: list[Generated],
-             refused: list[Finding] = (), error: str | None = None, verify: bool = False, verbose: bool = False,
+             refused: Sequence[Finding] = (), error: str | None = None, verify: bool = False, verbose: bool = False,
              color: bool = False, inputs: list[str] | None = None) -> str:
     """What changed (by file), what was generated, the verification (with --verify), what could not
     be written, a summary, and one line pointing at the findings left for manual work."""
@@ -231,7 +232,7 @@ def _skipped_note(converted: ConvertResult) -> str:
 
 
 def _as_json(converted: ConvertResult, written: dict[str, str], differences: list[str], generated: list[Generated],
-             refused: list[Finding] = (), error: str | None = None) -> dict[str, Any]:
+             refused: Sequence[Finding] = (), error: str | None = None) -> dict[str, Any]:
     return {
         "version": "1.0",
         "tool": {"name": "meshlint", "version": __version__},

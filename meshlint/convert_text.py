@@ -9,12 +9,17 @@ import re
 import shlex
 from collections import Counter
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import refusals
 from .escape import printable
 from .model import Finding, Severity
 from .terminal import BOLD, DIM, RED, WIDTH, YELLOW, Paint, fit
+
+if TYPE_CHECKING:
+    from .convert import ConvertResult
+    from .engine import Result
+
 
 _VERDICT = {(True, False): "1.4 allowed, converted denies", (False, True): "1.4 denied, converted allows"}
 
@@ -58,7 +63,7 @@ def _refused(findings: list[Finding], verbose: bool, paint: Paint) -> list[str]:
     return out
 
 
-def changes(converted, verbose: bool, paint: Paint) -> list[str]:
+def changes(converted: ConvertResult, verbose: bool, paint: Paint) -> list[str]:
     """Per file (the path once): the resources converted, or why the file is left unchanged, and the
     conversions that were refused (with their reasons)."""
     from .convert_cli import cr_only
@@ -100,7 +105,7 @@ def changes(converted, verbose: bool, paint: Paint) -> list[str]:
     return out
 
 
-def verification(result, verbose: bool, paint: Paint) -> list[str]:
+def verification(result: Result, verbose: bool, paint: Paint) -> list[str]:
     """Every request class decided differently from 1.4, grouped by the 1.4 policy whose conversion
     decides it (refused or converted), with counts; the requests themselves with ``-v``."""
     from .verify import policy

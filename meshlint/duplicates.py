@@ -58,7 +58,7 @@ def groups(resources: Iterable[Resource], default_namespace: str = "default") ->
     """For every resource defined more than once: id(resource) -> its copies (itself included) that
     are applied along with it, in input order.
     A kustomize patch is no copy, nor are files only different overlays reach (meshlint.kustomize_layout)."""
-    by_identity: dict[tuple, list[Resource]] = {}
+    by_identity: dict[tuple[str, str, str | None, str], list[Resource]] = {}
     for res in resources:
         key = identity(res, default_namespace)
         if key is not None:
@@ -118,10 +118,10 @@ def _covers(rich: Any, sparse: Any) -> bool:
         return all(k in rich for k in sparse)
     if isinstance(rich, list) and isinstance(sparse, list):
         return len(rich) == len(sparse) and all(_covers(a, b) for a, b in zip(rich, sparse))
-    return rich == sparse
+    return bool(rich == sparse)
 
 
-def _metadata_covers(rich: dict, sparse: dict) -> bool:
+def _metadata_covers(rich: dict[str, Any], sparse: dict[str, Any]) -> bool:
     rm, sm = rich.get("metadata") or {}, sparse.get("metadata") or {}
     if not isinstance(rm, dict) or not isinstance(sm, dict):
         return rm == sm

@@ -5,7 +5,7 @@ The engine never prints. Reporters render a Result; the CLI decides what to show
 """
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from typing import Any
@@ -134,11 +134,12 @@ def root_namespace(index: ResourceIndex, settings: Settings) -> str:
             except yaml.YAMLError:
                 continue
             if isinstance(parsed, dict) and isinstance(parsed.get("rootNamespace"), str):
-                return parsed["rootNamespace"]
+                root: str = parsed["rootNamespace"]
+                return root
     return DEFAULT_ROOT_NAMESPACE
 
 
-def lint_sources(sources: list[SourceFile], settings: Settings = Settings(), context: list[SourceFile] = ()) -> Result:
+def lint_sources(sources: list[SourceFile], settings: Settings = Settings(), context: Sequence[SourceFile] = ()) -> Result:
     rules = all_rules()
     active = active_rules(settings, rules)
     checkers = [r for r in active.values() if r.check is not None]
@@ -189,9 +190,9 @@ def lint_sources(sources: list[SourceFile], settings: Settings = Settings(), con
     for src in sources:
         file_findings: list[Finding] = []
         for p in src.problems:
-            rule = rules.get(p.code)
-            if rule is not None and p.code in active:
-                file_findings.append(_problem_finding(rule, p, src.path))
+            problem_rule = rules.get(p.code)
+            if problem_rule is not None and p.code in active:
+                file_findings.append(_problem_finding(problem_rule, p, src.path))
         for res in src.resources:
             found = _yielding(found_by_resource.get(id(res), ()))
             # a resource that a fix replaces takes every finding on it along: all of them are fixed
@@ -230,7 +231,7 @@ def _without_deferred(found: list[tuple[Rule, Violation]]) -> list[tuple[Rule, V
             if not (rule.defers and (v.path in taken or (v.path + "/").startswith(rewritten)))]
 
 
-def _yielding(found) -> list[tuple[Rule, Violation]]:
+def _yielding(found: Sequence[tuple[Rule, Violation]]) -> list[tuple[Rule, Violation]]:
     """A rule that ``yields_to`` others says nothing on a resource that one of them fixes (ML100
     "removed kind" next to the conversion that replaces it). Run after the security conversions are
     verified: a refused conversion no longer fixes, so the removed kind is reported again."""
@@ -240,7 +241,7 @@ def _yielding(found) -> list[tuple[Rule, Violation]]:
     return [(rule, v) for rule, v in found if not fixed_by.intersection(rule.yields_to)]
 
 
-def _rewritten_paths(fixes) -> set[str]:
+def _rewritten_paths(fixes: Iterable[Fix | None]) -> set[str]:
     """Fields a fix replaces, removes or moves as a whole: a deferring rule's finding inside them
     is about data the fix rewrites (the old-style EnvoyFilter ``filters`` that ML501 replaces).
     A violation's ``covers`` names such fields without a fix."""
@@ -252,6 +253,7 @@ def _rewritten_paths(fixes) -> set[str]:
 def _run_rule(rule: Rule, res: Resource, ctx: Context, rules: Mapping[str, Rule]) -> list[tuple[Rule, Violation]]:
     try:
         found = []
+        assert rule.check is not None  # a checker, not a parse-problem rule
         for v in rule.check(res, ctx):
             if not isinstance(v, Violation) or not isinstance(v.path, str) or not isinstance(v.params, Mapping):
                 raise TypeError(f"yielded {type(v).__name__} {v!r:.80}, not a Violation with a JSON Pointer path")

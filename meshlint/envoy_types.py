@@ -29,7 +29,7 @@ class FilterType:
     type_name: str  # the v3 message
     fields: frozenset[str]  # top-level fields the v2 config may set that the v3 message has (snake_case)
     lists: frozenset[str] = frozenset()  # repeated top-level fields: must be lists
-    adapt: Callable[[dict], str | None] | None = None  # maps renamed fields in place; returns a refusal reason or None
+    adapt: Callable[[dict[str, Any]], str | None] | None = None  # maps renamed fields in place; returns a refusal reason or None
     note: str = ""  # what the user must know about the typed filter
 
     @property
@@ -41,7 +41,7 @@ def snake(key: str) -> str:
     return re.sub(r"(?<=[a-z0-9])([A-Z])", lambda m: "_" + m.group(1).lower(), key)
 
 
-def _key(obj: dict, name: str) -> str | None:
+def _key(obj: dict[str, Any], name: str) -> str | None:
     """The spelling (snake_case or the protobuf JSON camelCase) under which ``obj`` holds ``name``."""
     for k in obj:
         if isinstance(k, str) and snake(k) == name:
@@ -49,7 +49,7 @@ def _key(obj: dict, name: str) -> str | None:
     return None
 
 
-def _new_key(obj: dict, name: str) -> str:
+def _new_key(obj: dict[str, Any], name: str) -> str:
     """A new key in the spelling the mapping already uses."""
     camel = any(isinstance(k, str) and k != snake(k) for k in obj)
     return re.sub(r"_([a-z])", lambda m: m.group(1).upper(), name) if camel else name
@@ -81,7 +81,7 @@ def _fault_delay(delay: Any) -> str | None:
     return _percent(delay)
 
 
-def _fault(cfg: dict) -> str | None:
+def _fault(cfg: dict[str, Any]) -> str | None:
     for name, adapt in (("delay", _fault_delay), ("abort", _percent)):
         k = _key(cfg, name)
         if k is not None:
@@ -96,7 +96,7 @@ def _transport_v3(obj: Any) -> None:
         obj[_new_key(obj, "transport_api_version")] = "V3"
 
 
-def _ext_authz(cfg: dict) -> str | None:
+def _ext_authz(cfg: dict[str, Any]) -> str | None:
     k = _key(cfg, "use_alpha")
     if k is not None:
         if cfg[k]:
@@ -107,7 +107,7 @@ def _ext_authz(cfg: dict) -> str | None:
     return None
 
 
-def _rate_limit(cfg: dict) -> str | None:
+def _rate_limit(cfg: dict[str, Any]) -> str | None:
     k = _key(cfg, "rate_limit_service")
     if k is not None:
         _transport_v3(cfg[k])
@@ -122,7 +122,7 @@ def _as_any(value: Any) -> Any:
     return {"@type": _STRING_VALUE, "value": value} if isinstance(value, str) else value
 
 
-def _wasm(cfg: dict) -> str | None:
+def _wasm(cfg: dict[str, Any]) -> str | None:
     k = _key(cfg, "config")
     plugin = cfg.get(k) if k else None
     if not isinstance(plugin, dict):
@@ -151,7 +151,7 @@ _EXT_AUTHZ_NOTE = "the authorization server must serve Envoy's v3 gRPC API (envo
 _RATE_LIMIT_NOTE = "the rate limit service must serve Envoy's v3 gRPC API (envoy.service.ratelimit.v3)"
 
 
-def _t(type_name: str, fields: str = "", lists: str = "", adapt=None, note: str = "") -> FilterType:
+def _t(type_name: str, fields: str = "", lists: str = "", adapt: Callable[[dict[str, Any]], str | None] | None = None, note: str = "") -> FilterType:
     return FilterType(type_name, frozenset(fields.split()), frozenset(lists.split()), adapt, note)
 
 
@@ -241,7 +241,7 @@ class Typed:
     with ``reason`` saying why the config stays untyped (``known`` tells an unknown filter from
     one meshlint knows but cannot type exactly)."""
 
-    value: dict | None
+    value: dict[str, Any] | None
     reason: str = ""
     known: bool = True
     note: str = ""

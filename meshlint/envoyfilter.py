@@ -20,7 +20,7 @@ def is_addon_default(res: Resource) -> bool:
 
 
 # Envoy's deprecated well-known names; Istio 1.19 stopped matching them.
-RENAMED = {
+RENAMED: dict[Any, str] = {
     "envoy.http_connection_manager": "envoy.filters.network.http_connection_manager",
     "envoy.tcp_proxy": "envoy.filters.network.tcp_proxy",
     "envoy.client_ssl_auth": "envoy.filters.network.client_ssl_auth",
@@ -109,20 +109,20 @@ REFUSED = {"portNamePrefix": "1.6's listener match has no port-name prefix", "ad
 
 
 class OldStyle(NamedTuple):
-    spec: dict | None  # the configPatches spec, or None when refused
+    spec: dict[str, Any] | None  # the configPatches spec, or None when refused
     refusals: list[tuple[str, str]]  # (pointer, reason)
     untyped: list[tuple[str, str]]  # (filter name, why its config stays untyped `config`)
     notes: list[str]  # what the user must know about typed filters (e.g. a v3 gRPC service)
 
 
-def _protocol_refused(lm: dict, ftype: Any) -> bool:
+def _protocol_refused(lm: dict[str, Any], ftype: Any) -> bool:
     """``listenerProtocol`` has no configPatches field, but ALL constrains nothing and HTTP adds
     nothing to an HTTP filter (only listeners with an HTTP connection manager take one)."""
     proto = lm.get("listenerProtocol")
     return not (proto == "ALL" or (proto == "HTTP" and ftype == "HTTP"))
 
 
-def convert_old_style(spec: dict) -> OldStyle:
+def convert_old_style(spec: dict[str, Any]) -> OldStyle:
     """Old-style (1.4) EnvoyFilter spec → configPatches spec (filter config as typed_config where
     its v3 type is known), or refusals (pointer, reason)."""
     from .envoy_types import typed_config
@@ -135,7 +135,7 @@ def convert_old_style(spec: dict) -> OldStyle:
         if not isinstance(f, dict):
             refusals.append((pointer("spec", "filters", i), "a filter must be a mapping"))
             continue
-        lm = f.get("listenerMatch") if isinstance(f.get("listenerMatch"), dict) else {}
+        lm = f["listenerMatch"] if isinstance(f.get("listenerMatch"), dict) else {}
         for key, why in REFUSED.items():
             if key in lm and (key != "listenerProtocol" or _protocol_refused(lm, f.get("filterType", "HTTP"))):
                 refusals.append((pointer("spec", "filters", i, "listenerMatch", key), why))
@@ -147,11 +147,11 @@ def convert_old_style(spec: dict) -> OldStyle:
         if not isinstance(name, str):
             refusals.append((pointer("spec", "filters", i), "filterName is missing"))
             continue
-        match: dict = {"context": CONTEXT.get(str(lm.get("listenerType", "ANY")), "ANY")}
-        listener: dict = {}
+        match: dict[str, Any] = {"context": CONTEXT.get(str(lm.get("listenerType", "ANY")), "ANY")}
+        listener: dict[str, Any] = {}
         if "portNumber" in lm:
             listener["portNumber"] = lm["portNumber"]
-        pos = f.get("insertPosition") if isinstance(f.get("insertPosition"), dict) else {}
+        pos = f["insertPosition"] if isinstance(f.get("insertPosition"), dict) else {}
         index = str(pos.get("index", "FIRST"))
         relative = RENAMED.get(pos.get("relativeTo"), pos.get("relativeTo"))
         if index not in INSERT:
@@ -167,7 +167,7 @@ def convert_old_style(spec: dict) -> OldStyle:
             listener["filterChain"] = {"filter": {"name": relative}}
         if listener:
             match["listener"] = listener
-        value: dict = {"name": name}
+        value: dict[str, Any] = {"name": name}
         if "filterConfig" in f:
             typed = typed_config(name, f["filterConfig"])
             if typed.value is not None:
@@ -180,7 +180,7 @@ def convert_old_style(spec: dict) -> OldStyle:
         patches.append({"applyTo": "HTTP_FILTER" if ftype == "HTTP" else "NETWORK_FILTER", "match": match, "patch": {"operation": INSERT[index], "value": value}})
     if refusals:
         return OldStyle(None, refusals, [], [])
-    out: dict = {}
+    out: dict[str, Any] = {}
     for k, v in spec.items():
         if k == "workloadLabels":
             out["workloadSelector"] = {"labels": v}

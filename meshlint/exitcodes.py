@@ -6,6 +6,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .loader import SourceFile
 
 OK, FINDINGS, USAGE = 0, 1, 2
 
@@ -15,16 +19,16 @@ UNREADABLE = "ML013"
 UNPARSED = frozenset({"ML001", "ML004", "ML005", "ML007", "ML009", "ML010", "ML012"})
 
 
-def unreadable(sources: Iterable) -> list[tuple[str, str]]:
+def unreadable(sources: Iterable[SourceFile]) -> list[tuple[str, str]]:
     """(path, reason) of every input the operating system would not let meshlint read."""
     return [(s.path, str(p.params.get("error") or "cannot be read")) for s in sources for p in s.problems if p.code == UNREADABLE]
 
 
-def unparsed(sources: Iterable) -> list[str]:
+def unparsed(sources: Iterable[SourceFile]) -> list[str]:
     return [s.path for s in sources if any(p.code in UNPARSED for p in s.problems)]
 
 
-def for_input(sources: Iterable) -> int:
+def for_input(sources: Iterable[SourceFile]) -> int:
     """USAGE when an input cannot be read, FINDINGS when one cannot be parsed, else OK."""
     sources = list(sources)
     if unreadable(sources):

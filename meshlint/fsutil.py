@@ -24,7 +24,7 @@ import stat
 from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import IO, Any
 
 CHUNK = 1 << 20
 TEMP_SUFFIX = ".meshlint-tmp"
@@ -33,7 +33,7 @@ NAMED = 20  # files named in an error; the rest are counted
 _NAME_BYTES = 180  # of the target's name kept in a temp name (a name may be up to 255 bytes)
 
 
-def write_text_chunks(fh, text: str) -> None:
+def write_text_chunks(fh: IO[bytes], text: str) -> None:
     """Write text to a binary file as UTF-8 a slice at a time: a large report is never held
     twice (as str and as bytes) at once."""
     for i in range(0, len(text), CHUNK):
@@ -77,7 +77,7 @@ class Refusal:
 class WriteError(OSError):
     """Nothing was written. ``refused``: files found changed or gone; ``failure``: an I/O error."""
 
-    def __init__(self, not_written: list[str], refused: list[Refusal] = (), failure: str | None = None):
+    def __init__(self, not_written: list[str], refused: Iterable[Refusal] = (), failure: str | None = None):
         self.not_written = list(not_written)
         self.refused = list(refused)
         self.failure = failure
@@ -104,7 +104,7 @@ def created_mode(mode: int = 0o666) -> int:
     return mode & ~_umask() & 0o7777
 
 
-def atomic_write_bytes(path: str | os.PathLike, data: bytes | str) -> None:
+def atomic_write_bytes(path: str | os.PathLike[str], data: bytes | str) -> None:
     """Write one file atomically (a report, a baseline): an existing file keeps its mode, a new
     one gets the umask's; a link to a file has its target replaced. A device or a pipe
     (``/dev/null``, ``/dev/stdout``, a FIFO) is written to, as a shell redirection would, never
@@ -126,7 +126,7 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes | str) -> None:
     commit([FileWrite(path, data, source=path)])
 
 
-def atomic_write_text(path: str | os.PathLike, text: str) -> None:
+def atomic_write_text(path: str | os.PathLike[str], text: str) -> None:
     atomic_write_bytes(path, text)
 
 
@@ -256,6 +256,7 @@ def _check(w: FileWrite) -> list[Refusal]:
 def _stage(s: _Staged, dirs: _Directories | None = None) -> None:
     w = s.write
     if w.directory:
+        assert dirs is not None, "a directory is staged by commit, which passes its directories"
         dirs.open_dir(w.target, w.base)
         return
     try:
@@ -280,9 +281,9 @@ def _stage(s: _Staged, dirs: _Directories | None = None) -> None:
                 fh.write(w.data)
         if w.mode is not None:
             os.fchmod(fd, w.mode)
-        elif s.existed:
+        elif s.existed and old is not None:
             os.fchmod(fd, stat.S_IMODE(old.st_mode))
-        if w.preserve and s.existed:
+        if w.preserve and s.existed and old is not None:
             s.overwrite = old.st_nlink > 1 or not _copy_owner_and_xattrs(fd, old, s)
         os.fsync(fd)
     finally:
@@ -333,6 +334,7 @@ def _verify(s: _Staged) -> list[Refusal]:
 def _replace(s: _Staged) -> bytes | None:
     """Put the staged file in place; returns what a roll-back needs (the old bytes, if overwritten)."""
     if not s.overwrite:
+        assert s.temp is not None, "staged"
         os.replace(s.temp, s.name, src_dir_fd=s.dir_fd, dst_dir_fd=s.dir_fd)
         s.temp = None
         return None
@@ -363,6 +365,7 @@ def _roll_back(done: list[tuple[_Staged, bytes | None]]) -> str:
             elif s.write.expect is not None:
                 restore = _Staged(FileWrite(s.write.target, s.write.expect, preserve=s.write.preserve), s.dirs, s.parent, s.name)
                 _stage(restore)
+                assert restore.temp is not None, "staged"
                 os.replace(restore.temp, s.name, src_dir_fd=s.dir_fd, dst_dir_fd=s.dir_fd)
             elif not s.existed:
                 os.unlink(s.name, dir_fd=s.dir_fd)  # a new file: gone again
@@ -423,7 +426,7 @@ class _Directories:
 
     OPEN = 64
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.fds: OrderedDict[str, int] = OrderedDict()
         self.created: list[str] = []  # directories made below an --out directory, in creation order
         self.used: set[str] = set()  # directories written in (fsynced after the renames)

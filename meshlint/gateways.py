@@ -15,8 +15,9 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from .index import pod_labels
+from .index import Index
 from .model import Resource
+from .workloads import pod_labels
 
 REVISION = "asm-managed"
 GENERATED_FROM = "meshlint.io/generated-from"
@@ -29,20 +30,20 @@ _POD_SPEC_KEPT = ("affinity", "tolerations", "nodeSelector", "priorityClassName"
 _SERVICE_ASSIGNED = ("clusterIP", "clusterIPs")  # the API server picks them: a copy must not claim them
 
 
-def _containers(res: Resource) -> list[dict]:
+def _containers(res: Resource) -> list[dict[str, Any]]:
     tmpl = res.spec.get("template")
     spec = tmpl.get("spec") if isinstance(tmpl, dict) else None
     cs = spec.get("containers") if isinstance(spec, dict) else None
     return [c for c in cs if isinstance(c, dict)] if isinstance(cs, list) else []
 
 
-def _pod_spec(res: Resource) -> dict:
+def _pod_spec(res: Resource) -> dict[str, Any]:
     tmpl = res.spec.get("template")
     spec = tmpl.get("spec") if isinstance(tmpl, dict) else None
     return spec if isinstance(spec, dict) else {}
 
 
-def _is_proxy(c: dict) -> bool:
+def _is_proxy(c: dict[str, Any]) -> bool:
     args = [str(a) for a in c.get("args") or []] if isinstance(c.get("args"), list) else []
     return ("router" in args and "proxy" in args) or "proxyv2" in str(c.get("image", ""))
 
@@ -69,7 +70,7 @@ def gateway_kind(res: Resource) -> str:
     return "custom"
 
 
-def services_of(res: Resource, index) -> list[Resource]:
+def services_of(res: Resource, index: Index) -> list[Resource]:
     """The Services among the inputs that select the gateway's pods."""
     labels = pod_labels(res)
     out = []
@@ -80,7 +81,7 @@ def services_of(res: Resource, index) -> list[Resource]:
     return out
 
 
-def autoscaler_of(res: Resource, index) -> Resource | None:
+def autoscaler_of(res: Resource, index: Index) -> Resource | None:
     for hpa in index.of_kind("HorizontalPodAutoscaler", index.ns(res)):
         ref = hpa.spec.get("scaleTargetRef")
         if isinstance(ref, dict) and ref.get("kind") == "Deployment" and ref.get("name") == res.name:
@@ -88,7 +89,7 @@ def autoscaler_of(res: Resource, index) -> Resource | None:
     return None
 
 
-def _metadata(source: dict, name: str, ns: str | None, provenance: str) -> dict:
+def _metadata(source: dict[str, Any], name: str, ns: str | None, provenance: str) -> dict[str, Any]:
     """``ns`` None: the object names no namespace, as its original (applied with -n or a kustomization)."""
     md: dict[str, Any] = {"name": name, **({"namespace": ns} if ns else {})}
     labels = source.get("labels")
@@ -102,12 +103,12 @@ def _metadata(source: dict, name: str, ns: str | None, provenance: str) -> dict:
     return md
 
 
-def _service_copy(svc: Resource, ns: str | None, provenance: str) -> dict:
+def _service_copy(svc: Resource, ns: str | None, provenance: str) -> dict[str, Any]:
     spec = {k: copy.deepcopy(v) for k, v in svc.spec.items() if k not in _SERVICE_ASSIGNED}
     return {"apiVersion": svc.api_version or "v1", "kind": "Service", "metadata": _metadata(svc.metadata, svc.name or "gateway", ns, provenance), "spec": spec}
 
 
-def _target(value: Any, average: bool) -> dict:
+def _target(value: Any, average: bool) -> dict[str, Any]:
     return {"type": "AverageValue", "averageValue": value} if average else {"type": "Value", "value": value}
 
 
@@ -141,7 +142,7 @@ def _metric_v2(m: Any) -> Any:
     return copy.deepcopy(m)
 
 
-def _autoscaler(hpa: Resource, target: str, ns: str | None, provenance: str) -> dict:
+def _autoscaler(hpa: Resource, target: str, ns: str | None, provenance: str) -> dict[str, Any]:
     """The gateway's HorizontalPodAutoscaler, for the new Deployment, as autoscaling/v2 (v2beta1 and
     v2beta2 are gone from current Kubernetes)."""
     spec: dict[str, Any] = {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": target}}
@@ -158,7 +159,7 @@ def _autoscaler(hpa: Resource, target: str, ns: str | None, provenance: str) -> 
     return {"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler", "metadata": md, "spec": spec}
 
 
-def _ports(svc: dict) -> str:
+def _ports(svc: dict[str, Any]) -> str:
     ports = svc["spec"].get("ports") if isinstance(svc["spec"].get("ports"), list) else []
     shown = []
     for p in ports:
@@ -168,7 +169,8 @@ def _ports(svc: dict) -> str:
     return ", ".join(shown) or "no ports"
 
 
-def _namespace_note(res: Resource, index, ns: str) -> str:
+def _namespace_note(res: Resource, index: Index | None, ns: str) -> str:
+
     origin = index.ns_origin(res) if index is not None else None
     how = ("no namespace is given for it, so default is assumed" if origin in (None, "assumed")
            else f"it is applied in {ns} by {origin}")
@@ -176,21 +178,25 @@ def _namespace_note(res: Resource, index, ns: str) -> str:
             f"(kubectl apply -n {ns} -f <this file>, or list the file in that kustomization).\n")
 
 
-def replacement(res: Resource, index, revision: str = REVISION, *, namespace: str | None = None,
+def replacement(res: Resource, index: Index | None, revision: str = REVISION, *, namespace: str | None = None,
                 services: list[Resource] | None = None, origin: str | None = None) -> tuple[list[dict[str, Any]], str]:
     """The replacement's objects (ServiceAccount, Deployment, HorizontalPodAutoscaler, Services, Role,
     RoleBinding) and the note that heads its file. Without an index (a gateway an IstioOperator
     renders), ``namespace`` and ``services`` say what the index would; ``origin`` names the original."""
     name = res.name or "gateway"
-    ns = namespace or index.ns(res)
+    if namespace:
+        ns = namespace
+    else:
+        assert index is not None, "without an index, the caller names the namespace"
+        ns = index.ns(res)
     # what the objects write: no namespace where the original names none (it is applied with -n or a
     # kustomization, and so is its replacement), else the namespace the original is applied in
     written = namespace or (ns if res.namespace else None)
     new_name = f"{name}-{revision}"
     provenance = origin or f"Deployment {ns}/{name}"
     labels = {k: v for k, v in pod_labels(res).items() if k not in _POD_ONLY}
-    sel = res.spec.get("selector") if isinstance(res.spec.get("selector"), dict) else {}
-    match = sel.get("matchLabels") if isinstance(sel.get("matchLabels"), dict) else {}
+    sel = res.spec["selector"] if isinstance(res.spec.get("selector"), dict) else {}
+    match = sel["matchLabels"] if isinstance(sel.get("matchLabels"), dict) else {}
     match = {str(k): str(v) for k, v in match.items() if labels.get(str(k)) == str(v)} or labels
     selector: dict[str, Any] = {"matchLabels": {**match, "istio.io/rev": revision}}
     if isinstance(sel.get("matchExpressions"), list):
@@ -221,17 +227,20 @@ def replacement(res: Resource, index, revision: str = REVISION, *, namespace: st
     for key in ("automountServiceAccountToken", "imagePullSecrets"):
         if old_sa is not None and key in old_sa.body:
             account[key] = copy.deepcopy(old_sa.body[key])
-    services = [_service_copy(s, ns if s.namespace else None, provenance) for s in (services if services is not None else services_of(res, index))]
+    if services is None:
+        assert index is not None, "without an index, the caller names the services"
+        services = services_of(res, index)
+    service_copies = [_service_copy(s, ns if s.namespace else None, provenance) for s in services]
     role = {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role", "metadata": _metadata({}, new_name, written, provenance),
             "rules": [{"apiGroups": [""], "resources": ["secrets"], "verbs": ["get", "watch", "list"]}]}
     binding = {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding", "metadata": _metadata({}, new_name, written, provenance),
                "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": new_name},
                "subjects": [{"kind": "ServiceAccount", "name": sa}]}
-    objects = [account, deployment] + ([_autoscaler(hpa, new_name, ns if hpa.namespace else None, provenance)] if hpa is not None else []) + services + [role, binding]
+    objects = [account, deployment] + ([_autoscaler(hpa, new_name, ns if hpa.namespace else None, provenance)] if hpa is not None else []) + service_copies + [role, binding]
     scale = f"HorizontalPodAutoscaler {ns}/{hpa.name} (copied as {ns}/{new_name})" if hpa is not None else f"{spec.get('replicas', 1)} replica(s)"
-    if services:
+    if service_copies:
         serving = "".join(f"\nService {ns}/{s['metadata']['name']} is copied as it is (type {s['spec'].get('type', 'ClusterIP')}; {_ports(s)}): "
-                          "its selector picks the old and the new pods alike, so traffic moves as the new pods become ready." for s in services)
+                          "its selector picks the old and the new pods alike, so traffic moves as the new pods become ready." for s in service_copies)
     else:
         serving = ("\nNo Service selecting these pods is among the inputs: the one in the cluster keeps selecting the new pods "
                    "(they carry the same labels), so none is generated.")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import textwrap
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
+from typing import Any
 
 from .fixes import ExtraFile
 from .model import ResourceId
@@ -20,7 +21,7 @@ ROOT = "generated"
 @dataclass
 class GeneratedFile:
     name: str  # path under the generated root, e.g. gateways/istio-system-istio-egressgateway.yaml
-    objects: tuple[dict, ...]
+    objects: tuple[dict[str, Any], ...]
     note: str
     sources: list[tuple[str, ResourceId | None]] = field(default_factory=list)  # (input file, resource) that asked for it
 
@@ -41,8 +42,8 @@ class GeneratedFile:
         return [object_identity(o) for o in self.objects]
 
 
-def object_identity(obj: dict) -> ResourceId:
-    md = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
+def object_identity(obj: dict[str, Any]) -> ResourceId:
+    md = obj["metadata"] if isinstance(obj.get("metadata"), dict) else {}
     return ResourceId(obj.get("apiVersion"), obj.get("kind"), md.get("namespace"), md.get("name"))
 
 

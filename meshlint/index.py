@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from fnmatch import fnmatchcase
-from typing import Any
+from typing import Any, Protocol, TypeVar, cast
 
 from .model import Resource
 from .namespaces import applied
@@ -16,6 +16,7 @@ from .workloads import pod_labels
 
 DEFAULT_NAMESPACE = "default"
 WORKLOAD_KINDS = frozenset({"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Pod", "Job", "CronJob"})
+_T = TypeVar("_T")
 
 
 class ResourceIndex:
@@ -54,11 +55,11 @@ class ResourceIndex:
         got = applied(res, self.default_namespace)
         return got[1] if got else None
 
-    def memo(self, key: str, build: Callable[[], Any]) -> Any:
+    def memo(self, key: str, build: Callable[[], _T]) -> _T:
         """A lookup table derived from the index, built once per run (e.g. bindings by role)."""
         if key not in self._memo:
             self._memo[key] = build()
-        return self._memo[key]
+        return cast(_T, self._memo[key])  # one key, one builder: the table ``build`` made
 
     def copies(self, res: Resource) -> list[Resource]:
         """Every input with ``res``'s group, kind, namespace and name, in input order, when there is
@@ -115,7 +116,7 @@ class IndexView:
     def ns_origin(self, res: Resource) -> str | None:
         return self._index.ns_origin(res)
 
-    def memo(self, key: str, build: Callable[[], Any]) -> Any:
+    def memo(self, key: str, build: Callable[[], _T]) -> _T:
         return self._index.memo(key, build)
 
     def copies(self, res: Resource) -> list[Resource]:
@@ -134,3 +135,30 @@ class IndexView:
         for k in kinds:
             self._check(k)
         return self._index.workloads_selected(namespace, selector, kinds)
+
+
+class RuleSettings(Protocol):
+    """The settings a rule may read (``engine.Settings`` has them)."""
+
+    @property
+    def assume_rbac_on(self) -> bool: ...
+
+    @property
+    def user_schemas(self) -> Any: ...  # meshlint.schema.user_crds.UserSchemas or None
+
+
+class RuleContext(Protocol):
+    """What a rule's check function gets besides the resource (``engine.Context`` is one): the index
+    as the rule sees it, the Istio root namespace and the settings it may read."""
+
+    @property
+    def index(self) -> IndexView: ...
+
+    @property
+    def root_namespace(self) -> str: ...
+
+    @property
+    def settings(self) -> RuleSettings: ...
+
+
+Index = ResourceIndex | IndexView  # what the Istio knowledge looks objects up in: the run's index, or a rule's view of it

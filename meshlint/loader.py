@@ -21,6 +21,7 @@ from typing import Any
 
 import yaml
 import yaml.cyaml
+from yaml._yaml import CParser  # libyaml's parser, which yaml.cyaml's loaders build on
 
 from .model import Problem, Resource, ResourceId, split_pointer
 from .nonobjects import OTHER, by_name, document_kind
@@ -112,7 +113,7 @@ def discover(paths: list[str], exclude: Iterable[str] = ()) -> tuple[list[InputF
     return files, errors
 
 
-def _walk(top: str, skip: set[tuple[int, int]] = frozenset()) -> Iterator[tuple[str, str]]:
+def _walk(top: str, skip: Iterable[tuple[int, int]] = frozenset()) -> Iterator[tuple[str, str]]:
     """Recursive, sorted, symlink-loop-safe walk yielding YAML/JSON files (never into ``skip``)."""
     visited: set[tuple[int, int]] = set(skip)
     stack = [top]
@@ -145,7 +146,7 @@ def _walk(top: str, skip: set[tuple[int, int]] = frozenset()) -> Iterator[tuple[
         stack.extend(reversed(subdirs))
 
 
-def _is_regular(e: os.DirEntry) -> bool:
+def _is_regular(e: os.DirEntry[str]) -> bool:
     try:
         return e.is_file()  # follows a link: what it points to must be a regular file
     except OSError:
@@ -286,7 +287,7 @@ class _Held:
 
     __slots__ = ("chunk",)
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.chunk: _Chunk | None = None
 
 
@@ -301,7 +302,9 @@ def _stream(src: SourceFile, text: str) -> Iterator[tuple[int, _Chunk, int, yaml
         i = 0
         while loader.check_node():
             node = loader.get_node()
+            assert node is not None  # check_node said there is one
             at = node.start_mark.index
+
             while region + 1 < len(bounds) - 1 and bounds[region + 1] <= at:
                 newlines += text.count("\n", bounds[region], bounds[region + 1])
                 region += 1
@@ -354,19 +357,19 @@ def _resolve_plain(value: str) -> str:
     return tag
 
 
-class _FastLoader(yaml.cyaml.CParser):
+class _FastLoader(CParser):
     """libyaml composition that leaves plain scalars untyped (``meshlint:plain``): they are
     resolved later, with a cache, instead of through PyYAML's per-node Python resolver."""
 
-    def resolve(self, kind, value, implicit):
+    def resolve(self, kind: type[yaml.Node], value: str, implicit: tuple[bool, bool]) -> str:
         if kind is yaml.ScalarNode:
             return _PLAIN if implicit[0] else _STR
         return "tag:yaml.org,2002:seq" if kind is yaml.SequenceNode else "tag:yaml.org,2002:map"
 
-    def descend_resolver(self, current_node, current_index):
+    def descend_resolver(self, current_node: yaml.Node | None, current_index: Any) -> None:
         pass
 
-    def ascend_resolver(self):
+    def ascend_resolver(self) -> None:
         pass
 
 
@@ -466,7 +469,7 @@ def _add_document(src: SourceFile, doc_index: int, node: yaml.Node, budget: _Bud
     _add_resource(src, doc_index, None, value, node, ref)
 
 
-def _is_list_version(value: dict) -> bool:
+def _is_list_version(value: dict[str, Any]) -> bool:
     av = value.get("apiVersion")
     return av is None or av == "v1"
 
@@ -478,7 +481,7 @@ def _add_resource(src: SourceFile, doc_index: int, item_index: int | None, value
         return
     missing = [k for k in ("apiVersion", "kind") if not isinstance(value.get(k), str) or not value.get(k)]
     if missing:
-        md = value.get("metadata") if isinstance(value.get("metadata"), dict) else {}
+        md = value["metadata"] if isinstance(value.get("metadata"), dict) else {}
         ident = ResourceId(_str_or_none(value.get("apiVersion")), _str_or_none(value.get("kind")), _str_or_none(md.get("namespace")), _str_or_none(md.get("name")))
         src.problems.append(Problem(MISSING_TYPE, line, col, {"fields": " and ".join(missing)}, resource=ident))
         return
@@ -528,6 +531,7 @@ class _Builder:
             hit = memo.get(key)
             if hit is not None:
                 budget = self.budget
+                assert budget is not None  # a memo is kept only under a budget
                 budget.expanded += hit[1]
                 if budget.expanded > budget.limit:
                     budget.spent = True
@@ -580,7 +584,8 @@ def _key(knode: yaml.Node) -> Any:
     if isinstance(knode, yaml.ScalarNode):
         v = _scalar_value(knode)
         return v if v is None or isinstance(v, (str, int, float, bool)) else knode.value
-    return f"<{knode.id} key at line {knode.start_mark.line + 1}>"
+    return f"<{knode.id} key at line {knode.start_mark.line + 1}>"  # type: ignore[attr-defined]  # every node class has its id
+
 
 
 _INTERN_MAX = 64
@@ -613,8 +618,9 @@ def _scalar_value(node: yaml.ScalarNode) -> Any:
 
 def _child(node: yaml.Node, token: str) -> yaml.Node | None:
     if isinstance(node, yaml.MappingNode):
-        found = None
+        found: yaml.Node | None = None
         merges = []
+
         for k, v in node.value:
             if k.tag == _MERGE or isinstance(k, yaml.ScalarNode) and k.value == "<<" and k.style is None:
                 merges.append(v)

@@ -225,7 +225,7 @@ class Finding:
     applied: tuple[str, str] | None = field(default=None, compare=False, repr=False)
     rendered: Rendered | None = field(default=None, compare=False, repr=False)  # file, line, column are the source's
 
-    def sort_key(self) -> tuple:
+    def sort_key(self) -> tuple[str, int, int, int, str, str, str]:
         return (self.file, self.line, self.column, self.rendered[1] if self.rendered else 0, self.code, self.path, self.message)
 
     def as_dict(self) -> dict[str, Any]:
@@ -245,7 +245,7 @@ class Finding:
         }
 
 
-CheckFunction = Callable[[Resource, Any], Iterable[Violation]]
+CheckFunction = Callable[[Resource, Any], Iterable[Violation]]  # (resource, ctx: meshlint.index.RuleContext, a layer above)
 
 
 @dataclass(frozen=True)
@@ -297,7 +297,7 @@ def _strict() -> bool:
     return os.environ.get("MESHLINT_STRICT_MESSAGES") == "1"
 
 
-class _Params(dict):
+class _Params(dict[str, Any]):
     """format_map helper: a missing placeholder raises under strict messages, else reads ``?``."""
 
     def __init__(self, params: Mapping[str, Any], strict: bool = False, code: str = "", key: str = ""):

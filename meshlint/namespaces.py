@@ -141,9 +141,9 @@ def kustomization_graph(paths: Iterable[str]) -> dict[str, _Kustomization]:
     for d in {os.path.dirname(os.path.abspath(p)) for p in paths}:
         while d not in seen_dirs:
             seen_dirs.add(d)
-            k = _find_kustomization(d)
-            if k is not None:
-                todo.append(k)
+            file = _find_kustomization(d)
+            if file is not None:
+                todo.append(file)
             if d == top or not d.startswith(top + os.sep):
                 break
             d = os.path.dirname(d)

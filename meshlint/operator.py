@@ -43,7 +43,7 @@ def is_addon(res: Resource) -> bool:
     return bool(ADDON_NAME.fullmatch(res.name or ""))
 
 
-def _dict(v: Any) -> dict:
+def _dict(v: Any) -> dict[str, Any]:
     return v if isinstance(v, dict) else {}
 
 
@@ -87,22 +87,23 @@ def gateways(res: Resource) -> list[Gateway]:
         for i, g in enumerate(entries):
             if not isinstance(g, dict) or not _enabled(g, direction == "ingress" and g.get("name") == "istio-ingressgateway"):
                 continue
-            name = g.get("name") if isinstance(g.get("name"), str) else f"istio-{direction}gateway"
+            name: str = g["name"] if isinstance(g.get("name"), str) else f"istio-{direction}gateway"
             k8s = _dict(g.get("k8s"))
             labels = {str(k): str(v) for k, v in _dict(g.get("label")).items()}
             labels.setdefault("app", name)
             labels.setdefault("istio", name.removeprefix("istio-"))
             hpa = _dict(k8s.get("hpaSpec"))
-            replicas = k8s.get("replicaCount") if isinstance(k8s.get("replicaCount"), int) else hpa.get("minReplicas") if isinstance(hpa.get("minReplicas"), int) else 1
+            replicas: int = k8s["replicaCount"] if isinstance(k8s.get("replicaCount"), int) else hpa["minReplicas"] if isinstance(hpa.get("minReplicas"), int) else 1
             out.append(Gateway(direction, name, str(g.get("namespace") or default_ns), pointer("spec", "components", key, i),
                                labels, _dict(k8s.get("service")), {str(k): str(v) for k, v in _dict(k8s.get("serviceAnnotations")).items()}, replicas))
     return out
 
 
-def workload(g: Gateway) -> tuple[dict, dict]:
+def workload(g: Gateway) -> tuple[dict[str, Any], dict[str, Any]]:
     """The Deployment and Service the 1.6 operator rendered for a gateway (the parts a replacement keeps)."""
     ports = [p for p in g.service.get("ports") or [] if isinstance(p, dict)]
-    container_ports = sorted({p.get("targetPort") if isinstance(p.get("targetPort"), int) else p.get("port") for p in ports
+    container_ports: list[int] = sorted({p["targetPort"] if isinstance(p.get("targetPort"), int) else p["port"] for p in ports
+
                               if isinstance(p.get("targetPort"), int) or isinstance(p.get("port"), int)})
     deployment = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": g.name, "namespace": g.namespace, "labels": dict(g.labels)},
                   "spec": {"replicas": g.replicas, "selector": {"matchLabels": dict(g.labels)},
@@ -124,7 +125,7 @@ def mesh_config(res: Resource) -> Iterator[tuple[str, str, Any]]:
     ``defaultConfig.tracing`` whole), and for the 1.6 values that become meshConfig."""
     spec = res.spec
 
-    def walk(node: dict, tokens: tuple, dotted: str) -> Iterator[tuple[str, str, Any]]:
+    def walk(node: dict[str, Any], tokens: tuple[str, ...], dotted: str) -> Iterator[tuple[str, str, Any]]:
         for k, v in node.items():
             name = f"{dotted}.{k}" if dotted else str(k)
             if isinstance(v, dict) and v and name not in ("defaultConfig.tracing", "outboundTrafficPolicy", "localityLbSetting", "defaultConfig.proxyMetadata"):
@@ -155,12 +156,12 @@ def addons(res: Resource) -> Iterator[tuple[str, str]]:
             yield pointer("spec", "values", name, "enabled"), name
 
 
-def components(res: Resource) -> Iterator[tuple[str, str, dict]]:
+def components(res: Resource) -> Iterator[tuple[str, str, dict[str, Any]]]:
     """(pointer, component, its spec) for control-plane components set in spec.components."""
     for name, conf in _dict(res.spec.get("components")).items():
         if name in CONTROL_PLANE and isinstance(conf, dict):
             yield pointer("spec", "components", name), name, conf
 
 
-def enabled(conf: dict, default: bool = False) -> bool:
+def enabled(conf: dict[str, Any], default: bool = False) -> bool:
     return _enabled(conf, default)

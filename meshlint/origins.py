@@ -74,7 +74,7 @@ def place(f: Finding, res: Resource) -> Finding:
     """The finding at the object's source, its rendered position kept as secondary."""
     o: Origin = res.origin
     located = o.locate is not None
-    line, column = o.locate(f.path) if located else (1, 1)
+    line, column = o.locate(f.path) if o.locate is not None else (1, 1)
     return replace(f, file=o.file, line=line, column=column, rendered=Rendered(f.file, f.line, f.column, o.by, located))
 
 
@@ -157,7 +157,7 @@ def _inside(path: str, tops: tuple[str, ...]) -> bool:
 
 def _candidates(path: str, roots: list[str], allowed: tuple[str, ...]) -> list[tuple[str, SourceFile | None, Suppressions | None]]:
     """The files ``path`` names under each root (display path, its objects when they may be read, its comment directives)."""
-    out = []
+    out: list[tuple[str, SourceFile | None, Suppressions | None]] = []
     for root in roots:
         found = os.path.normpath(os.path.join(root, path))
         if not os.path.isfile(found):

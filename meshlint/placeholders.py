@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from .model import value_at
+from .model import Rule, Violation, value_at
 
 _PLACEHOLDER = re.compile(r"\$\([A-Za-z_][\w.-]*\)|\$\{[^}\s]+\}|\{\{.*?\}\}", re.DOTALL)
 _MARKS = ("$(", "${", "{{")
@@ -38,7 +38,7 @@ def files_with_marks(sources: Iterable[Any]) -> set[str]:
     return {s.path for s in sources if s.text and any(m in s.text for m in _MARKS)}
 
 
-def screen(found: list, res: Any) -> list:
+def screen(found: list[tuple[Rule, Violation]], res: Any) -> list[tuple[Rule, Violation]]:
     """A resource's (rule, violation) pairs without those about a placeholder's value: the field
     holds one and the message quotes it as if it were the value."""
     return [(rule, v) for rule, v in found

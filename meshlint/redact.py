@@ -24,7 +24,15 @@ import itertools
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import yaml
+
+    from .loader import SourceFile
+    from .model import Finding, Resource
+
+FieldPath = tuple[Any, ...]  # keys and list indexes from a resource's root
 
 REDACTED = "[redacted]"
 LAST_APPLIED = ("metadata", "annotations", "kubectl.kubernetes.io/last-applied-configuration")
@@ -71,7 +79,7 @@ def is_credential_key(key: Any) -> bool:
     return hit
 
 
-def secret_location(path: tuple, in_secret: bool, is_string: bool) -> bool:
+def secret_location(path: FieldPath, in_secret: bool, is_string: bool) -> bool:
     """Whether the scalar at ``path`` (keys and list indexes from the resource's root) holds a
     secret; ``in_secret``: the resource is a core Secret."""
     if in_secret and len(path) >= 2 and path[0] in ("data", "stringData"):
@@ -87,10 +95,10 @@ def secret_location(path: tuple, in_secret: bool, is_string: bool) -> bool:
 
 
 def is_secret_kind(kind: Any, api_version: Any) -> bool:
-    return kind == "Secret" and api_version == "v1"
+    return bool(kind == "Secret" and api_version == "v1")
 
 
-def _values(body: Any, in_secret: bool, path: tuple) -> Iterator[str]:
+def _values(body: Any, in_secret: bool, path: FieldPath) -> Iterator[str]:
     """Every secret string in plain data (``path``: where ``body`` is in its resource)."""
     if isinstance(body, dict):
         for k, v in body.items():
@@ -114,13 +122,13 @@ def _b64(value: str) -> str | None:
         return None
 
 
-def secrets_at(res, pointer: str = "") -> list[str]:
+def secrets_at(res: Resource, pointer: str = "") -> list[str]:
     """The secret strings of a resource under the field ``pointer`` (all of them for a Secret)."""
     from .model import split_pointer
 
     in_secret = is_secret_kind(res.kind, res.api_version)
     node: Any = res.body
-    path: tuple = ()
+    path: FieldPath = ()
     if not in_secret:
         try:
             tokens = split_pointer(pointer)
@@ -164,18 +172,19 @@ def _node_spans(text: str, recover: bool = True) -> list[tuple[int, int]]:
         return _chunk_spans(text)
     spans: list[tuple[int, int]] = []
 
-    def child(node, name):
+    def child(node: yaml.Node, name: str) -> yaml.Node | None:
         if isinstance(node, yaml.MappingNode):
             for k, v in node.value:
                 if isinstance(k, yaml.ScalarNode) and k.value == name:
-                    return v
+                    found: yaml.Node = v
+                    return found
         return None
 
-    def scalar(node, name):
+    def scalar(node: yaml.Node, name: str) -> str | None:
         v = child(node, name)
         return v.value if isinstance(v, yaml.ScalarNode) else None
 
-    def walk(node, path, in_secret):
+    def walk(node: yaml.Node, path: FieldPath, in_secret: bool) -> None:
         if len(path) > 200:
             return
         if isinstance(node, yaml.MappingNode):
@@ -260,9 +269,9 @@ def mask_string(text: str) -> str:
 class Redactor:
     """Scrubs what meshlint outputs about one set of inputs."""
 
-    def __init__(self, sources: Iterable = ()):
-        self._resources: dict[tuple, Any] = {}
-        self._secrets: dict[tuple, list[str]] = {}
+    def __init__(self, sources: Iterable[SourceFile] = ()):
+        self._resources: dict[tuple[str, int | None, int | None], Resource] = {}
+        self._secrets: dict[tuple[str, int | None, int | None], list[str]] = {}
         copied: set[str] = set()
         for src in sources:
             for res in src.resources:
@@ -280,9 +289,11 @@ class Redactor:
         if not isinstance(s, str) or not s:
             return s
         s = mask_string(s)
-        own = [p for v in own for p in _parts(v) if p in s]
-        if own:
-            s = _alternation(own).sub(REDACTED, s)
+        quoted = [p for v in own for p in _parts(v) if p in s]
+        mine = _alternation(quoted)
+        if mine is not None:
+            s = mine.sub(REDACTED, s)
+
         if self._net is not None and any(v in s for v in self._copied):
             s = self._net.sub(REDACTED, s)
         return s
@@ -295,7 +306,7 @@ class Redactor:
         res = self._resources.get(key)
         return secrets_at(res, pointer) if res is not None and pointer else []
 
-    def finding(self, f):
+    def finding(self, f: Finding) -> Finding:
         """A finding with every text it carries scrubbed (message, short message, identity, path)."""
         own = self.own(f.file, f.doc, f.item, f.path)
         changes: dict[str, Any] = {}
@@ -331,7 +342,8 @@ def _parts(value: str) -> list[str]:
     return [value] + (lines if len(lines) > 1 else [])
 
 
-def _alternation(values: Iterable[str]):
+def _alternation(values: Iterable[str]) -> re.Pattern[str] | None:
+
     """One regex for all ``values``, each matched only as a whole token (not inside a longer word)."""
     vals = sorted({v for v in values if v}, key=len, reverse=True)
     if not vals:

@@ -17,13 +17,16 @@ import importlib
 import os
 import re
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .catalogue import CatalogueRule, catalogue_files
 from .catalogue import entry as catalogue_entry
 from .model import Rule, Severity
+
+if TYPE_CHECKING:
+    from importlib.metadata import EntryPoint
 
 BUILTIN = (
     "duplicate_object",
@@ -160,7 +163,8 @@ def _may_declare_plugins(paths: list[str]) -> bool:
     return False
 
 
-def _plugin_entry_points():
+def _plugin_entry_points() -> Iterator[EntryPoint]:
+
     paths = installed_paths()
     if not _may_declare_plugins(paths):
         return

@@ -20,7 +20,7 @@ BOLD, DIM, RESET = "\033[1m", "\033[2m", "\033[0m"
 SEVERITY_COLORS = {Severity.ERROR: RED, Severity.WARNING: YELLOW, Severity.INFO: CYAN}
 
 
-def use_color(choice: str | None, stream: IO | None) -> bool:
+def use_color(choice: str | None, stream: IO[str] | None) -> bool:
     """``always``/``never`` as asked; ``auto`` (the default): only on a terminal and without NO_COLOR."""
     if choice == "always":
         return True

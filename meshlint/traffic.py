@@ -12,36 +12,36 @@ from typing import Any
 from .model import Resource, pointer
 
 
-def _dicts(value: Any) -> Iterator[tuple[int, dict]]:
+def _dicts(value: Any) -> Iterator[tuple[int, dict[str, Any]]]:
     if isinstance(value, list):
         for i, v in enumerate(value):
             if isinstance(v, dict):
                 yield i, v
 
 
-def vs_routes(res: Resource, sections: tuple[str, ...] = ("http", "tcp", "tls")) -> Iterator[tuple[str, dict]]:
+def vs_routes(res: Resource, sections: tuple[str, ...] = ("http", "tcp", "tls")) -> Iterator[tuple[str, dict[str, Any]]]:
     """(pointer, route) for every ``http[]`` / ``tcp[]`` / ``tls[]`` entry."""
     for section in sections:
         for i, route in _dicts(res.spec.get(section)):
             yield pointer("spec", section, i), route
 
 
-def vs_destinations(res: Resource, sections: tuple[str, ...] = ("http", "tcp", "tls")) -> Iterator[tuple[str, dict]]:
+def vs_destinations(res: Resource, sections: tuple[str, ...] = ("http", "tcp", "tls")) -> Iterator[tuple[str, dict[str, Any]]]:
     """(pointer, destination weight) for every ``<section>[].route[]`` entry."""
     for base, route in vs_routes(res, sections):
         for j, dest in _dicts(route.get("route")):
             yield f"{base}/route/{j}", dest
 
 
-def vs_header_scopes(res: Resource) -> Iterator[tuple[str, dict]]:
+def vs_header_scopes(res: Resource) -> Iterator[tuple[str, dict[str, Any]]]:
     """Places that may carry header manipulation: ``http[]`` and ``http[].route[]``."""
     yield from vs_routes(res, ("http",))
     yield from vs_destinations(res, ("http",))
 
 
-def dr_traffic_policies(res: Resource) -> Iterator[tuple[str, dict]]:
+def dr_traffic_policies(res: Resource) -> Iterator[tuple[str, dict[str, Any]]]:
     """(pointer, trafficPolicy or port-level settings) for every place one can occur."""
-    def policy_and_ports(base: str, tp: Any) -> Iterator[tuple[str, dict]]:
+    def policy_and_ports(base: str, tp: Any) -> Iterator[tuple[str, dict[str, Any]]]:
         if isinstance(tp, dict):
             yield base, tp
             for k, pls in _dicts(tp.get("portLevelSettings")):

@@ -28,7 +28,7 @@ def template_path(res: Resource) -> tuple[str, ...]:
     return ("spec", "template")
 
 
-def _dict(v: Any) -> dict:
+def _dict(v: Any) -> dict[str, Any]:
     return v if isinstance(v, dict) else {}
 
 

@@ -18,8 +18,28 @@ import os
 import stat
 from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
 
 from .fsutil import FileWrite, Refusal, created_mode
+
+if TYPE_CHECKING:
+    from .generated import GeneratedFile
+
+
+class ConvertedText(Protocol):
+    """A file as convert leaves it (convert's FileResult)."""
+
+    @property
+    def path(self) -> str: ...
+
+    @property
+    def original(self) -> str | None: ...
+
+    @property
+    def new_text(self) -> str | None: ...
+
+    @property
+    def changed(self) -> bool: ...
 
 
 class OutError(ValueError):
@@ -46,7 +66,7 @@ def tree_roots(paths: Iterable[str]) -> list[str]:
     return roots
 
 
-def in_place(files, boms: Mapping[str, bool], roots: list[str]) -> tuple[list[FileWrite], list[Refusal]]:
+def in_place(files: Iterable[ConvertedText], boms: Mapping[str, bool], roots: list[str]) -> tuple[list[FileWrite], list[Refusal]]:
     """The writes of ``convert --in-place`` for the changed ``files`` (convert's FileResults), and the refusals."""
     writes: dict[object, FileWrite] = {}
     refused: list[Refusal] = []
@@ -58,7 +78,7 @@ def in_place(files, boms: Mapping[str, bool], roots: list[str]) -> tuple[list[Fi
             refused.append(Refusal(f.path, "outside", {"target": real}))
             continue
         bom = boms.get(f.path, False)
-        w = FileWrite(real, _encoded(f.new_text, bom), source=f.path, expect=_encoded(f.original, bom), preserve=True)
+        w = FileWrite(real, _encoded(f.new_text or "", bom), source=f.path, expect=_encoded(f.original, bom), preserve=True)  # changed: it has a new text
         try:
             st = os.stat(real)
         except OSError:  # gone already: the write refuses it, and with it the whole run
@@ -78,7 +98,7 @@ def in_place(files, boms: Mapping[str, bool], roots: list[str]) -> tuple[list[Fi
 
 # --------------------------------------------------------------------------- --out
 
-def check_out_dir(out: str | os.PathLike, paths: Iterable[str]) -> None:
+def check_out_dir(out: str | os.PathLike[str], paths: Iterable[str]) -> None:
     """No input may lie inside the output directory: meshlint never reads its own output."""
     real_out = os.path.realpath(out)
     for p in paths:
@@ -100,7 +120,9 @@ def out_relpath(display: str) -> str:
     return rel
 
 
-def under_out(out: str | os.PathLike, files, boms: Mapping[str, bool], inputs: Iterable[str] = (), generated=()) -> list[FileWrite]:
+def under_out(out: str | os.PathLike[str], files: Iterable[ConvertedText], boms: Mapping[str, bool], inputs: Iterable[str] = (),
+              generated: Iterable[GeneratedFile] = ()) -> list[FileWrite]:
+
     """The writes of ``convert --out``: every input file (converted or not, at its canonical place
     when discovery reached it through an in-tree link), the manifests that fixes generate
     (``generated``: :class:`~meshlint.generated.GeneratedFile`, under ``generated/``), and every
@@ -118,7 +140,8 @@ def under_out(out: str | os.PathLike, files, boms: Mapping[str, bool], inputs: I
     for f in files:
         if f.original is None:
             continue
-        text = f.new_text if f.changed else f.original
+        text = (f.new_text or "") if f.changed else f.original
+
         writes.append(FileWrite(target(canonical(f.path, roots)), _encoded(text, boms.get(f.path, False)), source=f.path,
                                 mode=copy_mode(f.path) if f.path != "-" else created_mode(), base=out))
     writes += [FileWrite(os.path.join(out, _safe_relative(g.path)), g.text.encode("utf-8"), source=g.path, mode=created_mode(), base=out)

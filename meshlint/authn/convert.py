@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..index import Index
 from ..model import Resource, pointer
 
 API = "security.istio.io/v1"
@@ -22,12 +23,12 @@ SOURCE_ANNOTATION = "meshlint.io/converted-from"
 class Note:
     path: str
     message: str  # catalogue message key
-    params: dict = field(default_factory=dict)
+    params: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
 class Plan:
-    objects: list[dict] = field(default_factory=list)
+    objects: list[dict[str, Any]] = field(default_factory=list)
     refusals: list[tuple[str, str]] = field(default_factory=list)  # (pointer, reason)
     notes: list[Note] = field(default_factory=list)
 
@@ -40,15 +41,15 @@ def _get(d: Any, *names: str) -> Any:
     return None
 
 
-def _list(v: Any) -> list:
+def _list(v: Any) -> list[Any]:
     return v if isinstance(v, list) else []
 
 
-def _meta(name: str, ns: str, origin: str) -> dict:
+def _meta(name: str, ns: str, origin: str) -> dict[str, Any]:
     return {"name": name, "namespace": ns, "annotations": {SOURCE_ANNOTATION: origin}}
 
 
-def _mtls(spec: dict, plan: Plan) -> str | None:
+def _mtls(spec: dict[str, Any], plan: Plan) -> str | None:
     peers = _list(spec.get("peers"))
     if not peers:
         plan.notes.append(Note("/spec", "plaintext"))
@@ -70,7 +71,7 @@ def _mtls(spec: dict, plan: Plan) -> str | None:
         return None
     if len(peers) > 1:
         plan.notes.append(Note("/spec/peers/1", "extra_peers"))
-    return mode
+    return str(mode)
 
 
 def _match(m: Any, at: str, plan: Plan) -> str | None:
@@ -90,16 +91,17 @@ def _match(m: Any, at: str, plan: Plan) -> str | None:
     return None
 
 
-def _jwt(origins: list, plan: Plan) -> tuple[list[dict], list[list[dict]] | None]:
+def _jwt(origins: list[Any], plan: Plan) -> tuple[list[dict[str, Any]], list[dict[str, Any]] | None]:
     """(jwtRules, trigger-rule operations or None for "every path")."""
-    rules, triggers = [], None
+    rules: list[dict[str, Any]] = []
+    triggers: list[dict[str, Any]] | None = None
     for i, origin in enumerate(origins):
         jwt = origin.get("jwt") if isinstance(origin, dict) else None
         at = pointer("spec", "origins", i, "jwt")
         if not isinstance(jwt, dict):
             plan.refusals.append((pointer("spec", "origins", i), "an origin must have a jwt"))
             continue
-        rule: dict = {"issuer": str(jwt.get("issuer", ""))}
+        rule: dict[str, Any] = {"issuer": str(jwt.get("issuer", ""))}
         for src, dst in (("audiences", "audiences"), ("jwksUri", "jwksUri"), ("jwks_uri", "jwksUri"), ("jwks", "jwks")):
             if src in jwt:
                 rule[dst] = jwt[src]
@@ -121,7 +123,7 @@ def _jwt(origins: list, plan: Plan) -> tuple[list[dict], list[list[dict]] | None
             key = "triggerRules" if "triggerRules" in jwt else "trigger_rules"
             for j, tr in enumerate(_list(trig)):
                 tat = f"{at}/{key}/{j}"
-                op: dict = {}
+                op: dict[str, Any] = {}
                 for src, dst in (("includedPaths", "paths"), ("included_paths", "paths"), ("excludedPaths", "notPaths"), ("excluded_paths", "notPaths")):
                     for k, m in enumerate(_list(_get(tr, src))):
                         p = _match(m, f"{tat}/{src}/{k}", plan)
@@ -131,7 +133,7 @@ def _jwt(origins: list, plan: Plan) -> tuple[list[dict], list[list[dict]] | None
     return rules, triggers
 
 
-def _service_port(svc: Resource, port: Any, index, at: str, plan: Plan) -> str | None:
+def _service_port(svc: Resource, port: Any, index: Index, at: str, plan: Plan) -> str | None:
     """A target's Service port (number or name) → the workload port it reaches."""
     want_num = port.get("number") if isinstance(port, dict) else None
     want_name = port.get("name") if isinstance(port, dict) else None
@@ -150,13 +152,13 @@ def _service_port(svc: Resource, port: Any, index, at: str, plan: Plan) -> str |
     return None
 
 
-def _named_target_port(svc: Resource, name: str, index) -> str | None:
+def _named_target_port(svc: Resource, name: str, index: Index) -> str | None:
     sel = svc.spec.get("selector")
     if not isinstance(sel, dict):
         return None
     numbers = set()
     for d in index.workloads_selected(index.ns(svc), sel, kinds=("Deployment",)):
-        tmpl = d.spec.get("template") if isinstance(d.spec.get("template"), dict) else {}
+        tmpl = d.spec["template"] if isinstance(d.spec.get("template"), dict) else {}
         for c in _list((tmpl.get("spec") or {}).get("containers")):
             for p in _list(c.get("ports") if isinstance(c, dict) else None):
                 if isinstance(p, dict) and p.get("name") == name and isinstance(p.get("containerPort"), int):
@@ -164,7 +166,7 @@ def _named_target_port(svc: Resource, name: str, index) -> str | None:
     return str(numbers.pop()) if len(numbers) == 1 else None
 
 
-def plan_policy(res: Resource, index, root_ns: str) -> Plan:
+def plan_policy(res: Resource, index: Index, root_ns: str) -> Plan:
     plan = Plan()
     spec = res.spec
     mesh = res.kind == "MeshPolicy"
@@ -181,7 +183,7 @@ def plan_policy(res: Resource, index, root_ns: str) -> Plan:
     if mesh and targets:
         plan.refusals.append(("/spec/targets", "a MeshPolicy cannot have targets"))
     seen: set[str] = set()
-    groups: list[tuple[str, dict | None, list[str] | None]] = []  # (name, selector, ports)
+    groups: list[tuple[str, dict[str, Any] | None, list[str] | None]] = []  # (name, selector, ports)
     for i, t in enumerate(targets):
         at = pointer("spec", "targets", i)
         name = t.get("name") if isinstance(t, dict) else None
@@ -200,10 +202,10 @@ def plan_policy(res: Resource, index, root_ns: str) -> Plan:
         if not isinstance(sel, dict) or not sel:
             plan.refusals.append((f"{at}/name", f"Service {ns}/{name} has no selector, so its workloads cannot be selected"))
             continue
-        ports = None
+        ports: list[str] | None = None
         if t.get("ports"):
-            ports = [_service_port(svc, p, index, f"{at}/ports/{j}", plan) for j, p in enumerate(_list(t.get("ports")))]
-            ports = [p for p in ports if p is not None]
+            found = [_service_port(svc, p, index, f"{at}/ports/{j}", plan) for j, p in enumerate(_list(t.get("ports")))]
+            ports = [p for p in found if p is not None]
         groups.append((name, {str(k): str(v) for k, v in sel.items()}, ports))
     if plan.refusals:
         return plan
@@ -212,7 +214,7 @@ def plan_policy(res: Resource, index, root_ns: str) -> Plan:
     for svc_name, selector, ports in groups:
         name = "default" if mesh else (f"{res.name}-{svc_name}" if svc_name else res.name or "default")
         sel = {"selector": {"matchLabels": selector}} if selector else {}
-        pa: dict = dict(sel)
+        pa: dict[str, Any] = dict(sel)
         if ports:
             pa["portLevelMtls"] = {p: {"mode": mode} for p in ports}
         else:
@@ -226,7 +228,7 @@ def plan_policy(res: Resource, index, root_ns: str) -> Plan:
                     op = dict(op)
                     if ports:
                         op["ports"] = list(ports)
-                    rule: dict = {"from": [{"source": {"notRequestPrincipals": ["*"]}}]}
+                    rule: dict[str, Any] = {"from": [{"source": {"notRequestPrincipals": ["*"]}}]}
                     if op:
                         rule["to"] = [{"operation": op}]
                     rules.append(rule)

@@ -23,6 +23,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..index import Index
 from ..model import Resource, pointer
 
 API_VERSION = "security.istio.io/v1"
@@ -53,7 +54,7 @@ class Note:
 
 @dataclass
 class RolePlan:
-    policies: list[dict] = field(default_factory=list)
+    policies: list[dict[str, Any]] = field(default_factory=list)
     refusals: list[Refusal] = field(default_factory=list)
     notes: list[Note] = field(default_factory=list)
     bindings: list[Resource] = field(default_factory=list)
@@ -62,7 +63,7 @@ class RolePlan:
 
 # --------------------------------------------------------------------------- helpers
 
-def _list(v: Any) -> list:
+def _list(v: Any) -> list[Any]:
     return v if isinstance(v, list) else ([] if v is None else [v])
 
 
@@ -80,12 +81,12 @@ def _get(d: Any, *names: str) -> Any:
     return None
 
 
-def _key(d: dict, *names: str) -> str:
+def _key(d: dict[str, Any], *names: str) -> str:
     """The spelling of a field that is present (for pointers), else the first."""
     return next((n for n in names if n in d), names[0])
 
 
-def _origin(res: Resource, index) -> str:
+def _origin(res: Resource, index: Index) -> str:
     ns = "" if res.kind in ("ClusterRbacConfig", "RbacConfig") else f"{index.ns(res)}/"
     return f"{res.file}#{res.kind} {ns}{res.name}"
 
@@ -95,19 +96,19 @@ def dns_name(name: str) -> str:
     return (n or "policy")[:253].rstrip("-")
 
 
-def policy(name: str, namespace: str | None, spec: dict, sources: Iterable[Resource], index, dry_run: bool = False) -> dict:
+def policy(name: str, namespace: str | None, spec: dict[str, Any], sources: Iterable[Resource], index: Index, dry_run: bool = False) -> dict[str, Any]:
     """An AuthorizationPolicy; ``namespace`` None: written without one, like its source."""
     annotations = {SOURCE_ANNOTATION: "; ".join(_origin(s, index) for s in sources)}
     if dry_run:
         annotations[DRY_RUN_ANNOTATION] = "true"
-    md: dict = {"name": dns_name(name)}
+    md: dict[str, Any] = {"name": dns_name(name)}
     if namespace is not None:
         md["namespace"] = namespace
     md["annotations"] = annotations
     return {"apiVersion": API_VERSION, "kind": "AuthorizationPolicy", "metadata": md, "spec": spec}
 
 
-def _written_ns(res: Resource, index) -> str | None:
+def _written_ns(res: Resource, index: Index) -> str | None:
     """The namespace to write on objects generated in a resource's own namespace: none when the
     resource had none (it is applied with ``kubectl -n`` or kustomize, and so are they)."""
     return res.namespace if res.namespace else None
@@ -164,40 +165,40 @@ class Enforcement:
         return self.mode in ("ON_WITH_INCLUSION", "ON_WITH_EXCLUSION") and namespace not in self.namespaces and in_ns
 
 
-def config_of(index) -> Resource | None:
+def config_of(index: Index) -> Resource | None:
     configs = index.of_kind("ClusterRbacConfig", group="rbac.istio.io") or index.of_kind("RbacConfig", group="rbac.istio.io")
     return configs[-1] if configs else None
 
 
-def _permissive(spec: dict) -> bool:
+def _permissive(spec: dict[str, Any]) -> bool:
     return str(_get(spec, "enforcementMode", "enforcement_mode") or "ENFORCED") == "PERMISSIVE"
 
 
-def enforcement(index) -> Enforcement:
+def enforcement(index: Index) -> Enforcement:
     cfg = config_of(index)
     if cfg is None:
         return Enforcement(None)
     spec = cfg.spec
     mode = str(spec.get("mode", "OFF"))
     key = "inclusion" if mode == "ON_WITH_INCLUSION" else "exclusion"
-    target = spec.get(key) if isinstance(spec.get(key), dict) else {}
+    target = spec[key] if isinstance(spec.get(key), dict) else {}
     return Enforcement(mode, frozenset(_strs(target.get("namespaces"))), frozenset(_strs(target.get("services"))), _permissive(spec))
 
 
-def assumed_enforcement(index) -> Enforcement:
+def assumed_enforcement(index: Index) -> Enforcement:
     """``--assume-rbac-on`` with no config among the inputs: RBAC was enforced in every
     namespace that has a ServiceRole, and nowhere else."""
     roles = index.of_kind("ServiceRole", group="rbac.istio.io")
     return Enforcement("ON_WITH_INCLUSION", frozenset(index.ns(r) for r in roles))
 
 
-def assumed_config(index) -> dict:
+def assumed_config(index: Index) -> dict[str, Any]:
     """The config ``--assume-rbac-on`` stands for, as 1.4 would have read it."""
     enf = assumed_enforcement(index)
     return {"mode": enf.mode, "inclusion": {"namespaces": sorted(enf.namespaces)}}
 
 
-def assumed_deny_all(role: Resource, index) -> list[dict]:
+def assumed_deny_all(role: Resource, index: Index) -> list[dict[str, Any]]:
     """Under ``--assume-rbac-on``, the allow-nothing policy of the role's namespace, emitted
     once: with the first ServiceRole (by name) of that namespace."""
     ns = index.ns(role)
@@ -205,7 +206,7 @@ def assumed_deny_all(role: Resource, index) -> list[dict]:
     return [policy(f"{ns}-deny-all", _written_ns(role, index), {}, [role], index)] if first is role else []
 
 
-def convert_config(cfg: Resource, index, root_ns: str) -> tuple[list[dict], list[Refusal], list[Note]]:
+def convert_config(cfg: Resource, index: Index, root_ns: str) -> tuple[list[dict[str, Any]], list[Refusal], list[Note]]:
     """The allow-nothing / allow-all policies a ClusterRbacConfig stands for."""
     spec = cfg.spec
     mode = str(spec.get("mode", "OFF"))
@@ -217,9 +218,9 @@ def convert_config(cfg: Resource, index, root_ns: str) -> tuple[list[dict], list
         return [], [Refusal(cfg, "/spec/mode", f"unknown RBAC mode {mode!r}")], notes
     if dry:
         notes.append(Note(cfg, pointer("spec", _key(spec, "enforcementMode", "enforcement_mode")), "dry_run"))
-    out: list[dict] = []
+    out: list[dict[str, Any]] = []
     key = "inclusion" if mode == "ON_WITH_INCLUSION" else "exclusion"
-    target = spec.get(key) if isinstance(spec.get(key), dict) else {}
+    target = spec[key] if isinstance(spec.get(key), dict) else {}
     if mode in ("ON", "ON_WITH_EXCLUSION"):
         out.append(policy("global-deny-all", root_ns, {}, [cfg], index, dry))
     if mode == "ON":
@@ -244,7 +245,7 @@ def convert_config(cfg: Resource, index, root_ns: str) -> tuple[list[dict], list
         if sel is None:
             refusals.append(Refusal(cfg, at, f"service {ref} is not among the inputs (or has no selector), so its workloads cannot be selected"))
             continue
-        spec_out: dict = {"selector": {"matchLabels": sel}}
+        spec_out: dict[str, Any] = {"selector": {"matchLabels": sel}}
         if allow_all:
             spec_out["rules"] = [{}]
         out.append(policy(f"{parts[0]}-{suffix}", parts[1], spec_out, [cfg], index, dry))
@@ -268,14 +269,14 @@ def _role_ref(binding: Resource) -> str | None:
     return str(name) if isinstance(name, (str, int)) and str(name) else None
 
 
-def bindings_of(role: Resource, index) -> list[Resource]:
+def bindings_of(role: Resource, index: Index) -> list[Resource]:
     """The ServiceRoleBindings that refer to ``role`` (a table built once per run). Copies of one
     binding (same name and spec: an export beside the repository it came from) are one binding
     in the cluster: it is listed once, the copy in the role's own file when there is one (else
     every copy of a role would list every copy of its bindings: work and messages growing with
     the square of the copies)."""
-    def table() -> dict[tuple[str, str], dict[tuple[str | None, str], dict[str, Resource]]]:
-        out: dict[tuple[str, str], dict[tuple[str | None, str], dict[str, Resource]]] = {}
+    def table() -> dict[tuple[str, str | None], dict[tuple[str | None, str], dict[str, Resource]]]:
+        out: dict[tuple[str, str | None], dict[tuple[str | None, str], dict[str, Resource]]] = {}
         for b in index.of_kind("ServiceRoleBinding", group="rbac.istio.io"):
             name = _role_ref(b)
             if name is not None:
@@ -286,7 +287,7 @@ def bindings_of(role: Resource, index) -> list[Resource]:
     return [by_file.get(role.file) or next(iter(by_file.values())) for by_file in copies.values()]
 
 
-def resolve_services(pattern: str, namespace: str, index) -> list[Resource]:
+def resolve_services(pattern: str, namespace: str, index: Index) -> list[Resource]:
     """The Services of ``namespace`` among the inputs whose hostname a ``services`` entry matches."""
     return sorted((s for s in index.of_kind("Service", namespace=namespace, group="") if s.name and glob(pattern, hostname(s.name, namespace))),
                   key=lambda s: s.name or "")
@@ -302,7 +303,7 @@ class _Subject:
 
     def __init__(self) -> None:
         self.source: dict[str, list[str]] = {}
-        self.when: list[dict] = []
+        self.when: list[dict[str, Any]] = []
         self.nobody = False  # 1.4 matched nobody with this subject
 
     def require(self, fld: str, values: list[str]) -> str | None:
@@ -397,9 +398,9 @@ def convert_subject(subject: Any, binding: Resource, i: int) -> tuple[_Subject |
                 require("namespaces", vals, path) if key == "namespaces" else out.exclude("namespaces", vals)
         elif key in ("ips", "not_ips", "notIps"):
             fields += 1
-            vals = ips(_strs(value), path)
-            if vals:
-                require("ipBlocks", vals, path) if key == "ips" else out.exclude("ipBlocks", vals)
+            blocks = ips(_strs(value), path)
+            if blocks:
+                require("ipBlocks", blocks, path) if key == "ips" else out.exclude("ipBlocks", blocks)
         elif key == "properties":
             if not isinstance(value, dict):
                 refusals.append(Refusal(binding, path, "properties must be a mapping"))
@@ -417,9 +418,10 @@ def convert_subject(subject: Any, binding: Resource, i: int) -> tuple[_Subject |
                 elif pkey == "source.namespace":
                     require("namespaces", [pval], ppath)
                 elif pkey == "source.ip":
-                    vals = ips([pval], ppath)
-                    if vals:
-                        require("ipBlocks", vals, ppath)
+                    blocks = ips([pval], ppath)
+                    if blocks:
+                        require("ipBlocks", blocks, ppath)
+
                 elif pkey == "request.auth.principal":
                     require("requestPrincipals", [pval], ppath)
                 elif pkey in ("request.auth.audiences", "request.auth.presenter") or re.fullmatch(r"request\.(auth\.claims|headers)\[[^\]]+\]", pkey):
@@ -444,7 +446,7 @@ _OP_FIELDS = (("methods", "methods"), ("not_methods", "notMethods"), ("notMethod
 @dataclass
 class _Rule:
     operation: dict[str, list[str]] = field(default_factory=dict)
-    when: list[dict] = field(default_factory=list)
+    when: list[dict[str, Any]] = field(default_factory=list)
     labels: dict[str, list[str]] = field(default_factory=dict)  # destination.labels constraints
     static: dict[str, list[str]] = field(default_factory=dict)  # destination.name / namespace constraints
 
@@ -512,7 +514,7 @@ def _constraint(key: str, vals: list[str], path: str, role: Resource, out: _Rule
         notes.append(Note(role, path + "/key", "ignored_constraint", (("key", key),)))
 
 
-def _targets(rule: Any, role: Resource, i: int, ns: str, index, enf: Enforcement, plan: RolePlan) -> list[tuple[str, dict[str, str] | None]]:
+def _targets(rule: Any, role: Resource, i: int, ns: str, index: Index, enf: Enforcement, plan: RolePlan) -> list[tuple[str, dict[str, str] | None]]:
     """(name, selector) of every Service one rule applies to; ``None`` selector: every workload."""
     patterns = _strs(rule.get("services")) if isinstance(rule, dict) and "services" in rule else ["*"]
     if not patterns:
@@ -565,9 +567,11 @@ def _label_variants(selector: dict[str, str] | None, labels: dict[str, list[str]
     return variants
 
 
-def _subjects(plan: RolePlan, index) -> tuple[list[_Subject], list[_Subject]]:
+def _subjects(plan: RolePlan, index: Index) -> tuple[list[_Subject], list[_Subject]]:
     """(enforced, dry-run) subjects of every binding of the role."""
-    enforced, dry = [], []
+    enforced: list[_Subject] = []
+    dry: list[_Subject] = []
+
     for b in plan.bindings:
         if b.spec.get("actions") is not None or b.spec.get("role") is not None:
             plan.refusals.append(Refusal(b, "/spec/actions" if "actions" in b.spec else "/spec/role", "inline actions and `role` are not converted; use roleRef to a ServiceRole"))
@@ -583,11 +587,11 @@ def _subjects(plan: RolePlan, index) -> tuple[list[_Subject], list[_Subject]]:
     return enforced, dry
 
 
-def _ap_rules(subjects: list[_Subject], rule: _Rule) -> list[dict]:
+def _ap_rules(subjects: list[_Subject], rule: _Rule) -> list[dict[str, Any]]:
     """One policy rule per subject, each with the role rule's operation: every field of both holds at once."""
     out = []
     for s in subjects:
-        r: dict = {}
+        r: dict[str, Any] = {}
         if s.source:
             r["from"] = [{"source": s.source}]
         if rule.operation:
@@ -598,7 +602,7 @@ def _ap_rules(subjects: list[_Subject], rule: _Rule) -> list[dict]:
     return out
 
 
-def plan_role(role: Resource, index, enf: Enforcement) -> RolePlan:
+def plan_role(role: Resource, index: Index, enf: Enforcement) -> RolePlan:
     """Everything a ServiceRole and its bindings become, or why they cannot.
 
     Only targets where 1.4 enforced RBAC are converted: an ALLOW policy on a workload
@@ -606,7 +610,7 @@ def plan_role(role: Resource, index, enf: Enforcement) -> RolePlan:
     return index.memo(f"rbac:plan:{id(role)}:{hash(enf)}", lambda: _plan_role(role, index, enf))
 
 
-def _plan_role(role: Resource, index, enf: Enforcement) -> RolePlan:
+def _plan_role(role: Resource, index: Index, enf: Enforcement) -> RolePlan:
     plan = RolePlan(bindings=bindings_of(role, index))
     ns = index.ns(role)
     if not plan.bindings:
@@ -634,7 +638,7 @@ def _plan_role(role: Resource, index, enf: Enforcement) -> RolePlan:
             for k, sel in enumerate(variants):
                 matched = True
                 suffix = f"-{k}" if len(variants) > 1 else ""
-                spec_base: dict = {"selector": {"matchLabels": sel}} if sel else {}
+                spec_base: dict[str, Any] = {"selector": {"matchLabels": sel}} if sel else {}
                 for subjects, dry in ((enforced_subjects, enf.permissive), (dry_subjects, True)):
                     if not subjects:
                         continue

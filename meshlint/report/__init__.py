@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import __version__, refusals
 from ..engine import Result
@@ -21,6 +21,10 @@ from ..index import ResourceIndex
 from ..model import Severity
 from . import installation, plan, references
 from .objects import Objects, merge, public
+
+if TYPE_CHECKING:
+    from ..convert import Validator
+
 
 REVISIONS = ("asm-managed", "asm-managed-stable", "asm-managed-rapid")
 AREA_TITLES = {
@@ -33,7 +37,7 @@ KEEP_IN_INSTALLATION = ("gateway", "install")  # findings on Istio's own objects
 _VERSION = re.compile(r"/(?:proxyv2|pilot|proxy_init|citadel|galley|mixer|sidecar_injector):(\d+\.\d+\.\d+[\w.-]*)")
 
 
-def build(result: Result, revision: str = "asm-managed", validate=None, inputs: list[str] | None = None,
+def build(result: Result, revision: str = "asm-managed", validate: Validator | None = None, inputs: list[str] | None = None,
           assume_rbac_on: bool = False) -> dict[str, Any]:
     """The report's data. ``validate`` also checks converted objects (the user's CRDs, --schemas);
     ``inputs`` are the paths as given (for the commands the report prints)."""
@@ -55,24 +59,25 @@ def build(result: Result, revision: str = "asm-managed", validate=None, inputs: 
     deleted_keys = {e["_key"] for e in conv["deleted"]}
     converted_keys = deleted_keys | {e["_key"] for e in conv["changed"]}
 
-    folded, live = [], []
+    folded: list[dict[str, Any]] = []
+    live: list[dict[str, Any]] = []
     for it in items:
         f = it["_finding"]
         (folded if (f.file, f.doc, f.item) in in_install and area(f.code) not in KEEP_IN_INSTALLATION else live).append(it)
 
-    def resolved(it: dict) -> bool:
+    def resolved(it: dict[str, Any]) -> bool:
         key = it["_object"]
         return key in deleted_keys or (it["_finding"].fix is not None and key in converted_keys)
 
     refusal_ids = {id(f) for f in refusals.refused(result.findings, rules)}
     fixed_by = {(it["code"], it["_object"]) for it in items if it["_finding"].fix is not None}
 
-    def is_refusal(it: dict) -> bool:
+    def is_refusal(it: dict[str, Any]) -> bool:
         """A rule that converts did not convert this object (another finding of it carrying the fix is no refusal)."""
         return (id(it["_finding"]) in refusal_ids
                 and (it["code"], it["_object"]) not in fixed_by and not resolved(it))
 
-    def behaviour(it: dict) -> str | None:
+    def behaviour(it: dict[str, Any]) -> str | None:
         rule = rules.get(it["code"])
         return rule.behaviour.get(it["_key"]) if rule is not None else None
 
@@ -84,7 +89,7 @@ def build(result: Result, revision: str = "asm-managed", validate=None, inputs: 
     gateway_items = [it for it in live if area(it["code"]) == "gateway"]
     unresolved_refs = references.unresolved(live, objects, index, assume_rbac_on)
 
-    groups: dict[str, list[dict]] = defaultdict(list)
+    groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for it in blocking:
         groups[area(it["code"])].append(public(it))
 
@@ -108,7 +113,7 @@ def build(result: Result, revision: str = "asm-managed", validate=None, inputs: 
         if s.name in ("cacerts", "istio-ca-secret") and s.group == "":
             secrets[s.name] = s
     mesh_ca = [{
-        "secret": f"istio-system/{name}", "object": objects.use(objects.key(s)) if objects.key(s) else None,
+        "secret": f"istio-system/{name}", "object": objects.use(secret_key) if (secret_key := objects.key(s)) else None,
         "kind": "plugin CA certificates" if name == "cacerts" else "Citadel self-signed root",
         "consequence": "Mesh CA signs workload certificates after the migration, so the root of trust changes: plan for both roots to be trusted while old and new workloads coexist, and re-issue anything pinned to the old root.",
     } for name, s in sorted(secrets.items())]

@@ -32,7 +32,7 @@ def text(value: Any) -> str:
     return printable(str(value)).replace("`", "'").replace("**", "*\u200b*")
 
 
-def _where(sources: list[dict]) -> str:
+def _where(sources: list[dict[str, Any]]) -> str:
     return ", ".join(code(f"{s['file']}:{s['line']}") for s in sources)
 
 

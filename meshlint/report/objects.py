@@ -76,7 +76,7 @@ class Objects:
         return self._by_key.get(key, [])
 
     def of_finding(self, f: Finding) -> Resource | None:
-        return self._by_place.get((f.file, f.doc, f.item)) if f.resource is not None else None
+        return self._by_place.get((f.file, f.doc, f.item)) if f.resource is not None and f.doc is not None else None
 
     def in_several_files(self) -> list[Key]:
         return [k for k, rs in self._by_key.items() if len({r.file for r in rs}) > 1]
@@ -117,7 +117,7 @@ class Objects:
 def merge(findings: Iterable[Finding], objects: Objects) -> list[dict[str, Any]]:
     """Findings as report items: the same problem (code, message, field) on the same object, found
     in several files, is one item with every source."""
-    items: dict[tuple, dict[str, Any]] = {}
+    items: dict[tuple[Any, ...], dict[str, Any]] = {}
     for f in findings:
         res = objects.of_finding(f)
         key = objects.key(res) if res is not None else None

@@ -10,9 +10,11 @@ from pathlib import Path
 from typing import Any
 
 from ..convert import ConvertResult
-from ..index import ResourceIndex, pod_labels
+from ..index import ResourceIndex
 from ..model import Resource
-from .objects import Key, Objects, describe, key_of, namespaced
+from ..namespaces import is_namespaced as namespaced
+from ..workloads import pod_labels
+from .objects import Key, Objects, describe, key_of
 
 KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 OUT = "converted"
@@ -75,7 +77,7 @@ def conversion(converted: ConvertResult, objects: Objects) -> dict[str, Any]:
         where = f"{OUT}/{extra.path}"
         asked = [objects.use(k) for k in (objects.of_identity(ident) for _, ident in extra.sources if ident is not None) if k is not None]
         for o in extra.objects:
-            md = o.get("metadata") if isinstance(o.get("metadata"), dict) else {}
+            md = o["metadata"] if isinstance(o.get("metadata"), dict) else {}
             api = str(o.get("apiVersion") or "")
             rk = key_of(api.rsplit("/", 1)[0] if "/" in api else "", o.get("kind"), md.get("namespace"), md.get("name"))
             if rk is None:
@@ -142,7 +144,7 @@ def _under(path: str, root: str) -> bool:
     return os.path.normpath(path).startswith(os.path.normpath(root) + os.sep) or root in ("", ".")
 
 
-def apply_steps(inputs: list[str], files: list[str], changed_files: list[str], generated: list[dict], exports: set[str]) -> dict[str, Any]:
+def apply_steps(inputs: list[str], files: list[str], changed_files: list[str], generated: list[dict[str, Any]], exports: set[str]) -> dict[str, Any]:
     """How to apply the converted configuration: `kubectl apply -k` on each kustomize root (the way a
     kustomize repository is applied), the other changed files one by one, and the generated files."""
     roots = kustomize_roots(files)
@@ -191,14 +193,16 @@ def _pdb_covers(pdb: Resource, labels: dict[str, str]) -> bool:
     sel = pdb.spec.get("selector")
     if not isinstance(sel, dict):
         return False
-    ml = sel.get("matchLabels") if isinstance(sel.get("matchLabels"), dict) else {}
+    ml = sel["matchLabels"] if isinstance(sel.get("matchLabels"), dict) else {}
     if any(labels.get(str(k)) != str(v) for k, v in ml.items()):
         return False
     for e in sel.get("matchExpressions") or []:
         if not isinstance(e, dict):
             return False
         key, op, vals = str(e.get("key")), e.get("operator"), [str(v) for v in e.get("values") or []]
-        ok = {"In": labels.get(key) in vals, "NotIn": labels.get(key) not in vals, "Exists": key in labels, "DoesNotExist": key not in labels}.get(op, False)
+        verdicts: dict[Any, bool] = {"In": labels.get(key) in vals, "NotIn": labels.get(key) not in vals, "Exists": key in labels, "DoesNotExist": key not in labels}
+        ok = verdicts.get(op, False)
+
         if not ok:
             return False
     return bool(ml or sel.get("matchExpressions"))
@@ -230,16 +234,17 @@ def namespaces(objects: Objects, index: ResourceIndex, exports: set[str], revisi
     return out
 
 
-def save_originals(changed: list[dict], deleted: list[dict]) -> list[str]:
+def save_originals(changed: list[dict[str, Any]], deleted: list[dict[str, Any]]) -> list[str]:
     kinds = sorted({_resource_name(e["_key"][1], e["_key"][0]) for e in changed + deleted})
     return [f"kubectl get {','.join(kinds)} -A -o yaml > {ORIGINALS}"] if kinds else []
 
 
-def delete_commands(deleted: list[dict]) -> list[str]:
+def delete_commands(deleted: list[dict[str, Any]]) -> list[str]:
     return [f"kubectl delete {kubectl_ref(e['_key'])} --ignore-not-found" for e in deleted]
 
 
-def rollback(namespaces_: list[dict], generated: list[dict], changed: list[dict], deleted: list[dict], custom_gateways: bool) -> list[str]:
+def rollback(namespaces_: list[dict[str, Any]], generated: list[dict[str, Any]], changed: list[dict[str, Any]], deleted: list[dict[str, Any]],
+             custom_gateways: bool) -> list[str]:
     """The migration guide's rollback, derived from the steps: relabel back to the add-on and restart,
     delete what the migration created, restore the saved originals. Empty when nothing changes."""
     steps: list[str] = []

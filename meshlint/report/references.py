@@ -15,7 +15,8 @@ from typing import Any
 
 from ..index import ResourceIndex
 from ..model import Resource, value_at
-from .objects import Objects, describe, namespaced
+from ..namespaces import is_namespaced as namespaced
+from .objects import Objects, describe
 
 _NOT_OBJECTS = ("kustomize.config.k8s.io", "config.kubernetes.io", "kpt.dev")
 
@@ -127,7 +128,7 @@ def supply(kind: str, ns: str, name: str) -> list[dict[str, str]]:
 def unresolved(items: list[dict[str, Any]], objects: Objects, index: ResourceIndex, assume_rbac_on: bool) -> list[dict[str, Any]]:
     found: dict[Missing, dict[str, Any]] = {}
 
-    def add(missing: Missing, referrer: str | None, path: str, sources: list[dict], code: str | None, count: int = 1) -> None:
+    def add(missing: Missing, referrer: str | None, path: str, sources: list[dict[str, Any]], code: str | None, count: int = 1) -> None:
         entry = found.get(missing)
         if entry is None:
             kind, ns, name = missing
@@ -150,7 +151,7 @@ def unresolved(items: list[dict[str, Any]], objects: Objects, index: ResourceInd
                         add(missing, item["object"], item["path"], item["sources"], item["code"])
     roles = index.of_kind("ServiceRole", group="rbac.istio.io")
     if roles and not assume_rbac_on and not (index.of_kind("ClusterRbacConfig", group="rbac.istio.io") or index.of_kind("RbacConfig", group="rbac.istio.io")):
-        for key in sorted({objects.key(r) for r in roles if objects.key(r) is not None}, key=describe):
+        for key in sorted({role_key for r in roles if (role_key := objects.key(r)) is not None}, key=describe):
             add(("ClusterRbacConfig", "", "default"), objects.use(key), "", objects.sources(key), None)
     nameless: dict[str, list[Resource]] = {}
     for key in objects.keys():  # noqa: SIM118  (an ObjectTable, not a dict)
@@ -158,7 +159,10 @@ def unresolved(items: list[dict[str, Any]], objects: Objects, index: ResourceInd
             if res.namespace is None and res.applied_namespace is None and namespaced(res.kind) and res.group not in _NOT_OBJECTS:
                 nameless.setdefault(res.file, []).append(res)
     for file, rs in sorted(nameless.items()):
-        first = objects.sources(objects.key(rs[0]))
+        first_key = objects.key(rs[0])
+        assert first_key is not None  # a named object (it has a kind and a name)
+        first = objects.sources(first_key)
+
         line = next((x["line"] for x in first if x["file"] == file), 1)
         add(("namespace", "", "of objects written without one"), None, "/metadata/namespace", [{"file": file, "line": line}], None, len(rs))
     return sorted(found.values(), key=lambda e: (e["kind"], e["namespace"] or "", e["name"]))

@@ -27,4 +27,6 @@ def get(name: str) -> Callable[..., str]:
         module = REPORTERS[name]
     except KeyError:
         raise ValueError(f"unknown format {name!r} (choose from {', '.join(REPORTERS)})") from None
-    return importlib.import_module(module).render
+    render: Callable[..., str] = importlib.import_module(module).render
+    return render
+

@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from ..engine import Result
-from ..model import Severity
+from ..model import Finding, Severity
 from .common import ITEMS, encode_with_items, fingerprint, relative_uri
 
 SEVERITY = {Severity.ERROR: "major", Severity.WARNING: "minor", Severity.INFO: "info"}
@@ -15,7 +16,7 @@ def render(result: Result, **_: Any) -> str:
     return encode_with_items(ITEMS, _issues(result.findings), separator=",\n")
 
 
-def _issues(findings):
+def _issues(findings: Iterable[Finding]) -> Iterator[dict[str, Any]]:
     seen: Counter[str] = Counter()
     for f in findings:
         base = fingerprint(f)

@@ -6,18 +6,19 @@ from xml.sax.saxutils import escape, quoteattr
 
 from ..engine import Result
 from ..escape import printable
+from ..model import Finding
 
 
 def render(result: Result, **_: Any) -> str:
-    cases: dict[tuple[str, str], list] = {}
+    cases: dict[tuple[str, str], list[Finding]] = {}
     for src in result.sources:
         if src.path not in result.files:
             continue
         cases.setdefault((printable(src.path), "(file)"), [])
         for res in src.resources:
-            cases.setdefault((printable(src.path), printable(res.identity)), [])
+            cases.setdefault((printable(src.path), printable(str(res.identity))), [])
     for f in result.findings:
-        cases.setdefault((printable(f.file), printable(f.resource) if f.resource else "(file)"), []).append(f)
+        cases.setdefault((printable(f.file), printable(str(f.resource)) if f.resource else "(file)"), []).append(f)
     failures = sum(1 for v in cases.values() if v)
     out = ['<?xml version="1.0" encoding="UTF-8"?>',
            f'<testsuites name="meshlint" tests="{len(cases)}" failures="{failures}">',

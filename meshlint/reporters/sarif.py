@@ -6,6 +6,7 @@ from typing import Any
 from .. import __version__
 from ..docgen import HELP_URI, rule_markdown
 from ..engine import Result
+from ..model import Finding
 from .common import ITEMS, LEVELS, encode_with_items, fingerprint, relative_uri, repo_root
 
 
@@ -58,10 +59,11 @@ def render(result: Result, **_: Any) -> str:
     return encode_with_items(doc, results, separator=",\n")
 
 
-def _rendered(f) -> dict[str, Any]:
+def _rendered(f: Finding) -> dict[str, Any]:
     """The finding's position in the rendered stream (kustomize build, helm template output) when
     its location is the object's source file: a plain YAML file, or a template (at its first line)."""
     r = f.rendered
+    assert r is not None  # only asked of rendered findings
     return {
         "id": 1,
         "physicalLocation": {

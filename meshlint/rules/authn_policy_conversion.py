@@ -5,6 +5,7 @@ from collections.abc import Iterator
 
 from ..authn.convert import plan_policy
 from ..fixes import Fix, ReplaceResource
+from ..index import RuleContext
 from ..model import Resource, Severity, Violation
 
 CODE = "ML300"
@@ -14,7 +15,7 @@ READS = ("/Service", "apps/Deployment")
 NOTE_SEVERITY = {"plaintext": Severity.WARNING, "use_peer": Severity.WARNING, "extra_peers": Severity.WARNING, "status_change": Severity.INFO, "invalid_tokens": Severity.WARNING}
 
 
-def check(res: Resource, ctx) -> Iterator[Violation]:
+def check(res: Resource, ctx: RuleContext) -> Iterator[Violation]:
     plan = plan_policy(res, ctx.index, ctx.root_namespace)
     for path, reason in plan.refusals:
         yield Violation(path, {"kind": res.kind, "name": res.name or "?", "reason": reason}, message="refused", severity=Severity.ERROR)

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from ..fixes import ExtraFile, Fix
 from ..gateways import gateway_kind, is_gateway_deployment, replacement
 from ..generated import ROOT
+from ..index import RuleContext
 from ..model import Resource, Violation
 from ..workloads import DEPLOYMENTS
 
@@ -15,7 +16,7 @@ KINDS = DEPLOYMENTS
 READS = ("/Service", "/ServiceAccount", "autoscaling/HorizontalPodAutoscaler")
 
 
-def check(res: Resource, ctx) -> Iterator[Violation]:
+def check(res: Resource, ctx: RuleContext) -> Iterator[Violation]:
     if not is_gateway_deployment(res):
         return
     kind = gateway_kind(res)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from ..index import RuleContext
 from ..model import Resource, Violation, pointer
 from ..workloads import WORKLOADS, pod_spec, template_path
 
@@ -11,7 +12,7 @@ KINDS = WORKLOADS
 READS = ()
 
 
-def check(res: Resource, ctx) -> Iterator[Violation]:
+def check(res: Resource, ctx: RuleContext) -> Iterator[Violation]:
     volumes = pod_spec(res).get("volumes")
     for i, vol in enumerate(volumes if isinstance(volumes, list) else []):
         secret = vol.get("secret") if isinstance(vol, dict) else None

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..fixes import Fix, Remove, RenameKey, SetValue
+from ..fixes import Fix, Operation, Remove, RenameKey, SetValue
+from ..index import RuleContext
 from ..model import Resource, Violation
 from ..traffic import DR, dr_traffic_policies
 
@@ -12,13 +13,13 @@ KINDS = (DR,)
 READS = ()
 
 
-def check(res: Resource, ctx) -> Iterator[Violation]:
+def check(res: Resource, ctx: RuleContext) -> Iterator[Violation]:
     for base, tp in dr_traffic_policies(res):
         od = tp.get("outlierDetection")
         if not isinstance(od, dict) or "consecutiveErrors" not in od:
             continue
         at = f"{base}/outlierDetection"
-        ops = []
+        ops: list[Operation] = []
         if "consecutiveGatewayErrors" not in od:
             ops.append(RenameKey(f"{at}/consecutiveErrors", "consecutiveGatewayErrors"))
             if "consecutive5xxErrors" not in od:

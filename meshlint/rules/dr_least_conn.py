@@ -4,6 +4,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ..fixes import Fix, SetValue
+from ..index import RuleContext
 from ..model import Resource, Violation
 from ..traffic import DR, dr_traffic_policies
 
@@ -12,7 +13,7 @@ KINDS = (DR,)
 READS = ()
 
 
-def check(res: Resource, ctx) -> Iterator[Violation]:
+def check(res: Resource, ctx: RuleContext) -> Iterator[Violation]:
     for base, tp in dr_traffic_policies(res):
         lb = tp.get("loadBalancer")
         if isinstance(lb, dict) and lb.get("simple") == "LEAST_CONN":

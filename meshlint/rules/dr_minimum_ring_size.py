@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..fixes import Fix, MoveKey, Remove, SetValue
+from ..fixes import Fix, MoveKey, Operation, Remove, SetValue
+from ..index import RuleContext
 from ..model import Resource, Violation
 from ..traffic import DR, dr_traffic_policies
 
@@ -12,7 +13,7 @@ KINDS = (DR,)
 READS = ()
 
 
-def check(res: Resource, ctx) -> Iterator[Violation]:
+def check(res: Resource, ctx: RuleContext) -> Iterator[Violation]:
     for base, tp in dr_traffic_policies(res):
         lb = tp.get("loadBalancer")
         ch = lb.get("consistentHash") if isinstance(lb, dict) else None
@@ -20,6 +21,7 @@ def check(res: Resource, ctx) -> Iterator[Violation]:
             continue
         at = f"{base}/loadBalancer/consistentHash"
         ring = ch.get("ringHash")
+        ops: tuple[Operation, ...]
         if isinstance(ring, dict) and "minimumRingSize" in ring:
             ops = (Remove(f"{at}/minimumRingSize"),)
         elif "maglev" in ch:

@@ -5,6 +5,7 @@ from collections.abc import Iterator
 
 from ..duplicates import identity, kept, location, same_apart_from_server_fields
 from ..gateways import GENERATED_FROM
+from ..index import RuleContext
 from ..model import Resource, Severity, Violation
 
 CODE = "ML014"
@@ -12,12 +13,16 @@ KINDS = ("*",)
 READS = ()
 
 
-def check(res: Resource, ctx) -> Iterator[Violation]:
+def check(res: Resource, ctx: RuleContext) -> Iterator[Violation]:
     copies = ctx.index.copies(res)
     if not copies or copies[-1] is res:
         return  # one finding per pair, on the copy kubectl does not keep, naming the one it keeps
     last = kept(copies)
-    _, kind, ns, name = identity(res, ctx.index.default_namespace)
+    ident = identity(res, ctx.index.default_namespace)
+    assert ident is not None  # an object with copies has an identity
+    _, kind, ns, name = ident
+
+
     params = {"object": f"{kind} {ns + '/' if ns else ''}{name}", "other": location(last)}
     if same_apart_from_server_fields(res, last):
         if GENERATED_FROM in res.annotations or GENERATED_FROM in last.annotations:

@@ -5,6 +5,7 @@ from collections.abc import Iterator
 
 from ..envoyfilter import KIND, RENAMED, is_addon_default, name_fields
 from ..fixes import Fix, SetValue
+from ..index import RuleContext
 from ..model import Resource, Violation
 
 CODE = "ML502"
@@ -12,7 +13,7 @@ KINDS = (KIND,)
 READS = ()
 
 
-def check(res: Resource, ctx) -> Iterator[Violation]:
+def check(res: Resource, ctx: RuleContext) -> Iterator[Violation]:
     if is_addon_default(res):
         return  # the add-on's own filters go away with the add-on
     for path, name in name_fields(res):

@@ -5,6 +5,7 @@ from collections.abc import Iterator
 
 from ..envoyfilter import KIND, OLD_FIELDS, convert_old_style, is_addon_default
 from ..fixes import Fix, SetValue
+from ..index import RuleContext
 from ..model import Resource, Violation
 
 CODE = "ML501"
@@ -12,7 +13,7 @@ KINDS = (KIND,)
 READS = ()
 
 
-def check(res: Resource, ctx) -> Iterator[Violation]:
+def check(res: Resource, ctx: RuleContext) -> Iterator[Violation]:
     present = [f for f in OLD_FIELDS if f in res.spec]
     if not present or is_addon_default(res):
         return

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from ..envoy_types import typed_config
 from ..envoyfilter import KIND, is_addon_default
 from ..fixes import Fix, MoveKey
+from ..index import RuleContext
 from ..model import Resource, Violation, pointer
 
 CODE = "ML504"
@@ -14,7 +15,7 @@ KINDS = (KIND,)
 READS = ()
 
 
-def check(res: Resource, ctx) -> Iterator[Violation]:
+def check(res: Resource, ctx: RuleContext) -> Iterator[Violation]:
     if is_addon_default(res):
         return  # the add-on's own filters go away with the add-on
     for i, patch in enumerate(res.spec.get("configPatches") or []):

@@ -5,6 +5,7 @@ import re
 from collections.abc import Iterator
 
 from ..envoyfilter import KIND, is_addon_default, walk_strings
+from ..index import RuleContext
 from ..model import Resource, Violation
 
 CODE = "ML503"
@@ -14,7 +15,7 @@ READS = ()
 _V2 = re.compile(r"^type\.googleapis\.com/envoy\.(config|api)\.[\w.]*\bv2(alpha\d*|beta\d*)?\.")
 
 
-def check(res: Resource, ctx) -> Iterator[Violation]:
+def check(res: Resource, ctx: RuleContext) -> Iterator[Violation]:
     if is_addon_default(res):
         return  # the add-on's own filters go away with the add-on
     for path, key, value in walk_strings(res.spec.get("configPatches"), "/spec/configPatches"):

@@ -4,6 +4,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ..gateways import is_gateway_deployment
+from ..index import RuleContext
 from ..model import Resource, Violation
 
 CODE = "ML711"
@@ -11,7 +12,7 @@ KINDS = ("networking.istio.io/Gateway",)
 READS = ("apps/Deployment",)
 
 
-def check(res: Resource, ctx) -> Iterator[Violation]:
+def check(res: Resource, ctx: RuleContext) -> Iterator[Violation]:
     selector = res.spec.get("selector")
     if not isinstance(selector, dict) or not selector:
         return

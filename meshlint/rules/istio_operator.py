@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from ..index import RuleContext
 from ..model import Resource, Severity, Violation
 from ..operator import is_addon
 
@@ -11,7 +12,7 @@ KINDS = ("install.istio.io/IstioOperator",)
 READS = ()
 
 
-def check(res: Resource, ctx) -> Iterator[Violation]:
+def check(res: Resource, ctx: RuleContext) -> Iterator[Violation]:
     rev = res.spec.get("revision")
     params = {"name": res.name or "?", "revision": f" (revision {rev})" if isinstance(rev, str) and rev else ""}
     if is_addon(res):

@@ -14,6 +14,7 @@ from importlib import resources as _res
 from typing import Any
 
 from ..fixes import ExtraFile, Fix
+from ..index import RuleContext
 from ..model import Resource, Severity, Violation
 
 CODE = "ML600"
@@ -80,7 +81,7 @@ def adapter_of(res: Resource) -> str | None:
     return None
 
 
-def _ref(ref: str, ns: str, ctx, kinds: tuple[str, ...]) -> Resource | None:
+def _ref(ref: str, ns: str, ctx: RuleContext, kinds: tuple[str, ...]) -> Resource | None:
     """A rule's reference to a handler or instance: ``name``, ``name.namespace``, or the legacy
     ``name.kind`` / ``name.kind.namespace``."""
     parts = ref.split(".")
@@ -98,7 +99,7 @@ def _ref(ref: str, ns: str, ctx, kinds: tuple[str, ...]) -> Resource | None:
 _MATCH_LABEL = re.compile(r'^\s*destination\.labels\["([^"]+)"\]\s*==\s*"([^"]*)"\s*$')
 
 
-def draft_policy(rule: Resource, ctx) -> dict | None:
+def draft_policy(rule: Resource, ctx: RuleContext) -> dict[str, Any] | None:
     """A draft AuthorizationPolicy for the one pattern that converts exactly: a rule sending the
     source IP (listentry) to an IP listchecker, matching everything or one destination label."""
     spec = rule.spec
@@ -110,7 +111,7 @@ def draft_policy(rule: Resource, ctx) -> dict | None:
             return None
         selector = {m.group(1): m.group(2)}
     ns = ctx.index.ns(rule)
-    actions = spec.get("actions") if isinstance(spec.get("actions"), list) else []
+    actions: list[Any] = spec["actions"] if isinstance(spec.get("actions"), list) else []
     if len(actions) != 1 or not isinstance(actions[0], dict):
         return None
     handler = _ref(str(actions[0].get("handler", "")), ns, ctx, ("handler", "listchecker"))
@@ -135,7 +136,7 @@ def draft_policy(rule: Resource, ctx) -> dict | None:
     # namespace's workloads: the draft lives where it has the same reach, and a rule written
     # without a namespace gives a draft without one (applied with the same `kubectl -n`)
     where = {"namespace": ctx.root_namespace} if ns == ctx.root_namespace else ({"namespace": rule.namespace} if rule.namespace else {})
-    out: dict = {"apiVersion": "security.istio.io/v1", "kind": "AuthorizationPolicy",
+    out: dict[str, Any] = {"apiVersion": "security.istio.io/v1", "kind": "AuthorizationPolicy",
                  "metadata": {"name": f"{rule.name}-draft", **where,
                               "annotations": {"meshlint.io/draft": "Generated from a Mixer listchecker rule: review before applying.",
                                               "meshlint.io/converted-from": f"{rule.file}#rule {ns}/{rule.name}"}},
@@ -145,7 +146,7 @@ def draft_policy(rule: Resource, ctx) -> dict | None:
     return out
 
 
-def check(res: Resource, ctx) -> Iterator[Violation]:
+def check(res: Resource, ctx: RuleContext) -> Iterator[Violation]:
     if res.kind in _NOT_MIXER:
         return
     if res.kind == "rule" and not is_addon_default(res):

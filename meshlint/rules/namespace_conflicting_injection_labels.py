@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from ..index import RuleContext
 from ..model import Resource, Violation
 
 CODE = "ML721"
@@ -10,7 +11,7 @@ KINDS = ("/Namespace",)
 READS = ()
 
 
-def check(res: Resource, ctx) -> Iterator[Violation]:
+def check(res: Resource, ctx: RuleContext) -> Iterator[Violation]:
     labels = res.labels
     if "istio-injection" in labels and "istio.io/rev" in labels:
         yield Violation("/metadata/labels/istio.io~1rev", {"ns": res.name or "?", "injection": labels["istio-injection"], "rev": labels["istio.io/rev"]})

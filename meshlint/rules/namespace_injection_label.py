@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from ..index import RuleContext
 from ..model import Resource, Violation
 
 CODE = "ML720"
@@ -10,7 +11,7 @@ KINDS = ("/Namespace",)
 READS = ()
 
 
-def check(res: Resource, ctx) -> Iterator[Violation]:
+def check(res: Resource, ctx: RuleContext) -> Iterator[Violation]:
     labels = res.labels
     if labels.get("istio-injection") == "enabled" and "istio.io/rev" not in labels:
         yield Violation("/metadata/labels/istio-injection", {"ns": res.name or "?"})

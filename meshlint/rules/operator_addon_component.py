@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from ..index import RuleContext
 from ..model import Resource, Severity, Violation
 from ..operator import addons, is_addon
 
@@ -22,7 +23,7 @@ EQUIVALENT = {
 }
 
 
-def check(res: Resource, ctx) -> Iterator[Violation]:
+def check(res: Resource, ctx: RuleContext) -> Iterator[Violation]:
     severity = Severity.INFO if is_addon(res) else None
     for path, name in addons(res):
         yield Violation(path, {"addon": name, "where": path.removeprefix("/spec/").replace("/", "."), "equivalent": EQUIVALENT[name]}, severity=severity)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from ..index import RuleContext
 from ..model import Resource, Severity, Violation
 from ..operator import components, enabled, is_addon
 
@@ -13,7 +14,7 @@ READS = ()
 MIXER = {"policy": "policy checks", "telemetry": "telemetry reports"}
 
 
-def check(res: Resource, ctx) -> Iterator[Violation]:
+def check(res: Resource, ctx: RuleContext) -> Iterator[Violation]:
     addon = is_addon(res)
     for path, name, conf in components(res):
         if name in MIXER:

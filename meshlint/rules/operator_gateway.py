@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 from ..fixes import ExtraFile, Fix
 from ..gateways import replacement
+from ..index import RuleContext
 from ..model import Resource, Severity, Violation
 from ..operator import Gateway, gateways, workload
 
@@ -18,7 +20,7 @@ def _ports(g: Gateway) -> str:
     return ", ".join(f"{p.get('name', '?')} {p.get('port', '?')}" for p in ports) or "the operator's defaults"
 
 
-def replacements(g: Gateway, res: Resource) -> tuple[list[dict], str]:
+def replacements(g: Gateway, res: Resource) -> tuple[list[dict[str, Any]], str]:
     """Injection-based replacements for the gateway the operator rendered, made as a gateway
     Deployment's are (meshlint.gateways), with the Service as the IstioOperator declared it
     (type, ports, annotations)."""
@@ -30,7 +32,7 @@ def replacements(g: Gateway, res: Resource) -> tuple[list[dict], str]:
                        origin=f"gateway {g.namespace}/{g.name} declared in IstioOperator {res.namespace or 'istio-system'}/{res.name}")
 
 
-def check(res: Resource, ctx) -> Iterator[Violation]:
+def check(res: Resource, ctx: RuleContext) -> Iterator[Violation]:
     for g in gateways(res):
         params = {"operator": res.name or "?", "direction": g.direction, "name": g.name, "namespace": g.namespace,
                   "internal": " (an internal load balancer)" if g.internal else "",

@@ -5,6 +5,7 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
+from ..index import RuleContext
 from ..model import Resource, Severity, Violation
 from ..operator import is_addon, mesh_config
 
@@ -42,7 +43,7 @@ def _shown(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def check(res: Resource, ctx) -> Iterator[Violation]:
+def check(res: Resource, ctx: RuleContext) -> Iterator[Violation]:
     if is_addon(res):  # the add-on's own settings: Google's defaults, replaced by the managed control plane's
         for path, field, value in mesh_config(res):
             yield Violation(path, {"field": field, "value": _shown(value)}, message="addon", severity=Severity.INFO)

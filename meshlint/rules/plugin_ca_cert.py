@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from ..index import RuleContext
 from ..model import Resource, Severity, Violation
 
 CODE = "ML700"
@@ -15,7 +16,7 @@ READS = ()
 PLUGIN_KEYS = ("ca-cert.pem", "ca-key.pem", "root-cert.pem", "cert-chain.pem")
 
 
-def check(res: Resource, ctx) -> Iterator[Violation]:
+def check(res: Resource, ctx: RuleContext) -> Iterator[Violation]:
     if res.namespace not in (None, "istio-system"):
         return
     keys = sorted(set((res.body.get("data") or {}) if isinstance(res.body.get("data"), dict) else {}) | set((res.body.get("stringData") or {}) if isinstance(res.body.get("stringData"), dict) else {}))

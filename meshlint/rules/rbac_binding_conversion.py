@@ -4,6 +4,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ..fixes import Fix, ReplaceResource
+from ..index import RuleContext
 from ..model import Resource, Severity, Violation
 from ..rbac.convert import plan_role
 from .rbac_role_conversion import effective_enforcement, notes_of
@@ -13,7 +14,7 @@ KINDS = ("rbac.istio.io/ServiceRoleBinding",)
 READS = ("rbac.istio.io/ServiceRole", "rbac.istio.io/ServiceRoleBinding", "rbac.istio.io/ClusterRbacConfig", "rbac.istio.io/RbacConfig", "/Service")
 
 
-def check(res: Resource, ctx) -> Iterator[Violation]:
+def check(res: Resource, ctx: RuleContext) -> Iterator[Violation]:
     ref = res.spec.get("roleRef")
     name = ref.get("name") if isinstance(ref, dict) else None
     if not isinstance(name, str):

@@ -4,6 +4,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ..fixes import Fix, ReplaceResource
+from ..index import RuleContext
 from ..model import Resource, Severity, Violation
 from ..rbac.convert import convert_config
 
@@ -12,7 +13,7 @@ KINDS = ("rbac.istio.io/ClusterRbacConfig", "rbac.istio.io/RbacConfig")
 READS = ("/Service",)
 
 
-def check(res: Resource, ctx) -> Iterator[Violation]:
+def check(res: Resource, ctx: RuleContext) -> Iterator[Violation]:
     policies, refusals, notes = convert_config(res, ctx.index, ctx.root_namespace)
     who = {"name": res.name or "?", "kind": res.kind}
     for r in refusals:

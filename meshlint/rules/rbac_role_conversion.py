@@ -2,31 +2,33 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 from ..fixes import Fix, ReplaceResource
+from ..index import RuleContext
 from ..model import Resource, Severity, Violation
-from ..rbac.convert import Enforcement, assumed_deny_all, assumed_enforcement, enforcement, plan_role
+from ..rbac.convert import Enforcement, RolePlan, assumed_deny_all, assumed_enforcement, enforcement, plan_role
 
 CODE = "ML400"
 KINDS = ("rbac.istio.io/ServiceRole",)
 READS = ("rbac.istio.io/ServiceRole", "rbac.istio.io/ServiceRoleBinding", "rbac.istio.io/ClusterRbacConfig", "rbac.istio.io/RbacConfig", "/Service")
 
 
-def effective_enforcement(ctx) -> Enforcement | None:
+def effective_enforcement(ctx: RuleContext) -> Enforcement | None:
     enf = enforcement(ctx.index)
     if enf.mode is None:
         return assumed_enforcement(ctx.index) if ctx.settings.assume_rbac_on else None
     return enf
 
 
-def notes_of(plan, res: Resource) -> Iterator[Violation]:
+def notes_of(plan: RolePlan, res: Resource) -> Iterator[Violation]:
     """The plan's notes about ``res``: what converts exactly but behaves as 1.4 did, not as written."""
     for n in plan.notes:
         if n.resource is res:
             yield Violation(n.path, {"kind": res.kind, "name": res.name or "?", **dict(n.params)}, message=n.message, severity=Severity.WARNING)
 
 
-def check(res: Resource, ctx) -> Iterator[Violation]:
+def check(res: Resource, ctx: RuleContext) -> Iterator[Violation]:
     enf = effective_enforcement(ctx)
     if enf is None:
         yield Violation("/kind", {"name": res.name}, message="no_config", severity=Severity.WARNING)
@@ -47,7 +49,7 @@ def check(res: Resource, ctx) -> Iterator[Violation]:
     yield from notes_of(plan, res)
     skipped = f" Not converted because 1.4 did not enforce RBAC there: {', '.join(sorted(set(plan.not_enforced)))}." if plan.not_enforced else ""
     assumed = ""
-    extra: list[dict] = []
+    extra: list[dict[str, Any]] = []
     if enforcement(ctx.index).mode is None:
         extra = assumed_deny_all(res, ctx.index)
         assumed = " Converted as if RBAC was enforced in this namespace (--assume-rbac-on)" + (", with an allow-nothing policy for the namespace." if extra else ".")

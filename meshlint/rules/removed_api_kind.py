@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from ..index import RuleContext
 from ..model import Resource, Violation
 
 CODE = "ML100"
@@ -35,6 +36,6 @@ _GROUP_DEFAULT = {
 }
 
 
-def check(res: Resource, ctx) -> Iterator[Violation]:
+def check(res: Resource, ctx: RuleContext) -> Iterator[Violation]:
     removed_in, replacement = REPLACEMENTS.get(res.type_key) or _GROUP_DEFAULT.get(res.group, ("1.0", "its networking.istio.io equivalent"))
     yield Violation("/kind", {"kind": res.kind, "apiVersion": res.api_version, "removed_in": removed_in, "replacement": replacement})

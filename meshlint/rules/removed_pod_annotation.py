@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from ..index import RuleContext
 from ..model import Resource, Violation, pointer
 from ..workloads import WORKLOADS, pod_metadata, template_path
 
@@ -21,7 +22,7 @@ REMOVED = {
 }
 
 
-def check(res: Resource, ctx) -> Iterator[Violation]:
+def check(res: Resource, ctx: RuleContext) -> Iterator[Violation]:
     raw = pod_metadata(res).get("annotations")
     annotations = {str(k): str(v) for k, v in raw.items()} if isinstance(raw, dict) else {}
     base = (*template_path(res), "metadata", "annotations")

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ..fixes import Fix, SetValue
+from ..index import RuleContext
 from ..model import Resource, Violation
 from ..workloads import MOVED_KINDS, REMOVED_VERSIONS, pod_labels, pod_metadata
 
@@ -40,7 +41,7 @@ def _not_mechanical(res: Resource, labels: dict[str, str]) -> str | None:
     return None
 
 
-def check(res: Resource, ctx) -> Iterator[Violation]:
+def check(res: Resource, ctx: RuleContext) -> Iterator[Violation]:
     if res.api_version not in REMOVED_VERSIONS or res.kind not in MOVED_KINDS:
         return
     params = {"kind": res.kind, "name": res.name or "?", "apiVersion": res.api_version}

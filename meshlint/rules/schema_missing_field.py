@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from ..index import RuleContext
 from ..model import Resource, Violation
 from ..schema.findings import SCHEMA_KINDS, violations
 
@@ -11,5 +12,5 @@ KINDS = SCHEMA_KINDS
 READS = ()
 
 
-def check(res: Resource, ctx) -> Iterator[Violation]:
+def check(res: Resource, ctx: RuleContext) -> Iterator[Violation]:
     return violations(res, ctx, {"required": "default"})

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from ..index import RuleContext
 from ..model import Resource, Violation
 from ..schema.findings import SCHEMA_KINDS, violations
 
@@ -12,5 +13,5 @@ READS = ()
 DEFERS = True  # a field (or value) a deprecation rule reports is left to that rule
 
 
-def check(res: Resource, ctx) -> Iterator[Violation]:
+def check(res: Resource, ctx: RuleContext) -> Iterator[Violation]:
     return violations(res, ctx, {"unknown": "default", "removed": "removed"})

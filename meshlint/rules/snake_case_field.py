@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from ..fixes import Fix, RenameKey
+from ..index import RuleContext
 from ..model import Resource, Violation, pointer
 
 CODE = "ML209"
@@ -30,7 +31,8 @@ def camel(key: str) -> str:
     return head + "".join(p[:1].upper() + p[1:] for p in rest)
 
 
-def _walk(value: Any, tokens: tuple, renamed: tuple) -> Iterator[tuple[tuple, tuple, str]]:
+def _walk(value: Any, tokens: tuple[str | int, ...], renamed: tuple[str | int, ...]) -> Iterator[tuple[tuple[str | int, ...], tuple[str | int, ...], str]]:
+
     """(original tokens, tokens after the renames of its parents, camelCase name)."""
     if isinstance(value, dict):
         for k, v in value.items():
@@ -52,7 +54,7 @@ def _walk(value: Any, tokens: tuple, renamed: tuple) -> Iterator[tuple[tuple, tu
             yield from _walk(v, tokens + (i,), renamed + (i,))
 
 
-def check(res: Resource, ctx) -> Iterator[Violation]:
+def check(res: Resource, ctx: RuleContext) -> Iterator[Violation]:
     # parents come before their children, and each fix names the key by the path it
     # has once the fixes before it (its parents' renames) are applied
     for tokens, current, new in _walk(res.spec, ("spec",), ("spec",)):

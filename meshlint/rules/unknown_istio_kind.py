@@ -4,6 +4,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterator
 
+from ..index import RuleContext
 from ..model import Resource, Violation
 
 CODE = "ML011"
@@ -21,10 +22,11 @@ KNOWN = {
 }
 
 
-def check(res: Resource, ctx) -> Iterator[Violation]:
+def check(res: Resource, ctx: RuleContext) -> Iterator[Violation]:
     known = KNOWN.get(res.group, ())
     if res.kind in known:
         return
+    assert res.kind is not None  # KINDS matched it
     lowered = {k.lower(): k for k in known}
     close = difflib.get_close_matches(res.kind.lower(), list(lowered), n=1, cutoff=0.6)
     hint = f" Did you mean {lowered[close[0]]}?" if close else f" Known kinds: {', '.join(known)}."

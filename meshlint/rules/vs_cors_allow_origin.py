@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..fixes import Fix, MergeMapping, MoveKey, Remove
+from ..fixes import Fix, MergeMapping, MoveKey, Operation, Remove
+from ..index import RuleContext
 from ..model import Resource, Violation
 from ..traffic import VS, vs_routes
 
@@ -12,7 +13,7 @@ KINDS = (VS,)
 READS = ()
 
 
-def check(res: Resource, ctx) -> Iterator[Violation]:
+def check(res: Resource, ctx: RuleContext) -> Iterator[Violation]:
     for base, route in vs_routes(res, ("http",)):
         cors = route.get("corsPolicy")
         if not isinstance(cors, dict) or "allowOrigin" not in cors:
@@ -20,6 +21,7 @@ def check(res: Resource, ctx) -> Iterator[Violation]:
         raw = cors["allowOrigin"]
         origins = [{"exact": str(o)} for o in (raw if isinstance(raw, list) else [raw]) if o is not None]
         at = f"{base}/corsPolicy"
+        ops: tuple[Operation, ...]
         if "allowOrigins" in cors:
             ops = (MergeMapping(at, {"allowOrigins": origins}), Remove(f"{at}/allowOrigin"))
         else:

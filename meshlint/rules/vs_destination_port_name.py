@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from ..index import RuleContext
 from ..model import Resource, Violation
 from ..traffic import VS, vs_destinations, vs_routes
 
@@ -11,7 +12,7 @@ KINDS = (VS,)
 READS = ()
 
 
-def check(res: Resource, ctx) -> Iterator[Violation]:
+def check(res: Resource, ctx: RuleContext) -> Iterator[Violation]:
     for base, dest in vs_destinations(res):
         d = dest.get("destination")
         port = d.get("port") if isinstance(d, dict) else None

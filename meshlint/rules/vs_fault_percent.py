@@ -4,6 +4,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ..fixes import Fix, MoveKey, Remove
+from ..index import RuleContext
 from ..model import Resource, Violation
 from ..traffic import VS, vs_routes
 
@@ -12,7 +13,7 @@ KINDS = (VS,)
 READS = ()
 
 
-def check(res: Resource, ctx) -> Iterator[Violation]:
+def check(res: Resource, ctx: RuleContext) -> Iterator[Violation]:
     for base, route in vs_routes(res, ("http",)):
         fault = route.get("fault")
         if not isinstance(fault, dict):

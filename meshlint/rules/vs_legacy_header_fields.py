@@ -3,8 +3,10 @@ removeResponseHeaders → ``headers.request|response.add|remove``, merged into a
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
-from ..fixes import Fix, MergeMapping, MoveKey, Remove
+from ..fixes import Fix, MergeMapping, MoveKey, Operation, Remove
+from ..index import RuleContext
 from ..model import Resource, Violation
 from ..traffic import VS, vs_header_scopes
 
@@ -21,8 +23,8 @@ TARGET = {
 }
 
 
-def _headers_value(scope: dict, fields: list[str]) -> dict:
-    out: dict = {}
+def _headers_value(scope: dict[str, Any], fields: list[str]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
     for f in fields:
         side, op = TARGET[f]
         value = scope[f]
@@ -36,10 +38,10 @@ def _headers_value(scope: dict, fields: list[str]) -> dict:
     return out
 
 
-def _conflicts(scope: dict, fields: list[str]) -> list[str]:
+def _conflicts(scope: dict[str, Any], fields: list[str]) -> list[str]:
     """Headers that 1.4 appended twice with different values: one map entry cannot hold both."""
     seen: dict[tuple[str, str], str] = {}
-    existing = scope.get("headers") if isinstance(scope.get("headers"), dict) else {}
+    existing: dict[str, Any] = scope["headers"] if isinstance(scope.get("headers"), dict) else {}
     for side in ("request", "response"):
         add = (existing.get(side) or {}).get("add") if isinstance(existing.get(side), dict) else None
         for k, v in (add.items() if isinstance(add, dict) else []):
@@ -57,7 +59,7 @@ def _conflicts(scope: dict, fields: list[str]) -> list[str]:
     return sorted(set(out))
 
 
-def check(res: Resource, ctx) -> Iterator[Violation]:
+def check(res: Resource, ctx: RuleContext) -> Iterator[Violation]:
     for base, scope in vs_header_scopes(res):
         fields = [f for f in TARGET if f in scope]
         if not fields:
@@ -69,10 +71,11 @@ def check(res: Resource, ctx) -> Iterator[Violation]:
                 yield Violation(f"{base}/{f}", {"field": f, "target": f"headers.{side}.{op}", "headers": ", ".join(conflicts)}, message="conflict")
             continue
         value = _headers_value(scope, fields)
+        ops: list[Operation]
         if "headers" in scope:
-            ops = [MergeMapping(f"{base}/headers", value)] + [Remove(f"{base}/{f}") for f in fields]
+            ops = [MergeMapping(f"{base}/headers", value), *(Remove(f"{base}/{f}") for f in fields)]
         else:
-            ops = [MoveKey(f"{base}/{fields[0]}", f"{base}/headers", value)] + [Remove(f"{base}/{f}") for f in fields[1:]]
+            ops = [MoveKey(f"{base}/{fields[0]}", f"{base}/headers", value), *(Remove(f"{base}/{f}") for f in fields[1:])]
         fix = Fix(f"move {', '.join(fields)} into headers", tuple(ops))
         for i, f in enumerate(fields):
             side, op = TARGET[f]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 from .input import INPUT_SPECS, input_schema
 from .target import SPECS, document_schema
@@ -32,7 +33,7 @@ def generate() -> dict[str, str]:
     return out
 
 
-def _file(side: str, group: str, version: str, kind: str, schema: dict | None, about: str) -> str:
+def _file(side: str, group: str, version: str, kind: str, schema: dict[str, Any] | None, about: str) -> str:
     doc = {"$schema": DRAFT, "$id": f"{BASE}/{side}/{group}/{version}/{kind}.json",
            "title": f"{kind} ({group}/{version}), {about}", **(schema or {})}
     return json.dumps(doc, indent=1, sort_keys=False) + "\n"

@@ -47,7 +47,7 @@ def validator_for(group: str, version: str, kind: str, user: Any = None) -> tupl
     return None, ""
 
 
-def _sub_schema(schema: dict | None, tokens: list) -> dict | None:
+def _sub_schema(schema: dict[str, Any] | None, tokens: list[str | int]) -> dict[str, Any] | None:
     """The schema that describes the value at ``tokens`` (None where the schema says nothing)."""
     for t in tokens:
         if not isinstance(schema, dict):
@@ -65,27 +65,29 @@ def _sub_schema(schema: dict | None, tokens: list) -> dict | None:
 
 
 @functools.lru_cache(maxsize=4096)
-def _was_in_1_4_or_1_6(group: str, kind: str, tokens: tuple) -> bool:
+def _was_in_1_4_or_1_6(group: str, kind: str, tokens: tuple[str | int, ...]) -> bool:
     """Whether Istio 1.4/1.6 had this field (any version of the kind meshlint has an input schema for).
     List indices in ``tokens`` are 0: only the shape of the path matters."""
     from .input import INPUT_SPECS
 
     for (g, version, k) in INPUT_SPECS:
         if g == group and k == kind:
-            parent = _sub_schema(compiled("input", g, version, k).schema, list(tokens[:-1]))
+            schema = compiled("input", g, version, k)
+            assert schema is not None  # INPUT_SPECS are the input schemas
+            parent = _sub_schema(schema.schema, list(tokens[:-1]))
             if isinstance(parent, dict) and tokens[-1] in (parent.get("properties") or {}):
                 return True
     return False
 
 
 @functools.lru_cache(maxsize=4096)
-def _closest(key: str, known: tuple) -> str:
+def _closest(key: str, known: tuple[str, ...]) -> str:
     """The did-you-mean hint for an unknown key (the same few keys recur across a whole repository)."""
     close = difflib.get_close_matches(key, known, n=1)
     return f" Did you mean {close[0]}?" if close else ""
 
 
-def _as_istio_read_it(value: Any, schema: Any, path: list, spellings: list) -> Any:
+def _as_istio_read_it(value: Any, schema: Any, path: list[Any], spellings: list[tuple[list[Any], str]]) -> Any:
     """``value`` with snake_case spellings of the schema's fields renamed to camelCase, as Istio's
     proto-JSON parsing read them (``sni_hosts`` is ``sniHosts``); each renamed key's path goes to
     ``spellings``. Unchanged parts are the original objects (nothing is copied without a rename)."""
@@ -116,7 +118,7 @@ def _is_spelling(key: Any, e: Any) -> bool:
     return isinstance(key, str) and key not in props and bool(SNAKE_CASE.match(key)) and camel(key) in props
 
 
-def _original_path(body: Any, tokens: list) -> list:
+def _original_path(body: Any, tokens: list[Any]) -> list[Any]:
     """A path into the renamed object, as a path into the original (camelCase keys back to snake_case)."""
     out, node = [], body
     for t in tokens:
@@ -128,7 +130,7 @@ def _original_path(body: Any, tokens: list) -> list:
 
 
 @functools.lru_cache(maxsize=64)  # the ML80x rules run one after another on the same resource
-def problems(res: Resource, user: Any = None) -> tuple[tuple[str, str, tuple], ...]:
+def problems(res: Resource, user: Any = None) -> tuple[tuple[str, str, tuple[tuple[str, Any], ...]], ...]:
     group, _, version = (res.api_version or "").rpartition("/")
     served = user.unserved(group, version, res.kind or "") if user is not None else []
     if served:  # the user's cluster does not serve this version at all
@@ -136,13 +138,14 @@ def problems(res: Resource, user: Any = None) -> tuple[tuple[str, str, tuple], .
     v, source = validator_for(group, version, res.kind or "", user)
     if v is None:
         return ()
-    spellings: list = []
+    spellings: list[tuple[list[Any], str]] = []
     errors = list(v.iter_errors(res.body))
     if any(e.validator == "additionalProperties" and any(_is_spelling(k, e) for k in e.instance) for e in errors):
         # snake_case spellings of real fields: check the object as Istio read it instead
         body = _as_istio_read_it(res.body, getattr(v, "schema", None), [], spellings)
         errors = list(v.iter_errors(body))
-    out = [("unknown", pointer(*path), (("field", str(path[-1])), ("hint", f" Did you mean {camel}?"))) for path, camel in spellings]
+    out: list[tuple[str, str, tuple[tuple[str, Any], ...]]] = [("unknown", pointer(*path),
+ (("field", str(path[-1])), ("hint", f" Did you mean {camel}?"))) for path, camel in spellings]
     for e in errors:
         if e.validator not in ("additionalProperties", "required") and has_placeholder(e.instance):
             continue  # a placeholder's value is unknown: its type, enum value or pattern cannot be judged

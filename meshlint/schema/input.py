@@ -13,6 +13,8 @@ Fragments whose field sets did not change since 1.4 come from ``target``.
 """
 from __future__ import annotations
 
+from typing import Any
+
 from .target import (
     CAPTURE_MODE,
     CONDITION,
@@ -192,7 +194,7 @@ AUTHORIZATION_POLICY = obj({
 })
 
 # (group, version, kind) -> (spec schema, the only metadata.name Istio accepted or None)
-INPUT_SPECS: dict[tuple[str, str, str], tuple[dict, str | None]] = {
+INPUT_SPECS: dict[tuple[str, str, str], tuple[dict[str, Any], str | None]] = {
     ("networking.istio.io", "v1alpha3", "VirtualService"): (VIRTUAL_SERVICE, None),
     ("networking.istio.io", "v1alpha3", "DestinationRule"): (DESTINATION_RULE, None),
     ("networking.istio.io", "v1alpha3", "Gateway"): (GATEWAY, None),
@@ -209,7 +211,7 @@ INPUT_SPECS: dict[tuple[str, str, str], tuple[dict, str | None]] = {
 }
 
 
-def input_schema(group: str, version: str, kind: str) -> dict | None:
+def input_schema(group: str, version: str, kind: str) -> dict[str, Any] | None:
     """The whole-document schema (apiVersion, kind, metadata, spec) of an Istio 1.4/1.6 object, or None."""
     entry = INPUT_SPECS.get((group, version, kind))
     if entry is None:

@@ -9,18 +9,18 @@ from __future__ import annotations
 
 from typing import Any
 
-S: dict = {"type": "string"}
-I: dict = {"type": "integer"}
-B: dict = {"type": "boolean"}
-N: dict = {"type": "number"}
+S: dict[str, Any] = {"type": "string"}
+I: dict[str, Any] = {"type": "integer"}
+B: dict[str, Any] = {"type": "boolean"}
+N: dict[str, Any] = {"type": "number"}
 DUR = S  # durations are strings such as "5s"
-ANY: dict = {}
+ANY: dict[str, Any] = {}
 STRS = {"type": "array", "items": S}
 LABELS = {"type": "object", "additionalProperties": S}
 PORT_NUM = {"type": "integer", "minimum": 0, "maximum": 4294967295}
 
 
-def obj(props: dict[str, Any], required: tuple[str, ...] = (), **extra: Any) -> dict:
+def obj(props: dict[str, Any], required: tuple[str, ...] = (), **extra: Any) -> dict[str, Any]:
     out = {"type": "object", "additionalProperties": False, "properties": props}
     if required:
         out["required"] = list(required)
@@ -28,11 +28,11 @@ def obj(props: dict[str, Any], required: tuple[str, ...] = (), **extra: Any) -> 
     return out
 
 
-def arr(items: dict) -> dict:
+def arr(items: dict[str, Any]) -> dict[str, Any]:
     return {"type": "array", "items": items}
 
 
-def enum(*values: str) -> dict:
+def enum(*values: str) -> dict[str, Any]:
     return {"type": "string", "enum": list(values)}
 
 
@@ -204,7 +204,7 @@ TELEMETRY = obj({
     "accessLogging": arr(obj({"match": obj({"mode": MODE}), "providers": PROVIDERS, "disabled": B, "filter": obj({"expression": S})})),
 })
 
-METADATA = {"type": "object", "required": ["name"], "properties": {"name": S, "namespace": S, "labels": LABELS, "annotations": LABELS}}
+METADATA: dict[str, Any] = {"type": "object", "required": ["name"], "properties": {"name": S, "namespace": S, "labels": LABELS, "annotations": LABELS}}
 
 SPECS = {
     ("networking.istio.io", "VirtualService"): (VIRTUAL_SERVICE, ("v1alpha3", "v1beta1", "v1")),
@@ -220,7 +220,7 @@ SPECS = {
 }
 
 
-def document_schema(group: str, version: str, kind: str) -> dict | None:
+def document_schema(group: str, version: str, kind: str) -> dict[str, Any] | None:
     entry = SPECS.get((group, kind))
     if entry is None or version not in entry[1]:
         return None

@@ -15,10 +15,14 @@ name the file, line and column.
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any, NoReturn
 
-from ..model import escape_pointer_token
+from ..model import Resource, escape_pointer_token
+
+if TYPE_CHECKING:
+    from referencing import Registry
+
 
 CRD_KIND = "CustomResourceDefinition"
 CRD_GROUP = "apiextensions.k8s.io"
@@ -33,7 +37,7 @@ class UserSchemaError(Exception):
 class UserSchemas:
     """Strict validators for the (group, version, kind)s the user's CRDs serve."""
 
-    def __init__(self, schemas: dict[tuple[str, str, str], dict], source: str):
+    def __init__(self, schemas: dict[tuple[str, str, str], dict[str, Any]], source: str):
         self.source = source
         self._schemas = schemas
         self._validators: dict[tuple[str, str, str], Any] = {}
@@ -63,16 +67,20 @@ class UserSchemas:
 
             # OpenAPI v3 schemas follow draft 4's keywords; an empty registry that retrieves nothing:
             # references were checked to stay inside the schema (a remote one would be Unresolvable)
-            self._validators[key] = jsonschema.Draft4Validator(self._schemas[key], registry=Registry(retrieve=_never_retrieve))
+            registry: Registry[Any] = Registry(retrieve=_never_retrieve)  # type: ignore[call-arg]  # attrs alias of _retrieve
+            self._validators[key] = jsonschema.Draft4Validator(self._schemas[key], registry=registry)
         return self._validators[key]
 
-    def validate(self, obj: dict) -> list[str]:
+    def validate(self, obj: dict[str, Any]) -> list[str]:
         """Errors for one object ('/json/pointer: message'), as meshlint.schema.validate gives them."""
         av = obj.get("apiVersion") if isinstance(obj, dict) else None
         if not isinstance(av, str) or "/" not in av:
             return []
         group, _, version = av.rpartition("/")
         kind = obj.get("kind")
+        if not isinstance(kind, str):
+            return []  # no CRD defines such a kind
+
         served = self.unserved(group, version, kind)
         if served:
             return [f"/apiVersion: {av} is not served by the CRDs in {self.source} (served: {', '.join(served)})"]
@@ -100,7 +108,7 @@ def load_user_schemas(path: str) -> UserSchemas:
         sources = read_paths([path])
     except InputError as e:
         raise UserSchemaError(f"--schemas: {e}") from None
-    schemas: dict[tuple[str, str, str], dict] = {}
+    schemas: dict[tuple[str, str, str], dict[str, Any]] = {}
     for src in sources:
         for p in src.problems:
             if p.code in UNREADABLE:
@@ -115,7 +123,7 @@ def load_user_schemas(path: str) -> UserSchemas:
     return UserSchemas(schemas, path)
 
 
-def _where(path: str, res) -> Callable[[str], str]:
+def _where(path: str, res: Resource) -> Callable[[str], str]:
     """'file:line:column' of a JSON Pointer inside a CRD resource."""
     def where(ptr: str = "") -> str:
         line, column = res.locate(ptr)
@@ -123,7 +131,7 @@ def _where(path: str, res) -> Callable[[str], str]:
     return where
 
 
-def _crd_schemas(spec: dict, where):
+def _crd_schemas(spec: dict[str, Any], where: Callable[..., str]) -> Iterator[tuple[tuple[str, str, str], dict[str, Any]]]:
     """((group, version, kind), strict schema) for every version of one CRD (apiextensions v1 and v1beta1)."""
     group = spec.get("group")
     names = spec.get("names")
@@ -150,10 +158,10 @@ def _crd_schemas(spec: dict, where):
             yield (group, v["name"], kind), _document(strict(copy.deepcopy(schema)))
 
 
-def _never_retrieve(uri: str):
+def _never_retrieve(uri: str) -> NoReturn:
     from referencing.exceptions import NoSuchResource
 
-    raise NoSuchResource(ref=uri)
+    raise NoSuchResource(ref=uri)  # type: ignore[call-arg]  # attrs field "ref"
 
 
 # keywords whose value is a schema, a list of schemas, or a mapping of names to schemas
@@ -162,14 +170,16 @@ _SCHEMA_LIST = ("allOf", "anyOf", "oneOf", "items")
 _SCHEMA_MAP = ("properties", "patternProperties", "definitions", "dependencies")
 
 
-def _check_references(root: dict, at: str, where) -> None:
+def _check_references(root: dict[str, Any], at: str, where: Callable[..., str]) -> None:
     """Every ``$ref`` resolves inside ``root`` (the CRD version's schema, at pointer ``at``):
     nothing else is ever fetched or read. ``id``/``$id`` are refused (they move the base URI)."""
     from referencing import Registry
     from referencing.exceptions import Unresolvable
     from referencing.jsonschema import DRAFT4
 
-    resolver = Registry(retrieve=_never_retrieve).with_resource("", DRAFT4.create_resource(root)).resolver()
+    registry: Registry[Any] = Registry(retrieve=_never_retrieve)  # type: ignore[call-arg]  # attrs alias of _retrieve
+    resolver = registry.with_resource("", DRAFT4.create_resource(root)).resolver()
+
     stack = [(root, at)]
     while stack:
         node, ptr = stack.pop()
@@ -204,7 +214,7 @@ def _check_references(root: dict, at: str, where) -> None:
 _OBJECT_META = {"apiVersion": {"type": "string"}, "kind": {"type": "string"}, "metadata": {"type": "object"}}
 
 
-def _document(schema: dict) -> dict:
+def _document(schema: dict[str, Any]) -> dict[str, Any]:
     """Every object has apiVersion, kind and metadata, which Kubernetes checks itself (CRDs leave them out)."""
     if schema.get("additionalProperties") is False:
         schema["properties"] = {**_OBJECT_META, **schema.get("properties", {})}

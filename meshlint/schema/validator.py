@@ -23,26 +23,27 @@ _TYPES = {
 @dataclass
 class Error:
     validator: str
-    path: list
+    path: list[str | int]
     instance: Any
-    schema: dict
+    schema: dict[str, Any]
     validator_value: Any
     message: str
-    absolute_path: list = field(init=False)
+    absolute_path: list[str | int] = field(init=False)
 
     def __post_init__(self) -> None:
         self.absolute_path = self.path
 
 
 class Validator:
-    def __init__(self, schema: dict):
+    def __init__(self, schema: dict[str, Any]):
         self.schema = schema
 
     def iter_errors(self, instance: Any) -> Iterator[Error]:
         yield from _errors(instance, self.schema, [])
 
 
-def _errors(v: Any, s: dict, path: list) -> Iterator[Error]:
+def _errors(v: Any, s: dict[str, Any], path: list[str | int]) -> Iterator[Error]:
+
     t = s.get("type")
     if t is not None:
         types = [t] if isinstance(t, str) else t

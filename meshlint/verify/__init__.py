@@ -15,10 +15,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
+from ..index import ResourceIndex
 from ..model import Resource
 from .values import describe
+
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True)
@@ -27,7 +30,7 @@ class Proposal:
 
     resource: Resource
     code: str
-    objects: tuple[dict, ...]
+    objects: tuple[dict[str, Any], ...]
     namespace: str  # where the resource applies (its namespace, or the one it is applied to)
     extra: bool = False  # the objects are an additional file (a draft), not a replacement
 
@@ -48,7 +51,9 @@ class Difference:
         return self.new and not self.old
 
     def describe(self) -> str:
-        verdict = lambda ok: "allowed" if ok else "denied"
+        def verdict(ok: bool) -> str:
+            return "allowed" if ok else "denied"
+
         return f"{describe(dict(self.request))} to {self.destination}: 1.4 {verdict(self.old)}, converted {verdict(self.new)}"
 
 
@@ -73,7 +78,7 @@ class Attribution:
     there, else (a conversion that only deletes, or differences left by what was removed) the
     converted objects of the destination's namespace, then of the root namespace."""
 
-    def __init__(self, proposals: list[Proposal], planned: dict[int, list[dict]], root_ns: str):
+    def __init__(self, proposals: list[Proposal], planned: dict[int, list[dict[str, Any]]], root_ns: str):
         self._owner: dict[int, set[str]] = {}
         self._by_ns: dict[str, set[str]] = {}
         for p in proposals:
@@ -82,12 +87,12 @@ class Attribution:
             self._by_ns.setdefault(p.namespace, set()).add(policy(p))
         self._root = root_ns
 
-    def __call__(self, namespace: str, applicable: list[dict]) -> tuple[str, ...]:
+    def __call__(self, namespace: str, applicable: list[dict[str, Any]]) -> tuple[str, ...]:
         found = {name for o in applicable for name in self._owner.get(id(o), ())}
         return tuple(sorted(found or self._by_ns.get(namespace) or self._by_ns.get(self._root) or ()))
 
 
-def verify(proposals: list[Proposal], resources: list[Resource], index, root_namespace: str,
+def verify(proposals: list[Proposal], resources: list[Resource], index: ResourceIndex, root_namespace: str,
            accepted_notes: Callable[[str], set[str]] = lambda code: set(), assume_rbac_on: bool = False) -> Outcome:
     """Check every proposed security conversion; see the module docstring. ``accepted_notes(code)``:
     the differences a rule's catalogue entry documents as intended (``verification_notes``)."""
@@ -100,7 +105,8 @@ def verify(proposals: list[Proposal], resources: list[Resource], index, root_nam
     return outcome
 
 
-def settle(proposals: list[Proposal], compare, outcome: Outcome, root_namespace: str, accepted_note) -> None:
+def settle(proposals: list[Proposal], compare: Callable[[list[Proposal]], list[Difference]], outcome: Outcome, root_namespace: str,
+           accepted_note: Callable[[Difference], bool]) -> None:
     """Refuse, namespace by namespace, every conversion acting where the decisions differ, until
     the kept conversions show no difference that is not a documented note.
 
@@ -135,31 +141,33 @@ def _acts_on(p: Proposal, namespaces: set[str], root_namespace: str) -> bool:
     if p.namespace in namespaces:
         return True
     for o in p.objects:
-        md = o.get("metadata") if isinstance(o.get("metadata"), dict) else {}
+        md = o["metadata"] if isinstance(o.get("metadata"), dict) else {}
         ns = md.get("namespace") or p.namespace
         if ns in namespaces or ns == root_namespace:
             return True
     return False
 
 
-def distinct(items: list) -> list:
+def distinct(items: list[_T]) -> list[_T]:
     """Each object once, in first-seen order. Copies of one object (an export beside the
     repository it came from) are one object in the cluster: they decide nothing twice, and
     every copy would multiply the size of the formulas compared. Objects are compared by kind,
     namespace, name and spec (annotations, such as where a conversion came from, decide nothing);
     (namespace, name, spec) tuples as they are."""
     seen: set[str] = set()
-    out = []
+    out: list[_T] = []
     for item in items:
-        md = item.get("metadata") if isinstance(item, dict) and isinstance(item.get("metadata"), dict) else None
-        key = repr(item) if md is None else repr((item.get("apiVersion"), item.get("kind"), md.get("namespace"), md.get("name"), item.get("spec")))
+        obj: Any = item
+        md = obj.get("metadata") if isinstance(obj, dict) and isinstance(obj.get("metadata"), dict) else None
+        key = repr(obj) if md is None else repr((obj.get("apiVersion"), obj.get("kind"), md.get("namespace"), md.get("name"), obj.get("spec")))
+
         if key not in seen:
             seen.add(key)
             out.append(item)
     return out
 
 
-def placed(obj: dict, namespace: str) -> dict:
+def placed(obj: dict[str, Any], namespace: str) -> dict[str, Any]:
     """An object as the cluster holds it: with the namespace it is applied to."""
     md = dict(obj.get("metadata") or {})
     md.setdefault("namespace", namespace)

@@ -29,8 +29,8 @@ from .values import equals_pred, string_pred
 class AlphaAuthn:
     """Policies (namespace, name, spec) and the MeshPolicy spec, as 1.4 read them."""
 
-    policies: list[tuple[str, str, dict]] = field(default_factory=list)
-    mesh: dict | None = None
+    policies: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
+    mesh: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -48,7 +48,7 @@ def _get(d: Any, *names: str) -> Any:
     return None
 
 
-def _list(v: Any) -> list:
+def _list(v: Any) -> list[Any]:
     return v if isinstance(v, list) else []
 
 
@@ -62,10 +62,10 @@ def _selects(selector: Any, port: ServicePort) -> bool:
     return False
 
 
-def policy_for(world: AlphaAuthn, namespace: str, service: str, port: ServicePort | None) -> dict | None:
+def policy_for(world: AlphaAuthn, namespace: str, service: str, port: ServicePort | None) -> dict[str, Any] | None:
     """The policy 1.4 applied to one Service port (``port`` None: a port no target names)."""
-    by_service: list[tuple[Any, dict]] = []
-    by_namespace: list[tuple[Any, dict]] = []
+    by_service: list[tuple[Any, dict[str, Any]]] = []
+    by_namespace: list[tuple[Any, dict[str, Any]]] = []
     for ns, _, spec in world.policies:
         if ns != namespace:
             continue
@@ -90,7 +90,7 @@ def policy_for(world: AlphaAuthn, namespace: str, service: str, port: ServicePor
     return world.mesh
 
 
-def _peer(spec: dict) -> Formula:
+def _peer(spec: dict[str, Any]) -> Formula:
     peers = _list(spec.get("peers"))
     for p in peers:
         if isinstance(p, dict) and "mtls" in p:
@@ -112,7 +112,7 @@ def _path_match(m: Any) -> Formula:
     return FALSE  # a regex: not evaluated here (the converter refuses it)
 
 
-def _triggered(jwt: dict) -> Formula:
+def _triggered(jwt: dict[str, Any]) -> Formula:
     rules = _list(_get(jwt, "triggerRules", "trigger_rules"))
     if not rules:
         return TRUE
@@ -126,8 +126,8 @@ def _triggered(jwt: dict) -> Formula:
     return any_of(out)
 
 
-def _origins(spec: dict) -> Formula:
-    jwts = [o.get("jwt") for o in _list(spec.get("origins")) if isinstance(o, dict) and isinstance(o.get("jwt"), dict)]
+def _origins(spec: dict[str, Any]) -> Formula:
+    jwts = [o["jwt"] for o in _list(spec.get("origins")) if isinstance(o, dict) and isinstance(o.get("jwt"), dict)]
     if not jwts or _get(spec, "originIsOptional", "origin_is_optional"):
         return TRUE
     # rejected when some origin is triggered and the token is valid for no triggered origin
@@ -135,7 +135,7 @@ def _origins(spec: dict) -> Formula:
     return negate(reject)
 
 
-def decide(spec: dict | None) -> Formula:
+def decide(spec: dict[str, Any] | None) -> Formula:
     if spec is None:
         return TRUE
     return all_of([_peer(spec), _origins(spec)])

@@ -27,7 +27,9 @@ conversion code, so a mistake in the converter cannot hide in a shared assumptio
 """
 from __future__ import annotations
 
+import functools
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -46,10 +48,10 @@ class AlphaRbac:
     """What 1.4 read: the RBAC config in effect, roles and bindings (namespace, name, spec), and
     the v1beta1 AuthorizationPolicies that existed beside them."""
 
-    config: dict | None
-    roles: list[tuple[str, str, dict]] = field(default_factory=list)
-    bindings: list[tuple[str, str, dict]] = field(default_factory=list)
-    v1beta1: list[dict] = field(default_factory=list)
+    config: dict[str, Any] | None
+    roles: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
+    bindings: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
+    v1beta1: list[dict[str, Any]] = field(default_factory=list)
     root_namespace: str = "istio-system"
 
 
@@ -79,7 +81,7 @@ def _stringmatch(value: str | None, patterns: list[str]) -> bool:
 
 # --------------------------------------------------------------------------- enforcement
 
-def enforced(cfg: dict | None, dest: Destination) -> bool:
+def enforced(cfg: dict[str, Any] | None, dest: Destination) -> bool:
     if not isinstance(cfg, dict):
         return False
     mode = str(cfg.get("mode", "OFF"))
@@ -88,12 +90,12 @@ def enforced(cfg: dict | None, dest: Destination) -> bool:
     key = {"ON_WITH_INCLUSION": "inclusion", "ON_WITH_EXCLUSION": "exclusion"}.get(mode)
     if key is None:
         return False
-    target = cfg.get(key) if isinstance(cfg.get(key), dict) else {}
+    target = cfg[key] if isinstance(cfg.get(key), dict) else {}
     listed = dest.namespace in _strs(target.get("namespaces")) or (dest.hostname is not None and dest.hostname in _strs(target.get("services")))
     return listed if mode == "ON_WITH_INCLUSION" else not listed
 
 
-def globally_permissive(cfg: dict | None) -> bool:
+def globally_permissive(cfg: dict[str, Any] | None) -> bool:
     return isinstance(cfg, dict) and str(_get(cfg, "enforcementMode", "enforcement_mode")) == "PERMISSIVE"
 
 
@@ -102,7 +104,7 @@ def globally_permissive(cfg: dict | None) -> bool:
 _STATIC = ("destination.name", "destination.namespace", "destination.user")
 
 
-def _constraints(rule: dict) -> dict[str, list[str]]:
+def _constraints(rule: dict[str, Any]) -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
     items = rule.get("constraints")
     for c in items if isinstance(items, list) else []:
@@ -118,7 +120,7 @@ def _bracket(key: str, prefix: str) -> str | None:
     return None
 
 
-def matches_service(rule: dict, dest: Destination) -> bool:
+def matches_service(rule: dict[str, Any], dest: Destination) -> bool:
     """The parts of a rule decided per Service instance: services and destination constraints."""
     services = _strs(rule.get("services"))
     if services and not _stringmatch(dest.hostname, services):
@@ -140,13 +142,13 @@ def matches_service(rule: dict, dest: Destination) -> bool:
     return True
 
 
-def _values(values: list[str], make) -> Formula | None:
+def _values(values: list[str], make: Callable[[str], Formula | None]) -> Formula | None:
     """A field's values ORed; None when no value is usable (1.4 then ignored the field)."""
     preds = [p for p in (make(v) for v in values) if p is not None]
     return any_of(preds) if preds else None
 
 
-def permission(rule: dict, tcp: bool) -> Formula | None:
+def permission(rule: dict[str, Any], tcp: bool) -> Formula | None:
     """The request conditions of a rule; None when the rule is dropped on this protocol."""
     http_fields = [("hosts", "notHosts", "not_hosts", "host"), ("methods", "notMethods", "not_methods", "method"), ("paths", "notPaths", "not_paths", "path")]
     constraints = _constraints(rule)
@@ -155,14 +157,14 @@ def permission(rule: dict, tcp: bool) -> Formula | None:
         return None
     parts: list[Formula] = []
 
-    def add(values: list[str], make, negated: bool) -> None:
+    def add(values: list[str], make: Callable[[str], Formula | None], negated: bool) -> None:
         f = _values(values, make) if values else None
         if f is not None:
             parts.append(negate(f) if negated else f)
 
     for pos, neg, neg2, attr in http_fields:
-        add(_strs(rule.get(pos)), lambda v, a=attr: header_pred(a, v), False)
-        add(_strs(_get(rule, neg, neg2)), lambda v, a=attr: header_pred(a, v), True)
+        add(_strs(rule.get(pos)), functools.partial(header_pred, attr), False)
+        add(_strs(_get(rule, neg, neg2)), functools.partial(header_pred, attr), True)
     add(_strs(rule.get("ports")), port_pred, False)
     add(_strs(_get(rule, "notPorts", "not_ports")), port_pred, True)
     for key in sorted(constraints):
@@ -174,11 +176,12 @@ def permission(rule: dict, tcp: bool) -> Formula | None:
         elif key.startswith("request.headers"):
             name = _bracket(key, "request.headers")
             if name is not None:
-                add(values, lambda v, n=name.lower(): header_pred("header:" + n, v), False)  # noqa: B008  (binds the name now)
+                add(values, functools.partial(header_pred, "header:" + name.lower()), False)
         elif key == "connection.sni":
             add(values, lambda v: string_pred("sni", v, star_needs_value=False), False)
         elif key.startswith("experimental.envoy.filters.") and re.fullmatch(r".+\[.+\]", key):
-            add(values, lambda v, k=key: string_pred("meta:" + k, v, star_needs_value=False), False)
+            add(values, functools.partial(string_pred, "meta:" + key, star_needs_value=False), False)
+
         # destination.labels/name/namespace/user were decided per Service; anything else was ignored
     return all_of(parts)
 
@@ -224,13 +227,14 @@ def principal(subject: Any, tcp: bool) -> Formula | None:
     """What a subject requires of the request; None when it is dropped on this protocol."""
     if not isinstance(subject, dict):
         return None
-    props = subject.get("properties") if isinstance(subject.get("properties"), dict) else {}
+    props = subject["properties"] if isinstance(subject.get("properties"), dict) else {}
     if tcp and (any(str(subject.get(k) or "") for k in ("group",)) or _strs(subject.get("groups")) or _strs(_get(subject, "notGroups", "not_groups"))
                 or any(str(k).startswith("request.") or k == "source.user" for k in props)):
         return None
     parts: list[Formula] = []
 
-    def add(values: list[str], make, negated: bool = False) -> None:
+    def add(values: list[str], make: Callable[[str], Formula | None], negated: bool = False) -> None:
+
         f = _values(values, make) if values else None
         if f is not None:
             parts.append(negate(f) if negated else f)
@@ -261,7 +265,7 @@ def principal(subject: Any, tcp: bool) -> Formula | None:
 
 # --------------------------------------------------------------------------- the decision
 
-def _role_ref(binding: dict) -> str | None:
+def _role_ref(binding: dict[str, Any]) -> str | None:
     ref = _get(binding, "roleRef", "role_ref")
     name = ref.get("name") if isinstance(ref, dict) else None
     return str(name) if isinstance(name, (str, int)) and str(name) else None
@@ -273,8 +277,8 @@ def _rbac(world: AlphaRbac, dest: Destination, tcp: bool) -> Formula:
         if ns != dest.namespace:
             continue
         subjects = [s for bns, _, b in world.bindings if bns == ns and _role_ref(b) == name
-                    and str(b.get("mode", "ENFORCED")) != "PERMISSIVE" for s in (b.get("subjects") if isinstance(b.get("subjects"), list) else [])]
-        rules = spec.get("rules") if isinstance(spec.get("rules"), list) else []
+                    and str(b.get("mode", "ENFORCED")) != "PERMISSIVE" for s in (b["subjects"] if isinstance(b.get("subjects"), list) else [])]
+        rules = spec["rules"] if isinstance(spec.get("rules"), list) else []
         perms = [p for r in rules if isinstance(r, dict) and matches_service(r, dest) for p in [permission(r, tcp)] if p is not None]
         principals = [p for s in subjects for p in [principal(s, tcp)] if p is not None]
         if perms and principals:

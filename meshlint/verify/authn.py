@@ -8,7 +8,9 @@ those of the kept conversions. Differences that a documented note of ML300 accou
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
+from ..index import ResourceIndex
 from ..model import Resource
 from . import Attribution, Difference, Outcome, Proposal, distinct, placed, settle
 from .alpha_authn import AlphaAuthn, ServicePort, policy_for
@@ -23,11 +25,11 @@ CODES = ("ML300",)
 KINDS = ("PeerAuthentication", "RequestAuthentication", "AuthorizationPolicy")
 
 
-def world(resources: list[Resource], index) -> tuple[AlphaAuthn, list[dict]]:
+def world(resources: list[Resource], index: ResourceIndex) -> tuple[AlphaAuthn, list[dict[str, Any]]]:
     """One object per kind, namespace and name, as the cluster held them (the last copy wins)."""
     old = AlphaAuthn()
-    policies: dict = {}
-    existing: dict = {}
+    policies: dict[tuple[str, str], tuple[str, str, dict[str, Any]]] = {}
+    existing: dict[tuple[str | None, str, str], dict[str, Any]] = {}
     for r in resources:
         key = (index.ns(r), r.name or "")
         if r.group == "authentication.istio.io" and r.kind == "Policy":
@@ -40,12 +42,13 @@ def world(resources: list[Resource], index) -> tuple[AlphaAuthn, list[dict]]:
     return old, list(existing.values())
 
 
-def classify(old: AlphaAuthn, dest: Destination, sports: dict[str, ServicePort], d: dict) -> str | None:
+def classify(old: AlphaAuthn, dest: Destination, sports: dict[str, ServicePort], d: dict[str, Any]) -> str | None:
     """The documented note that accounts for a difference, if any."""
     if d.get("mtls") is True and d["old"] is False and d["new"] is True:
-        port = sports.get(d.get("port")) if d.get("port") is not None else None
+        port = sports.get(d["port"]) if d.get("port") is not None else None
         spec = policy_for(old, dest.namespace, dest.service or "", port)
-        peers = (spec or {}).get("peers") if isinstance((spec or {}).get("peers"), list) else []
+        peers = (spec or {})["peers"] if isinstance((spec or {}).get("peers"), list) else []
+
         if spec is not None and not any(isinstance(p, dict) and "mtls" in p for p in peers):
             return "plaintext"  # no peers: 1.4 served plain text only, the conversion is PERMISSIVE
     if d.get("token") == INVALID_TOKEN and d["old"] is True and d["new"] is False:
@@ -53,14 +56,15 @@ def classify(old: AlphaAuthn, dest: Destination, sports: dict[str, ServicePort],
     return None
 
 
-def verify(proposals: list[Proposal], resources: list[Resource], index, root_ns: str, outcome: Outcome,
+def verify(proposals: list[Proposal], resources: list[Resource], index: ResourceIndex, root_ns: str, outcome: Outcome,
+
            accepted_notes: Callable[[str], set[str]]) -> None:
     mine = [p for p in proposals if p.code in CODES]
     if not mine:
         return
     old, existing = world(resources, index)
     planned = {id(p): [placed(o, p.namespace) for o in p.objects] for p in mine}
-    seen: dict[str, dict] = {}
+    seen: dict[str, dict[str, Any]] = {}
     for objs in planned.values():  # an object written twice (by copies of one input) once
         for i, o in enumerate(objs):
             objs[i] = seen.setdefault(f"{o.get('kind')}/{o['metadata'].get('namespace')}/{o['metadata'].get('name')}", o)
@@ -75,13 +79,13 @@ def verify(proposals: list[Proposal], resources: list[Resource], index, root_ns:
         ports_of[dest] = {t: ServicePort(n, name, t) for n, name, t, _ in (service_ports(svc, index) if svc else [])}
     issuers = sorted({str(o.get("jwt", {}).get("issuer")) for _, _, spec in old.policies + [("", "", old.mesh or {})]
                       for o in (spec.get("origins") or []) if isinstance(o, dict) and isinstance(o.get("jwt"), dict)})
-    memo: dict = {}
+    memo: dict[Any, Any] = {}
     accepted = accepted_notes("ML300")
     attribute = Attribution(mine, planned, root_ns)
 
     def run(kept: list[Proposal]) -> list[Difference]:
         objects = distinct(existing + list({id(o): o for p in kept for o in planned[id(p)]}.values()))
-        by_ns: dict[str, list[dict]] = {}
+        by_ns: dict[str, list[dict[str, Any]]] = {}
         for o in objects:
             by_ns.setdefault(str(o["metadata"].get("namespace")), []).append(o)
         found = []
@@ -104,13 +108,13 @@ def verify(proposals: list[Proposal], resources: list[Resource], index, root_ns:
             noted = 0
             owners = attribute(dest.namespace, applicable)
             for a in differences(f_old, f_new, doms, limit=2000):
-                o, n = evaluate(f_old, a), evaluate(f_new, a)
-                note = classify(old, dest, sports, {**a, "old": o, "new": n})
+                was, now = evaluate(f_old, a), evaluate(f_new, a)
+                note = classify(old, dest, sports, {**a, "old": was, "new": now})
                 if note is not None and note in accepted:
                     noted += 1
                     if noted > 5:
                         continue  # enough examples of a documented note; look on for others
-                found.append(Difference("authentication", dest.namespace, dest.describe(), tuple(sorted(a.items())), o, n, note, owners))
+                found.append(Difference("authentication", dest.namespace, dest.describe(), tuple(sorted(a.items())), was, now, note, owners))
                 if note is None or note not in accepted:
                     break
             memo[key] = found[start:]

@@ -12,6 +12,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from ..index import ResourceIndex
+from ..model import Resource
 from .logic import TRUE, Formula, all_of, any_of
 from .values import OTHER, equals_pred
 
@@ -46,7 +48,7 @@ class Destination:
         return f"{self.hostname} (pods {dict(self.labels)})"
 
 
-def protocol(port: dict) -> str:
+def protocol(port: dict[str, Any]) -> str:
     name = str(port.get("appProtocol") or port.get("name") or "").lower()
     head = name.split("-", 1)[0]
     if name in _HTTP or head in ("http", "http2", "grpc"):
@@ -56,7 +58,7 @@ def protocol(port: dict) -> str:
     return "any"
 
 
-def service_ports(svc, index) -> list[tuple[int, str | None, str, str]]:
+def service_ports(svc: Resource, index: ResourceIndex) -> list[tuple[int, str | None, str, str]]:
     """(service port, its name, the workload port it targets, protocol) for every resolvable port."""
     out = []
     for p in svc.spec.get("ports") or []:
@@ -71,14 +73,14 @@ def service_ports(svc, index) -> list[tuple[int, str | None, str, str]]:
     return out
 
 
-def _named(svc, name: str, index) -> int | None:
+def _named(svc: Resource, name: str, index: ResourceIndex) -> int | None:
     sel = svc.spec.get("selector")
     numbers = set()
     for w in index.workloads_selected(index.ns(svc), sel if isinstance(sel, dict) else {}):
-        tmpl = w.spec.get("template") if isinstance(w.spec.get("template"), dict) else {}
-        spec = tmpl.get("spec") if isinstance(tmpl.get("spec"), dict) else {}
+        tmpl = w.spec["template"] if isinstance(w.spec.get("template"), dict) else {}
+        spec = tmpl["spec"] if isinstance(tmpl.get("spec"), dict) else {}
         for c in spec.get("containers") or []:
-            for cp in (c.get("ports") if isinstance(c, dict) and isinstance(c.get("ports"), list) else []):
+            for cp in (c["ports"] if isinstance(c, dict) and isinstance(c.get("ports"), list) else []):
                 if isinstance(cp, dict) and cp.get("name") == name and isinstance(cp.get("containerPort"), int):
                     numbers.add(cp["containerPort"])
     return numbers.pop() if len(numbers) == 1 else None
@@ -111,12 +113,12 @@ def _variants(base: dict[str, str], mentioned: dict[str, set[str]], cap: int = 6
     return variants
 
 
-def service_namespaces(index) -> set[str]:
+def service_namespaces(index: ResourceIndex) -> set[str]:
     """Every namespace a Service among the inputs lives in: what a mesh-wide policy reaches."""
     return {index.ns(s) for s in index.of_kind("Service", group="")}
 
 
-def destinations(namespaces: Iterable[str], index, mentioned: dict[str, set[str]]) -> list[Destination]:
+def destinations(namespaces: Iterable[str], index: ResourceIndex, mentioned: dict[str, set[str]]) -> list[Destination]:
     out: list[Destination] = []
     for ns in sorted(set(namespaces) | {OTHER_NAMESPACE}):
         for svc in index.of_kind("Service", namespace=ns, group=""):

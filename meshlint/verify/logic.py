@@ -14,12 +14,13 @@ apart are decided alike, so checking one of each class checks them all.
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import Any, cast
 
 
 class Formula:
     __slots__ = ("_attrs",)
+    _attrs: frozenset[str] | None
 
     def attrs(self) -> frozenset[str]:
         a = self._attrs
@@ -52,7 +53,7 @@ class Pred(Formula):
 
     __slots__ = ("attr", "label", "seeds", "test")
 
-    def __init__(self, attr: str, test: Callable[[Any], bool], seeds: tuple = (), label: str = ""):
+    def __init__(self, attr: str, test: Callable[[Any], bool], seeds: tuple[tuple[str, str], ...] = (), label: str = ""):
         self._attrs = frozenset((attr,))
         self.attr = attr
         self.test = test
@@ -107,8 +108,8 @@ class Not(Formula):
 
 # --------------------------------------------------------------------------- building
 
-def all_of(items) -> Formula:
-    out = []
+def all_of(items: Iterable[Formula]) -> Formula:
+    out: list[Formula] = []
     for i in items:
         if i is FALSE:
             return FALSE
@@ -120,8 +121,8 @@ def all_of(items) -> Formula:
     return out[0] if len(out) == 1 else And(tuple(out))
 
 
-def any_of(items) -> Formula:
-    out = []
+def any_of(items: Iterable[Formula]) -> Formula:
+    out: list[Formula] = []
     for i in items:
         if i is TRUE:
             return TRUE
@@ -155,10 +156,10 @@ def evaluate(f: Formula, request: Mapping[str, Any]) -> bool:
         return all(evaluate(i, request) for i in f.items)
     if isinstance(f, Or):
         return any(evaluate(i, request) for i in f.items)
-    return not evaluate(f.item, request)
+    return not evaluate(cast(Not, f).item, request)
 
 
-def restrict(f: Formula, attr: str, value: Any, memo: dict | None = None) -> Formula:
+def restrict(f: Formula, attr: str, value: Any, memo: dict[int, Formula] | None = None) -> Formula:
     """``f`` with ``attr`` fixed to ``value``, simplified."""
     if attr not in f.attrs():
         return f
@@ -168,6 +169,7 @@ def restrict(f: Formula, attr: str, value: Any, memo: dict | None = None) -> For
     hit = memo.get(key)
     if hit is not None:
         return hit
+    out: Formula
     if isinstance(f, Pred):
         out = TRUE if f.test(value) else FALSE
     elif isinstance(f, And):
@@ -175,12 +177,12 @@ def restrict(f: Formula, attr: str, value: Any, memo: dict | None = None) -> For
     elif isinstance(f, Or):
         out = any_of(restrict(i, attr, value, memo) for i in f.items)
     else:
-        out = negate(restrict(f.item, attr, value, memo))
+        out = negate(restrict(cast(Not, f).item, attr, value, memo))
     memo[key] = out
     return out
 
 
-def seeds(f: Formula, out: dict[str, set] | None = None) -> dict[str, set]:
+def seeds(f: Formula, out: dict[str, set[tuple[str, str]]] | None = None) -> dict[str, set[tuple[str, str]]]:
     """Every attribute's mentioned patterns, for building its representative values."""
     if out is None:
         out = {}
@@ -194,7 +196,7 @@ def seeds(f: Formula, out: dict[str, set] | None = None) -> dict[str, set]:
     return out
 
 
-def differences(old: Formula, new: Formula, domains: Mapping[str, list], limit: int = 50) -> Iterator[dict[str, Any]]:
+def differences(old: Formula, new: Formula, domains: Mapping[str, list[Any]], limit: int = 50) -> Iterator[dict[str, Any]]:
     """Assignments of attributes on which ``old`` and ``new`` decide differently.
 
     Only the attributes that still matter are assigned; any value of the others gives the same

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 
+from ..index import ResourceIndex
 from ..model import Resource
 from . import Difference, Outcome, Proposal, placed, policy, settle
 from .destinations import consistency, destinations, service_namespaces
@@ -23,7 +24,7 @@ CODES = ("ML600",)
 _LABEL = re.compile(r'^\s*destination\.labels\["([^"]+)"\]\s*==\s*"([^"]*)"\s*$')
 
 
-def _ref(name: str, ns: str, index, kinds: tuple[str, ...]) -> Resource | None:
+def _ref(name: str, ns: str, index: ResourceIndex, kinds: tuple[str, ...]) -> Resource | None:
     """Mixer's reference forms: ``name``, ``name.namespace`` and the legacy ``name.kind[.namespace]``."""
     parts = name.split(".")
     if len(parts) >= 2 and parts[1] in kinds:
@@ -42,7 +43,7 @@ def _ref(name: str, ns: str, index, kinds: tuple[str, ...]) -> Resource | None:
 _SOURCE_IP = re.compile(r'^\s*source\.ip\s*(\|\s*ip\(\s*"[^"]*"\s*\)\s*)?$')
 
 
-def mixer_decision(rule: Resource, index, root_ns: str, namespace: str, labels: dict[str, str]) -> Formula | None:
+def mixer_decision(rule: Resource, index: ResourceIndex, root_ns: str, namespace: str, labels: dict[str, str]) -> Formula | None:
     """Whether Mixer let a request through this rule; None when it is not a listchecker rule on source.ip."""
     ns = index.ns(rule)
     if ns != root_ns and ns != namespace:
@@ -58,7 +59,7 @@ def mixer_decision(rule: Resource, index, root_ns: str, namespace: str, labels: 
     if not isinstance(actions, list) or len(actions) != 1 or not isinstance(actions[0], dict):
         return None
     handler = _ref(str(actions[0].get("handler", "")), ns, index, ("handler", "listchecker"))
-    instances = actions[0].get("instances") if isinstance(actions[0].get("instances"), list) else []
+    instances = actions[0]["instances"] if isinstance(actions[0].get("instances"), list) else []
     instance = _ref(str(instances[0]), ns, index, ("instance", "listentry")) if len(instances) == 1 else None
     if handler is None or instance is None:
         return None
@@ -70,7 +71,7 @@ def mixer_decision(rule: Resource, index, root_ns: str, namespace: str, labels: 
     return negate(listed) if params.get("blacklist") else listed
 
 
-def verify(proposals: list[Proposal], resources: list[Resource], index, root_ns: str, outcome: Outcome) -> None:
+def verify(proposals: list[Proposal], resources: list[Resource], index: ResourceIndex, root_ns: str, outcome: Outcome) -> None:
     mine = [p for p in proposals if p.code in CODES and p.objects]
     if not mine:
         return

@@ -8,6 +8,7 @@ HTTP-only fields is skipped by an ALLOW policy and loses those fields in a DENY 
 """
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -24,11 +25,11 @@ def _strs(v: Any) -> list[str]:
     return [str(x) for x in v if isinstance(x, (str, int)) and not isinstance(x, bool)]
 
 
-def _dict(v: Any) -> dict:
+def _dict(v: Any) -> dict[str, Any]:
     return v if isinstance(v, dict) else {}
 
 
-def applies(policy: dict, namespace: str, labels: dict[str, str], root_ns: str) -> bool:
+def applies(policy: dict[str, Any], namespace: str, labels: dict[str, str], root_ns: str) -> bool:
     md = _dict(policy.get("metadata"))
     ns = md.get("namespace")
     spec = _dict(policy.get("spec"))
@@ -40,7 +41,7 @@ def applies(policy: dict, namespace: str, labels: dict[str, str], root_ns: str) 
     return all(labels.get(str(k)) == str(v) for k, v in sel.items())
 
 
-def dry_run(policy: dict) -> bool:
+def dry_run(policy: dict[str, Any]) -> bool:
     value = _dict(_dict(policy.get("metadata")).get("annotations")).get(DRY_RUN)
     return str(value).strip().lower() in ("true", "1", "t")
 
@@ -70,7 +71,10 @@ def request_principal_match(pattern: str, value: Any) -> bool:
 
 
 def _rp(pattern: str) -> Pred:
-    return Pred("rp", lambda v, p=pattern: request_principal_match(p, v), (("glob", pattern),), pattern)
+    def test(v: Any, p: str = pattern) -> bool:
+        return request_principal_match(p, v)
+
+    return Pred("rp", test, (("glob", pattern),), pattern)
 
 
 def _namespace(pattern: str) -> Pred:
@@ -88,14 +92,14 @@ def _host(pattern: str) -> Pred:
     def test(v: Any) -> bool:
         if not isinstance(v, str):
             return False
-        v = v.lower()
+        s = v.lower()
         if low == "*":
             return True
         if low.startswith("*"):
-            return v.endswith(low[1:])
+            return s.endswith(low[1:])
         if low.endswith("*"):
-            return v.startswith(low[:-1])
-        return v == low
+            return s.startswith(low[:-1])
+        return s == low
 
     return Pred("host", test, (("glob", pattern),), pattern)
 
@@ -145,7 +149,8 @@ class _Skip(Exception):
     """A rule an ALLOW policy ignores on this protocol (HTTP-only fields on TCP)."""
 
 
-def _constraint(parts: list[Formula], values: list[str], not_values: list[str], make, http_only: bool, tcp: bool, deny: bool) -> None:
+def _constraint(parts: list[Formula], values: list[str], not_values: list[str], make: Callable[[str], Formula | None],
+                http_only: bool, tcp: bool, deny: bool) -> None:
     if not values and not not_values:
         return
     if http_only and tcp:
@@ -168,7 +173,7 @@ def rule_formula(rule: Any, tcp: bool, deny: bool) -> Formula:
                 continue
             key = str(cond.get("key", ""))
             http_only = key.startswith(_HTTP_ONLY_WHEN)
-            _constraint(when_parts, _strs(cond.get("values")), _strs(cond.get("notValues")), lambda v, k=key: _condition(k, v), http_only, tcp, deny)
+            _constraint(when_parts, _strs(cond.get("values")), _strs(cond.get("notValues")), functools.partial(_condition, key), http_only, tcp, deny)
         froms = []
         for f in rule.get("from") or []:
             src = _dict(_dict(f).get("source"))
@@ -193,16 +198,16 @@ def rule_formula(rule: Any, tcp: bool, deny: bool) -> Formula:
     return all_of([any_of(froms) if rule.get("from") else TRUE, any_of(tos) if rule.get("to") else TRUE, *when_parts])
 
 
-def policy_formula(policy: dict, tcp: bool) -> Formula:
+def policy_formula(policy: dict[str, Any], tcp: bool) -> Formula:
     spec = _dict(policy.get("spec"))
     deny = spec.get("action") == "DENY"
     return any_of(rule_formula(r, tcp, deny) for r in (spec.get("rules") or []))
 
 
-def authorization(policies: Iterable[dict], tcp: bool, memo: dict | None = None) -> Formula:
+def authorization(policies: Iterable[dict[str, Any]], tcp: bool, memo: dict[Any, Any] | None = None) -> Formula:
     """The decision of the policies that apply to one workload (the caller selects them).
     ``memo``: compiled policies by identity, for a caller that asks about the same objects often."""
-    def compiled(p: dict) -> Formula:
+    def compiled(p: dict[str, Any]) -> Formula:
         if memo is None:
             return policy_formula(p, tcp)
         hit = memo.get((id(p), tcp))

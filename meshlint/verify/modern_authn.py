@@ -20,11 +20,11 @@ from .modern import applies, authorization, protocol_split
 from .values import INVALID_TOKEN, equals_pred
 
 
-def _dict(v: Any) -> dict:
+def _dict(v: Any) -> dict[str, Any]:
     return v if isinstance(v, dict) else {}
 
 
-def _mode_of(spec: dict, port: str | None) -> str | None:
+def _mode_of(spec: dict[str, Any], port: str | None) -> str | None:
     if port is not None:
         level = _dict(_dict(spec.get("portLevelMtls")).get(port))
         if level.get("mode") not in (None, "UNSET"):
@@ -33,7 +33,7 @@ def _mode_of(spec: dict, port: str | None) -> str | None:
     return str(mode) if mode not in (None, "UNSET") else None
 
 
-def peer_mode(objects: Iterable[dict], namespace: str, labels: dict[str, str], root_ns: str, port: str | None) -> str:
+def peer_mode(objects: Iterable[dict[str, Any]], namespace: str, labels: dict[str, str], root_ns: str, port: str | None) -> str:
     pas = [o for o in objects if o.get("kind") == "PeerAuthentication" and applies(o, namespace, labels, root_ns)]
     own = [o for o in pas if _dict(o["metadata"]).get("namespace") == namespace]
     workload = [o for o in own if _dict(_dict(o.get("spec")).get("selector")).get("matchLabels")]
@@ -55,7 +55,7 @@ def _peer(mode: str) -> Formula:
     return TRUE
 
 
-def decision(objects: list[dict], namespace: str, labels: dict[str, str], root_ns: str, ports: list[str], issuers: list[str], memo: dict | None = None) -> Formula:
+def decision(objects: list[dict[str, Any]], namespace: str, labels: dict[str, str], root_ns: str, ports: list[str], issuers: list[str], memo: dict[Any, Any] | None = None) -> Formula:
     """``ports``: the workload ports that may differ (a port-level mode); ``issuers``: every issuer
     either side mentions (the token attribute's values)."""
     per_port = [all_of([equals_pred("port", p), _peer(peer_mode(objects, namespace, labels, root_ns, p))]) for p in ports]

@@ -10,7 +10,9 @@ refused mesh-wide deny-all), so this repeats until nothing more is refused.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
+from ..index import ResourceIndex
 from ..model import Resource
 from . import Attribution, Difference, Outcome, Proposal, distinct, placed, settle
 from .alpha_rbac import AlphaRbac
@@ -23,20 +25,20 @@ from .values import domains
 CODES = ("ML400", "ML401", "ML402")
 
 
-def _ns_of(obj: dict, default: str) -> str:
-    md = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
+def _ns_of(obj: dict[str, Any], default: str) -> str:
+    md = obj["metadata"] if isinstance(obj.get("metadata"), dict) else {}
     ns = md.get("namespace")
     return ns if isinstance(ns, str) and ns else default
 
 
-def world(resources: Iterable[Resource], index, root_ns: str) -> AlphaRbac:
+def world(resources: Iterable[Resource], index: ResourceIndex, root_ns: str) -> AlphaRbac:
     """What the cluster held: one object per kind, namespace and name (kubectl keeps the last copy
     of an object given twice, as an export and the repository it came from do)."""
     configs = [r for r in resources if r.group == "rbac.istio.io" and r.kind == "ClusterRbacConfig"]
     configs = configs or [r for r in resources if r.group == "rbac.istio.io" and r.kind == "RbacConfig"]
-    roles: dict = {}
-    bindings: dict = {}
-    v1beta1: dict = {}
+    roles: dict[tuple[str, str], tuple[str, str, dict[str, Any]]] = {}
+    bindings: dict[tuple[str, str], tuple[str, str, dict[str, Any]]] = {}
+    v1beta1: dict[tuple[str, str], dict[str, Any]] = {}
     for r in resources:
         key = (index.ns(r), r.name or "")
         if r.group == "rbac.istio.io" and r.kind == "ServiceRole":
@@ -48,14 +50,14 @@ def world(resources: Iterable[Resource], index, root_ns: str) -> AlphaRbac:
     return AlphaRbac(configs[-1].spec if configs else None, list(roles.values()), list(bindings.values()), list(v1beta1.values()), root_ns)
 
 
-def _mentioned_labels(old: AlphaRbac, objects: list[dict]) -> dict[str, set[str]]:
+def _mentioned_labels(old: AlphaRbac, objects: list[dict[str, Any]]) -> dict[str, set[str]]:
     out: dict[str, set[str]] = {}
     for _, _, spec in old.roles:
         for rule in spec.get("rules") or [] if isinstance(spec.get("rules"), list) else []:
-            for c in (rule.get("constraints") if isinstance(rule, dict) and isinstance(rule.get("constraints"), list) else []):
+            for c in (rule["constraints"] if isinstance(rule, dict) and isinstance(rule.get("constraints"), list) else []):
                 key = str(c.get("key", "")) if isinstance(c, dict) else ""
                 if key.startswith("destination.labels[") and key.endswith("]"):
-                    vals = c.get("values") if isinstance(c.get("values"), list) else []
+                    vals = c["values"] if isinstance(c.get("values"), list) else []
                     out.setdefault(key[len("destination.labels["):-1], set()).update(str(v) for v in vals)
     for o in objects:
         sel = ((o.get("spec") or {}).get("selector") or {}).get("matchLabels") or {}
@@ -64,13 +66,13 @@ def _mentioned_labels(old: AlphaRbac, objects: list[dict]) -> dict[str, set[str]
     return out
 
 
-def compare(old: AlphaRbac, objects: list[dict], dests: list[Destination], root_ns: str, memo: dict, limit: int = 1,
+def compare(old: AlphaRbac, objects: list[dict[str, Any]], dests: list[Destination], root_ns: str, memo: dict[Any, Any], limit: int = 1,
             attribute: Attribution | None = None) -> list[Difference]:
     """The differences on every destination. ``memo`` lives as long as the run: 1.4's formula per
     destination, and the result per (destination, applicable objects), so a repeat after refusals
     only redoes the destinations whose objects changed. ``attribute`` names the 1.4 objects deciding
     each destination."""
-    by_ns: dict[str, list[dict]] = {}
+    by_ns: dict[str, list[dict[str, Any]]] = {}
     for o in objects:
         by_ns.setdefault(_ns_of(o, root_ns), []).append(o)
     found: list[Difference] = []
@@ -94,7 +96,7 @@ def compare(old: AlphaRbac, objects: list[dict], dests: list[Destination], root_
     return found
 
 
-def verify(proposals: list[Proposal], resources: list[Resource], index, root_ns: str, outcome: Outcome, assume_rbac_on: bool = False) -> None:
+def verify(proposals: list[Proposal], resources: list[Resource], index: ResourceIndex, root_ns: str, outcome: Outcome, assume_rbac_on: bool = False) -> None:
     mine = [p for p in proposals if p.code in CODES]
     if not mine:
         return
@@ -105,7 +107,7 @@ def verify(proposals: list[Proposal], resources: list[Resource], index, root_ns:
     existing = list(old.v1beta1)
     planned = {id(p): [placed(o, p.namespace) for o in p.objects] for p in mine}
     # as the cluster would hold them: an object written twice (by copies of one input) once
-    seen: dict[str, dict] = {}
+    seen: dict[str, dict[str, Any]] = {}
     for objs in planned.values():
         for i, o in enumerate(objs):
             md = o["metadata"]
@@ -114,7 +116,7 @@ def verify(proposals: list[Proposal], resources: list[Resource], index, root_ns:
     namespaces = {ns for ns, _, _ in old.roles} | {ns for ns, _, _ in old.bindings} | {_ns_of(o, root_ns) for o in existing + everything}
     cfg = old.config or {}
     for key in ("inclusion", "exclusion"):
-        target = cfg.get(key) if isinstance(cfg.get(key), dict) else {}
+        target = cfg[key] if isinstance(cfg.get(key), dict) else {}
         namespaces.update(str(n) for n in target.get("namespaces") or [] if isinstance(n, (str, int)))
         for svc in target.get("services") or []:
             parts = str(svc).split(".")
@@ -124,7 +126,7 @@ def verify(proposals: list[Proposal], resources: list[Resource], index, root_ns:
         namespaces |= service_namespaces(index)  # mesh-wide: every namespace the inputs show
     namespaces.discard(root_ns)
     dests = destinations(namespaces, index, _mentioned_labels(old, existing + everything))
-    memo: dict = {}
+    memo: dict[Any, Any] = {}
     attribute = Attribution(mine, planned, root_ns)
 
     def run(kept: list[Proposal]) -> list[Difference]:

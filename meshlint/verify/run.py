@@ -4,18 +4,25 @@ the rule that proposed it, naming one request it would decide differently."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from ..fixes import ExtraFile, ReplaceResource
 from ..model import Resource, Rule, Severity, Violation
+
+if TYPE_CHECKING:
+    from ..index import ResourceIndex
+    from . import Outcome, Proposal
+
+Held = tuple["Proposal", str, dict[str, str]]  # a refused proposal, its message key and the message's parameters
 
 SECURITY_CODES = ("ML300", "ML400", "ML401", "ML402", "ML600")
 CLUSTER_SCOPED = ("ClusterRbacConfig", "RbacConfig", "MeshPolicy")
 
 
-def _proposals(found: Mapping[int, list], resources: list[Resource], index, root_ns: str):
+def _proposals(found: Mapping[int, list[tuple[Rule, Violation]]], resources: list[Resource], index: ResourceIndex, root_ns: str) -> list[Proposal]:
     from . import Proposal
 
-    out = []
+    out: list[Proposal] = []
     for res in resources:
         for rule, v in found.get(id(res), ()):
             if rule.code not in SECURITY_CODES or v.fix is None:
@@ -26,8 +33,8 @@ def _proposals(found: Mapping[int, list], resources: list[Resource], index, root
     return out
 
 
-def _identity(obj: dict, namespace: str) -> str:
-    md = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
+def _identity(obj: dict[str, Any], namespace: str) -> str:
+    md = obj["metadata"] if isinstance(obj.get("metadata"), dict) else {}
     return f"{obj.get('kind')} {md.get('namespace') or namespace}/{md.get('name')}"
 
 
@@ -36,9 +43,9 @@ def _role_of(binding: Resource) -> str | None:
     return ref.get("name") if isinstance(ref, dict) and isinstance(ref.get("name"), str) else None
 
 
-def _same(a: dict, b: dict) -> bool:
+def _same(a: dict[str, Any], b: dict[str, Any]) -> bool:
     """Two written objects are the same object (only the file they were converted from differs)."""
-    def plain(o: dict) -> dict:
+    def plain(o: dict[str, Any]) -> dict[str, Any]:
         md = dict(o.get("metadata") or {})
         notes = {k: v for k, v in (md.get("annotations") or {}).items() if k != "meshlint.io/converted-from"}
         md["annotations"] = notes
@@ -47,19 +54,19 @@ def _same(a: dict, b: dict) -> bool:
     return plain(a) == plain(b)
 
 
-def name_collisions(proposals: list, resources: list[Resource], index) -> dict[int, tuple]:
+def name_collisions(proposals: list[Proposal], resources: list[Resource], index: ResourceIndex) -> dict[int, tuple[Proposal, str, str]]:
     """Proposals that would write an object whose kind, namespace and name another object of the
     run already has (kubectl keeps only one): id(resource) → (proposal, the object, who else).
     The same object converted from two copies of one input object (an export beside the repo it
     came from) is one object, not a collision: the duplicate itself is reported as such."""
     replaced = {id(p.resource) for p in proposals}
-    owner: dict[str, tuple[str, dict | None]] = {}
+    owner: dict[str, tuple[str, dict[str, Any] | None]] = {}
     for r in resources:
         if id(r) not in replaced and r.kind and r.name:
             owner.setdefault(f"{r.kind} {index.ns(r)}/{r.name}", (f"{r.file} (among the inputs)", None))
-    taken: dict[int, tuple] = {}
+    taken: dict[int, tuple[Proposal, str, str]] = {}
     for p in proposals:
-        mine: dict[str, dict] = {}
+        mine: dict[str, dict[str, Any]] = {}
         for o in p.objects:
             key = _identity(o, p.namespace)
             other = owner.get(key)
@@ -73,7 +80,7 @@ def name_collisions(proposals: list, resources: list[Resource], index) -> dict[i
     return taken
 
 
-def _placeholder(p) -> str | None:
+def _placeholder(p: Proposal) -> str | None:
     """A placeholder the conversion would move to a field the pipeline no longer fills in."""
     from ..placeholders import has_placeholder, is_placeholder
 
@@ -81,7 +88,7 @@ def _placeholder(p) -> str | None:
         return None
     found: list[str] = []
 
-    def walk(v) -> None:
+    def walk(v: Any) -> None:
         if isinstance(v, dict):
             for k, x in v.items():
                 walk(k)
@@ -97,9 +104,9 @@ def _placeholder(p) -> str | None:
     return found[0] if found else "a placeholder"
 
 
-def held_back(proposals: list, resources: list[Resource], index) -> dict[int, tuple]:
+def held_back(proposals: list[Proposal], resources: list[Resource], index: ResourceIndex) -> dict[int, Held]:
     """Conversions refused before verification: id(resource) → (proposal, message key, params)."""
-    held: dict[int, tuple] = {}
+    held: dict[int, Held] = {}
     for p in proposals:
         value = _placeholder(p)
         if value is not None:
@@ -110,7 +117,9 @@ def held_back(proposals: list, resources: list[Resource], index) -> dict[int, tu
 
 
 def verify_conversions(found: dict[int, list[tuple[Rule, Violation]]], shadow: Mapping[int, list[tuple[Rule, Violation]]],
-                       resources: list[Resource], index, root_ns: str, rules: Mapping[str, Rule], assume_rbac_on: bool = False):
+                       resources: list[Resource], index: ResourceIndex, root_ns: str, rules: Mapping[str, Rule],
+                       assume_rbac_on: bool = False) -> Outcome | None:
+
     """Verify, and replace the violations of refused conversions in ``found`` (in place).
 
     ``found``: what the run reports; ``shadow``: conversions that belong to the converted world

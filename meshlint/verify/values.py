@@ -55,7 +55,7 @@ def glob_match(pattern: str, value: str, star_needs_value: bool) -> bool:
 
 def string_pred(attr: str, pattern: str, star_needs_value: bool) -> Pred:
     """A string (metadata) matcher: an absent value never matches."""
-    def test(v: Any, p=pattern, s=star_needs_value) -> bool:
+    def test(v: Any, p: str = pattern, s: bool = star_needs_value) -> bool:
         return isinstance(v, str) and glob_match(p, v, s)
 
     return Pred(attr, test, (("glob", pattern),), pattern)
@@ -68,13 +68,13 @@ def header_pred(attr: str, pattern: str) -> Pred:
 
 def list_pred(attr: str, pattern: str, star_needs_value: bool) -> Pred:
     """A list matcher (JWT claims): some element matches."""
-    def test(v: Any, p=pattern, s=star_needs_value) -> bool:
+    def test(v: Any, p: str = pattern, s: bool = star_needs_value) -> bool:
         return isinstance(v, tuple) and any(glob_match(p, x, s) for x in v)
 
     return Pred(attr, test, (("glob", pattern),), pattern)
 
 
-def regex_pred(attr: str, regex: str, seeds: tuple, label: str) -> Pred:
+def regex_pred(attr: str, regex: str, seeds: tuple[tuple[str, str], ...], label: str) -> Pred:
     rx = re.compile(regex, re.DOTALL)
 
     def test(v: Any) -> bool:
@@ -90,7 +90,7 @@ def namespace_of(principal: Any) -> str | None:
 
 # --------------------------------------------------------------------------- addresses and ports
 
-def parse_cidr(text: str):
+def parse_cidr(text: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network | None:
     """1.4's and modern Istio's reading of an IP or CIDR; None when invalid."""
     try:
         if "/" in text:
@@ -105,7 +105,7 @@ def cidr_pred(attr: str, text: str) -> Pred | None:
     if net is None:
         return None
 
-    def test(v: Any, n=net) -> bool:
+    def test(v: Any, n: ipaddress.IPv4Network | ipaddress.IPv6Network = net) -> bool:
         try:
             return isinstance(v, str) and ipaddress.ip_address(v) in n
         except ValueError:
@@ -126,11 +126,19 @@ def port_pred(text: Any) -> Pred | None:
     p = parse_port(text)
     if p is None:
         return None
-    return Pred("port", lambda v, p=str(p): v == p, (("port", str(p)),), str(p))
+    port = str(p)
+
+    def test(v: Any, p: str = port) -> bool:
+        return bool(v == p)
+
+    return Pred("port", test, (("port", port),), port)
 
 
 def equals_pred(attr: str, value: Any) -> Pred:
-    return Pred(attr, lambda v, x=value: v == x, (("exact", value),), str(value))
+    def test(v: Any, x: Any = value) -> bool:
+        return bool(v == x)
+
+    return Pred(attr, test, (("exact", value),), str(value))
 
 
 # --------------------------------------------------------------------------- representative values
@@ -183,22 +191,21 @@ def _principals(globs: set[str], namespaces: set[str]) -> set[str]:
         out.add(f"cluster.local/ns/{ns}/sa/{OTHER}")
     # principals built from the mentioned globs' namespaces, so "ns/x/sa/*"-style patterns are hit
     for g in list(out):
-        ns = namespace_of(g)
-        if ns is not None:
+        if namespace_of(g) is not None:
             out.add(g)
     return out
 
 
-def domains(seeds: dict[str, set]) -> dict[str, list]:
+def domains(seeds: dict[str, set[tuple[str, str]]]) -> dict[str, list[Any]]:
     """Representative values for every attribute the predicates mention."""
-    out: dict[str, list] = {}
+    out: dict[str, list[Any]] = {}
     for attr, pairs in seeds.items():
-        kinds: dict[str, set] = {}
+        kinds: dict[str, set[str]] = {}
         for kind, text in pairs:
             kinds.setdefault(kind, set()).add(text)
         globs = kinds.get("glob", set())
         if attr == "principal":
-            values: list = [None, *sorted(_principals(globs, kinds.get("ns", set())))]
+            values: list[Any] = [None, *sorted(_principals(globs, kinds.get("ns", set())))]
         elif attr in ("ip", "dip"):
             values = sorted(_ip_witnesses(kinds.get("cidr", set())))
         elif attr == "port":
@@ -209,10 +216,11 @@ def domains(seeds: dict[str, set]) -> dict[str, list]:
             if len(strings) > 1:
                 values.append(tuple(strings))
         elif attr in ("method", "path", "host"):
-            values = {v for v in _glob_witnesses(globs) if v} | set(kinds.get("exact", ()))
+            texts = {v for v in _glob_witnesses(globs) if v} | set(kinds.get("exact", ()))
             if attr == "path":
-                values = {v if v.startswith(("/", "*")) or v in kinds.get("exact", ()) or any(v.startswith(g.rstrip("*")) for g in globs if g != "*") else "/" + v for v in values} | {"/" + OTHER}
-            values = sorted(values) or [OTHER]
+                texts = {v if v.startswith(("/", "*")) or v in kinds.get("exact", ()) or any(v.startswith(g.rstrip("*")) for g in globs if g != "*") else "/" + v for v in texts} | {"/" + OTHER}
+            values = sorted(texts) or [OTHER]
+
         elif attr == "proto":
             values = ["http", "tcp"]
         elif attr == "mtls":
