@@ -373,19 +373,19 @@ class _FastLoader(CParser):
         pass
 
 
-class PositionComposer(yaml.cyaml.CParser):
+class PositionComposer(CParser):
     """libyaml composition without tag resolution (every scalar is tagged ``str``): positions
     need no types, and PyYAML's Python-level resolver is most of the composition's cost. Public:
     the text edits of ``convert`` (:mod:`meshlint.textedit`) and the redaction of secret spans
     compose with it; :func:`compose_positions` is the usual way in."""
 
-    def resolve(self, kind, value, implicit):
+    def resolve(self, kind: type[yaml.Node], value: str, implicit: tuple[bool, bool]) -> str:
         return _STR if kind is yaml.ScalarNode else ("tag:yaml.org,2002:seq" if kind is yaml.SequenceNode else "tag:yaml.org,2002:map")
 
-    def descend_resolver(self, current_node, current_index):
+    def descend_resolver(self, current_node: yaml.Node | None, current_index: Any) -> None:
         pass
 
-    def ascend_resolver(self):
+    def ascend_resolver(self) -> None:
         pass
 
 
