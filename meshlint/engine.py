@@ -155,19 +155,19 @@ def lint_sources(sources: list[SourceFile], settings: Settings = Settings(), con
     index = ResourceIndex(resources, context=context_resources)
     ctx_root = root_namespace(index, settings)
     views = {r.code: Context(IndexView(index, r.reads, r.code), ctx_root, settings) for r in checkers}
-    dispatch: dict[str, list[Rule]] = {}
+    dispatch: dict[str, list[tuple[Rule, frozenset[str]]]] = {}
 
     # 1. every rule on every resource: violations (no line lookups yet)
     found_by_resource: dict[int, list[tuple[Rule, Violation]]] = {}
     marked = placeholders.files_with_marks(sources)  # placeholders ($(VAR), ${VAR}, {{ }}) are unknown values
     for res in resources:
         key = res.type_key
-        todo = dispatch.get(key)
-        if todo is None:
-            todo = dispatch[key] = [r for r in checkers if kind_matches(r.kinds, key)]
+        checks = dispatch.get(key)
+        if checks is None:
+            checks = dispatch[key] = _one_per_check([r for r in checkers if kind_matches(r.kinds, key)])
         found: list[tuple[Rule, Violation]] = []
-        for rule in todo:
-            found.extend(_run_rule(rule, res, views[rule.code], rules))
+        for rule, codes in checks:
+            found.extend(_run_rule(rule, res, views[rule.code], rules, codes))
         if found and res.file in marked:
             found = placeholders.screen(found, res)
         if found:
@@ -250,14 +250,29 @@ def _rewritten_paths(fixes: Iterable[Fix | None]) -> set[str]:
     return {op.path for fx in fixes if isinstance(fx, Fix) for op in fx.ops if isinstance(op, (SetValue, Remove, MoveKey))}
 
 
-def _run_rule(rule: Rule, res: Resource, ctx: Context, rules: Mapping[str, Rule]) -> list[tuple[Rule, Violation]]:
+def _one_per_check(rules: list[Rule]) -> list[tuple[Rule, frozenset[str]]]:
+    """The rules to run, one per check function (the codes of one rule module share theirs), each
+    with the codes wanted from it."""
+    out: dict[int, tuple[Rule, set[str]]] = {}
+    for r in rules:
+        out.setdefault(id(r.check), (r, set()))[1].add(r.code)
+    return [(r, frozenset(codes)) for r, codes in out.values()]
+
+
+def _run_rule(rule: Rule, res: Resource, ctx: Context, rules: Mapping[str, Rule], codes: frozenset[str] | None = None) -> list[tuple[Rule, Violation]]:
+    """``rule``'s check on ``res``: each violation with the rule of its code (one of the codes its
+    module declares; only ``codes`` are kept when given)."""
     try:
         found = []
         assert rule.check is not None  # a checker, not a parse-problem rule
         for v in rule.check(res, ctx):
             if not isinstance(v, Violation) or not isinstance(v.path, str) or not isinstance(v.params, Mapping):
                 raise TypeError(f"yielded {type(v).__name__} {v!r:.80}, not a Violation with a JSON Pointer path")
-            found.append((rule, v))
+            owner = rule if v.code is None or v.code == rule.code else rules.get(v.code)
+            if owner is None or owner.check is not rule.check:
+                raise ValueError(f"yielded a violation of {v.code!r}, which is not one of its codes")
+            if codes is None or owner.code in codes:
+                found.append((owner, v))
         return found
     except Exception as e:  # noqa: BLE001  a rule bug must never become a traceback for the user
         crashed = rules.get(RULE_CRASHED)

@@ -168,6 +168,7 @@ class Violation:
 
     ``message`` selects one of the rule's message templates in the catalogue.
     ``fix`` is data (see :mod:`meshlint.fixes`); the engine applies it, never the rule.
+    ``code``: which of its module's codes (a module that declares ``CODES``); None: its only one.
     """
 
     path: str
@@ -176,6 +177,7 @@ class Violation:
     fix: Any = None
     severity: Severity | None = None
     covers: tuple[str, ...] = ()  # other fields this finding is about (a schema finding inside them is the same problem)
+    code: str | None = None
 
 
 @dataclass(frozen=True)

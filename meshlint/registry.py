@@ -1,13 +1,21 @@
-"""The one place where rules are registered.
+"""The one place where rules are found.
 
-Built-in rules are the modules listed in ``BUILTIN``; each defines ``CODE``,
-``KINDS`` (``group/Kind`` patterns it runs on), ``READS`` (other kinds it may look
-up in the resource index) and a pure ``check(resource, ctx)`` generator. Their
-name, severity, messages and docs come from the catalogue. Third-party rules come
-through the entry-point group ``meshlint.rules`` and carry their own metadata; they are
-loaded only from the installed environment (never from the working directory, which
-``python -m`` or a ``''`` entry puts on ``sys.path`` and which is usually the repository being
-scanned). A plugin that fails to load is reported by :func:`plugin_problems`.
+Built-in rules are the modules of the package :mod:`meshlint.rules`, found by listing its
+directory (nothing is imported to find them). Each declares ``CODE`` (or ``CODES``: one checker
+may report several codes, as the schema rules do, each violation naming its ``code``), ``KINDS``
+(``group/Kind`` patterns it runs on), ``READS`` (other kinds it may look up in the resource
+index), optionally ``DEFERS`` and ``YIELDS_TO``, and a pure ``check(resource, ctx)`` generator.
+Their name, severity, messages and docs come from the catalogue (``rules/``).
+
+What each module declares is also kept in ``meshlint/rules/_index.py``, generated from the
+modules by ``python -m meshlint.registry`` (tests/test_meta.py fails when it is stale), so
+that a run imports a rule module only when its check first runs: a file without Istio objects
+never imports the schema rules. A module the index does not know yet is imported to read it.
+
+Third-party rules come through the entry-point group ``meshlint.rules`` and carry their own
+metadata; they are loaded only from the installed environment (never from the working
+directory, which ``python -m`` or a ``''`` entry puts on ``sys.path`` and which is usually the
+repository being scanned). A plugin that fails to load is reported by :func:`plugin_problems`.
 """
 from __future__ import annotations
 
@@ -19,64 +27,98 @@ import re
 import sys
 from collections.abc import Iterable, Iterator, Mapping
 from types import ModuleType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from .catalogue import CatalogueRule, catalogue_files
 from .catalogue import entry as catalogue_entry
-from .model import Rule, Severity
+from .model import Resource, Rule, Severity, Violation
 
 if TYPE_CHECKING:
     from importlib.metadata import EntryPoint
 
-BUILTIN = (
-    "duplicate_object",
-    "unknown_istio_kind",
-    "removed_api_kind",
-    "removed_workload_api_version",
-    "mixer_resource",
-    "authn_policy_conversion",
-    "rbac_role_conversion",
-    "rbac_binding_conversion",
-    "rbac_config_conversion",
-    "vs_legacy_header_fields",
-    "vs_websocket_upgrade",
-    "vs_fault_percent",
-    "vs_mirror_percent",
-    "vs_cors_allow_origin",
-    "vs_destination_port_name",
-    "dr_consecutive_errors",
-    "dr_least_conn",
-    "dr_minimum_ring_size",
-    "snake_case_field",
-    "envoyfilter_unsupported",
-    "envoyfilter_old_style",
-    "envoyfilter_deprecated_name",
-    "envoyfilter_v2_type_url",
-    "envoyfilter_untyped_config",
-    "envoyfilter_removed_filter",
-    "plugin_ca_cert",
-    "deployment_mounts_cacerts",
-    "custom_gateway",
-    "gateway_selector_orphaned",
-    "namespace_injection_label",
-    "namespace_conflicting_injection_labels",
-    "removed_pod_annotation",
-    "istio_operator",
-    "operator_mesh_config",
-    "operator_addon_component",
-    "operator_component",
-    "operator_gateway",
-    "schema_unknown_field",
-    "schema_wrong_type",
-    "schema_invalid_enum",
-    "schema_missing_field",
-    "schema_constraint",
-)
-
 ENTRY_POINT_GROUP = "meshlint.rules"
+PACKAGE = "meshlint.rules"
 
 
-def _rule_from_entry(entry: dict[str, Any], module: ModuleType | None = None) -> Rule:
+class Declared(TypedDict):
+    """What a built-in rule module declares for one of its codes."""
+
+    module: str
+    kinds: tuple[str, ...]
+    reads: tuple[str, ...]
+    defers: bool
+    yields_to: tuple[str, ...]
+
+
+def builtin_modules() -> list[str]:
+    """The rule modules of :mod:`meshlint.rules`, by name, in name order: a directory listing,
+    nothing imported."""
+    folder = os.path.join(os.path.dirname(os.path.abspath(__file__)), "rules")
+    return sorted(n[:-3] for n in os.listdir(folder) if n.endswith(".py") and not n.startswith("_") and n[:-3].isidentifier())
+
+
+def declared(name: str) -> dict[str, Declared]:
+    """What rule module ``name`` declares, by code (imports it)."""
+    mod = importlib.import_module(f"{PACKAGE}.{name}")
+    codes = tuple(getattr(mod, "CODES", ())) or (mod.CODE,)
+    defers = getattr(mod, "DEFERS", False)
+    return {code: Declared(module=name, kinds=tuple(mod.KINDS), reads=tuple(getattr(mod, "READS", ())),
+                           defers=code in defers if isinstance(defers, (tuple, list, frozenset, set)) else bool(defers),
+                           yields_to=tuple(getattr(mod, "YIELDS_TO", ())))
+            for code in codes}
+
+
+def scan() -> dict[str, Declared]:
+    """Every built-in rule module's declarations, by code in code order (imports every module:
+    for the index and the tests, not for a run)."""
+    out: dict[str, Declared] = {}
+    for name in builtin_modules():
+        for code, d in declared(name).items():
+            if code in out:
+                raise ValueError(f"{code} is declared by both meshlint.rules.{out[code]['module']} and meshlint.rules.{name}")
+            out[code] = d
+    return dict(sorted(out.items()))
+
+
+def _declarations() -> dict[str, Declared]:
+    """The index's declarations of the modules that exist, and those of a module the index does
+    not know yet (read by importing it)."""
+    from .rules._index import RULES
+
+    modules = builtin_modules()
+    present = set(modules)
+    out = {code: d for code, d in RULES.items() if d["module"] in present}
+    indexed = {d["module"] for d in out.values()}
+    for name in modules:
+        if name not in indexed:
+            out.update(declared(name))
+    return out
+
+
+class _LazyCheck:
+    """A rule module's ``check``, imported on its first call. The codes of one module share one."""
+
+    __slots__ = ("_check", "module")
+
+    def __init__(self, module: str) -> None:
+        self.module = module
+        self._check: Any = None
+
+    def __call__(self, res: Resource, ctx: Any) -> Iterable[Violation]:
+        if self._check is None:
+            self._check = importlib.import_module(f"{PACKAGE}.{self.module}").check
+        result: Iterable[Violation] = self._check(res, ctx)
+        return result
+
+    def __repr__(self) -> str:
+        return f"<check of {PACKAGE}.{self.module}>"
+
+
+def _rule_from_entry(entry: dict[str, Any], module: ModuleType | None = None, declared: Declared | None = None, check: Any = None) -> Rule:
+    if module is not None:  # a plugin's module
+        declared = Declared(module=module.__name__, kinds=tuple(getattr(module, "KINDS", ())), reads=tuple(getattr(module, "READS", ())),
+                            defers=bool(getattr(module, "DEFERS", False)), yields_to=tuple(getattr(module, "YIELDS_TO", ())))
+        check = getattr(module, "check", None)
     return Rule(
         code=entry["code"],
         name=entry["name"],
@@ -85,41 +127,57 @@ def _rule_from_entry(entry: dict[str, Any], module: ModuleType | None = None) ->
         fixable=bool(entry.get("fixable", False)),
         area=entry["area"],
         messages=entry.get("messages") or {"default": entry["summary"]},
-        kinds=tuple(getattr(module, "KINDS", ())) if module else (),
-        reads=tuple(getattr(module, "READS", ())) if module else (),
-        check=getattr(module, "check", None) if module else None,
-        defers=bool(getattr(module, "DEFERS", False)) if module else False,
+        kinds=declared["kinds"] if declared else (),
+        reads=declared["reads"] if declared else (),
+        check=check,
+        defers=declared["defers"] if declared else False,
         shorts=entry.get("short") or {},
         behaviour=entry.get("behaviour_change") or {},
-        yields_to=tuple(getattr(module, "YIELDS_TO", ())) if module else (),
+        yields_to=declared["yields_to"] if declared else (),
         doc=entry,
     )
 
 
-def _complete(code: str, module: ModuleType | None) -> Rule:
-    return _rule_from_entry(catalogue_entry(code), module)
+def _complete(code: str, declared: Declared | None, check: Any) -> Rule:
+    return _rule_from_entry(catalogue_entry(code), declared=declared, check=check)
 
 
 @functools.lru_cache(maxsize=1)
 def all_rules() -> dict[str, Rule]:
-    """Every known rule by code, built-ins first then plugins, in code order."""
-    modules = {}
-    for name in BUILTIN:
-        module = importlib.import_module(f"meshlint.rules.{name}")
-        modules[module.CODE] = module
+    """Every known rule by code, built-ins first then plugins, in code order. No rule module is
+    imported here (each one's check imports it when it first runs), and each catalogue entry is
+    parsed when its rule is first asked for more than its code, name and declarations."""
+    declarations = _declarations()
+    checks: dict[str, _LazyCheck] = {}
     rules: dict[str, Rule] = {}
-    for code, file_name in catalogue_files().items():  # each entry is parsed when its rule is first asked for more
-        mod = modules.get(code)
-        known: dict[str, Any] = {} if mod is None else {
-            "kinds": tuple(getattr(mod, "KINDS", ())), "reads": tuple(getattr(mod, "READS", ())), "check": getattr(mod, "check", None),
-            "defers": bool(getattr(mod, "DEFERS", False)), "yields_to": tuple(getattr(mod, "YIELDS_TO", ()))}
-        rules[code] = CatalogueRule(code, file_name[len(code) + 1:-len(".yaml")], functools.partial(_complete, code, mod), **known)
+    for code, file_name in catalogue_files().items():
+        d = declarations.get(code)
+        check = None if d is None else checks.setdefault(d["module"], _LazyCheck(d["module"]))
+        known: dict[str, Any] = {} if d is None else {
+            "kinds": d["kinds"], "reads": d["reads"], "check": check, "defers": d["defers"], "yields_to": d["yields_to"]}
+        rules[code] = CatalogueRule(code, file_name[len(code) + 1:-len(".yaml")], functools.partial(_complete, code, d, check), **known)
     for rule in _plugin_rules():
         if rule.code in rules:  # a plugin never replaces a built-in code
             _PLUGIN_PROBLEMS.append(f"plugin rule {rule.code} ({rule.name}) uses a code meshlint already has, so it was not loaded")
         else:
             rules[rule.code] = rule
     return dict(sorted(rules.items()))
+
+
+def write_index(path: str | None = None) -> str:
+    """Regenerate ``meshlint/rules/_index.py`` from the rule modules; returns its text."""
+    lines = ['"""What each built-in rule module declares, by code. Generated from the modules by',
+             '``python -m meshlint.registry``; do not edit (tests/test_meta.py fails when it is stale)."""',
+             "from __future__ import annotations", "", "from typing import Any", "", "RULES: dict[str, Any] = {"]
+    for code, d in scan().items():
+        lines.append(f"    {code!r}: {{'module': {d['module']!r}, 'kinds': {d['kinds']!r}, 'reads': {d['reads']!r}, "
+                     f"'defers': {d['defers']!r}, 'yields_to': {d['yields_to']!r}}},")
+    lines.append("}")
+    text = "\n".join(lines) + "\n"
+    target = path or os.path.join(os.path.dirname(os.path.abspath(__file__)), "rules", "_index.py")
+    with open(target, "w", encoding="utf-8") as fh:
+        fh.write(text)
+    return text
 
 
 _PLUGIN_PROBLEMS: list[str] = []
@@ -164,7 +222,6 @@ def _may_declare_plugins(paths: list[str]) -> bool:
 
 
 def _plugin_entry_points() -> Iterator[EntryPoint]:
-
     paths = installed_paths()
     if not _may_declare_plugins(paths):
         return
@@ -212,7 +269,7 @@ def _plugin_rule(obj: Any) -> Rule:
     if isinstance(obj, ModuleType) and isinstance(getattr(obj, "CATALOGUE", None), dict):
         if isinstance(getattr(obj, "KINDS", None), str):
             raise ValueError(f"KINDS is the string {obj.KINDS!r}, not a tuple of group/Kind patterns (mind the comma of a one-item tuple)")  # noqa: TRY004
-        obj = _rule_from_entry(obj.CATALOGUE, obj)
+        obj = _rule_from_entry(obj.CATALOGUE, module=obj)
     if not isinstance(obj, Rule):
         raise TypeError(f"it is a {type(obj).__name__}, neither a Rule nor a module with a CATALOGUE")
     if not isinstance(obj.code, str) or not _PLUGIN_CODE.match(obj.code) or obj.code.startswith("ML"):
@@ -248,3 +305,8 @@ def unknown_tokens(tokens: Iterable[str], exact: bool = False) -> list[str]:
 
 def kind_matches(patterns: Iterable[str], type_key: str) -> bool:
     return any(fnmatch.fnmatchcase(type_key, p) for p in patterns)
+
+
+if __name__ == "__main__":
+    write_index()
+    print("wrote meshlint/rules/_index.py")

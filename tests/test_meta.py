@@ -1,6 +1,7 @@
 """Meta-tests: the registry, the catalogue, the docs and the fixtures stay honest."""
 from __future__ import annotations
 
+import fnmatch
 import json
 import re
 from importlib import resources
@@ -12,7 +13,7 @@ from conftest import FIXTURES, REPO
 from meshlint.catalogue import load_catalogue
 from meshlint.docgen import generate
 from meshlint.engine import Settings, lint
-from meshlint.registry import BUILTIN, all_rules
+from meshlint.registry import all_rules, builtin_modules, declared, scan
 
 RULES = all_rules()
 CATALOGUE = load_catalogue()
@@ -68,15 +69,66 @@ def test_behaviour_changes_are_catalogue_data():
     assert "plaintext" not in report_code and "status_change" not in report_code
 
 
-def test_every_builtin_module_has_a_catalogue_entry_and_declares_kinds():
+@pytest.mark.parametrize("name", builtin_modules())
+def test_every_rule_module_has_catalogue_entries_and_declares_kinds(name):
     import importlib
 
-    for name in BUILTIN:
-        mod = importlib.import_module(f"meshlint.rules.{name}")
-        assert mod.CODE in CATALOGUE, f"meshlint.rules.{name}: {mod.CODE} is not in rules/"
-        assert mod.KINDS, f"meshlint.rules.{name} declares no KINDS"
-        assert callable(mod.check)
-        assert name == CATALOGUE[mod.CODE]["name"].replace("-", "_"), "a rule module is named for what it checks (its rule name)"
+    mod = importlib.import_module(f"meshlint.rules.{name}")
+    codes = declared(name)
+    assert codes, f"meshlint.rules.{name} declares no CODE"
+    assert not (hasattr(mod, "CODE") and hasattr(mod, "CODES")), f"meshlint.rules.{name}: CODE or CODES, not both"
+    for code, d in codes.items():
+        assert code in CATALOGUE, f"meshlint.rules.{name}: {code} has no catalogue entry: add rules/{code}-<name>.yaml"
+        assert d["kinds"] and all(isinstance(k, str) and k for k in d["kinds"]), f"meshlint.rules.{name} declares no group/Kind patterns in KINDS"
+    assert callable(mod.check)
+    if len(codes) == 1:
+        (code,) = codes
+        assert name == CATALOGUE[code]["name"].replace("-", "_"), "a rule module is named for what it checks (its rule name)"
+    defers = getattr(mod, "DEFERS", False)
+    assert isinstance(defers, bool) or set(defers) <= set(codes), f"meshlint.rules.{name}: DEFERS names codes it does not declare"
+
+
+def test_the_registry_index_is_current():
+    """meshlint/rules/_index.py (what every rule module declares, read at run time so that a run imports only
+    the rule modules it needs) is what the modules declare today."""
+    from meshlint.rules._index import RULES
+
+    assert RULES == scan(), "meshlint/rules/_index.py is stale: run python -m meshlint.registry"
+
+
+def test_every_checked_catalogue_entry_has_a_rule_module():
+    """Codes without a rule module are those the loader, the engine and convert report themselves."""
+    modules = scan()
+    without = sorted(code for code in CATALOGUE if code not in modules)
+    assert without == ["ML001", "ML002", "ML003", "ML004", "ML005", "ML006", "ML007", "ML008", "ML009", "ML010", "ML012", "ML013", "ML030", "ML090", "ML091"], without
+    assert all(RULES[code].check is not None for code in modules)
+
+
+def test_a_run_imports_only_the_rule_modules_it_needs(tmp_path):
+    """No rule module is imported to build the registry; a file of Services imports the rules that run on Services only."""
+    import subprocess
+    import sys
+
+    (tmp_path / "svc.yaml").write_text("apiVersion: v1\nkind: Service\nmetadata:\n  name: shop\nspec:\n  ports:\n  - port: 80\n")
+    code = ("import json, sys, meshlint.registry as r; loaded = lambda: sorted(m for m in sys.modules if m.startswith('meshlint.rules.'));"
+            "r.all_rules(); before = loaded(); from meshlint.engine import lint; lint([sys.argv[1]]); print(json.dumps([before, loaded()]))")
+    out = subprocess.run([sys.executable, "-c", code, str(tmp_path / "svc.yaml")], capture_output=True, text=True, check=True, cwd=REPO).stdout
+    before, after = json.loads(out)
+    assert before == ["meshlint.rules._index"]
+    for_services = {d["module"] for d in scan().values() if any(fnmatch.fnmatchcase("/Service", k) for k in d["kinds"])}
+    assert for_services and len(for_services) < len(builtin_modules())
+    assert {m.rsplit(".", 1)[1] for m in after} - {"_index"} == for_services
+
+
+def test_a_module_yielding_a_code_it_does_not_declare_is_a_crash():
+    from dataclasses import replace
+
+    from meshlint.engine import _run_rule
+    from meshlint.model import Violation
+
+    rule = replace(RULES["ML202"], check=lambda res, ctx: iter([Violation("/spec", code="ML203")]))
+    (crashed,) = _run_rule(rule, None, None, RULES)
+    assert crashed[0].code == "ML090" and "ML203" in crashed[1].params["error"]
 
 
 @pytest.mark.parametrize("code", sorted(CATALOGUE))

@@ -1,5 +1,5 @@
-"""Schema problems of Istio objects, as (kind of problem, JSON Pointer, params), computed once per
-resource and shared by the ML80x rules.
+"""Schema problems of Istio objects, as (kind of problem, JSON Pointer, params), which the schema
+rule (meshlint/rules/schema.py) reports under the ML80x codes.
 
 Which schema an object is checked against:
 
@@ -11,16 +11,15 @@ Which schema an object is checked against:
 
 An unknown field that the 1.4/1.6 API had at the same place is reported as removed, not as a
 typo. Fields that another rule reports (a deprecation rule's appendHeaders, mirror_percent, ...)
-are left to that rule by the engine: the ML80x rules declare ``DEFERS``.
+are left to that rule by the engine: the schema rule declares ``DEFERS`` for ML800 and ML802.
 """
 from __future__ import annotations
 
 import difflib
 import functools
-from collections.abc import Iterator
 from typing import Any
 
-from ..model import Resource, Violation, pointer
+from ..model import Resource, pointer
 from ..placeholders import has_placeholder
 from ..rules.snake_case_field import SNAKE_CASE, camel
 from . import compiled
@@ -129,7 +128,6 @@ def _original_path(body: Any, tokens: list[Any]) -> list[Any]:
     return out
 
 
-@functools.lru_cache(maxsize=64)  # the ML80x rules run one after another on the same resource
 def problems(res: Resource, user: Any = None) -> tuple[tuple[str, str, tuple[tuple[str, Any], ...]], ...]:
     group, _, version = (res.api_version or "").rpartition("/")
     served = user.unserved(group, version, res.kind or "") if user is not None else []
@@ -177,10 +175,3 @@ def _constraint_text(e: Any) -> str:
         return f"{e.instance} is {'below the minimum' if e.validator == 'minimum' else 'above the maximum'} of {e.validator_value}"
     text = " ".join(str(e.message).split())
     return text if len(text) <= 200 else text[:197] + "..."
-
-
-def violations(res: Resource, ctx: Any, messages: dict[str, str]) -> Iterator[Violation]:
-    """One ML80x rule's findings: the problems of the kinds in ``messages``, each with its message key."""
-    for kind, path, params in problems(res, ctx.settings.user_schemas):
-        if kind in messages:
-            yield Violation(path, dict(params), message=messages[kind])
