@@ -190,3 +190,77 @@ def test_shipped_json_schemas_are_current_and_valid():
     assert "target/networking.istio.io/v1/Gateway.json" in files and "input/rbac.istio.io/v1alpha1/ServiceRole.json" in files
     for text in files.values():
         jsonschema.Draft7Validator.check_schema(json.loads(text))
+
+
+def _literals(path) -> set[str]:
+    import ast
+
+    return {n.value for n in ast.walk(ast.parse(path.read_text(encoding="utf-8"))) if isinstance(n, ast.Constant) and isinstance(n.value, str)}
+
+
+def _imported_modules(path) -> list:
+    """The meshlint modules a rule module imports from (``from ..rbac.convert import ...``)."""
+    import ast
+
+    out = []
+    for n in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(n, ast.ImportFrom) and n.level:
+            base = (REPO / "meshlint") if n.level == 2 else path.parent
+            target = base.joinpath(*(n.module or "").split("."))
+            out += [p for p in (target.with_suffix(".py"), target / "__init__.py") if p.is_file()]
+    return out
+
+
+def _message_sources(code: str) -> list:
+    """Where a code's message keys are chosen: its rule module and the meshlint modules it imports (the
+    security conversions' verification for the codes it verifies); for the codes the loader, the engine
+    and convert report themselves, the package outside meshlint/rules."""
+    from meshlint.verify.run import SECURITY_CODES
+
+    modules = scan()
+    if code not in modules:
+        return [p for p in sorted((REPO / "meshlint").rglob("*.py")) if "rules" not in p.relative_to(REPO / "meshlint").parts]
+    module = REPO / "meshlint" / "rules" / f"{modules[code]['module']}.py"
+    verification = sorted((REPO / "meshlint" / "verify").glob("*.py")) if code in SECURITY_CODES else []
+    return [module, *_imported_modules(module), *verification]
+
+
+@pytest.mark.parametrize("code", sorted(CATALOGUE))
+def test_every_message_key_is_used(code):
+    """A catalogue message that no code can choose is dead text (a key renamed on one side only): every key
+    but ``default`` appears in the code that reports the rule's findings."""
+    used = set().union(*(_literals(p) for p in _message_sources(code)))
+    unused = sorted(set(CATALOGUE[code]["messages"]) - {"default"} - used)
+    assert not unused, f"rules/{CATALOGUE[code]['_file']}: message key(s) {unused} are chosen nowhere in {[str(p.relative_to(REPO)) for p in _message_sources(code)][:3]}"
+
+
+@pytest.mark.parametrize("name", builtin_modules())
+def test_every_message_key_a_rule_names_is_in_the_catalogue(name):
+    """``message="x"`` (and the message keys of a NOTES or REPORTED_AS table) name keys the catalogue has for the
+    module's codes. Keys chosen at run time are checked on every fixture and the corpus (MESHLINT_STRICT_MESSAGES)."""
+    import ast
+    import importlib
+
+    path = REPO / "meshlint" / "rules" / f"{name}.py"
+    keys = set().union(*(CATALOGUE[code]["messages"] for code in declared(name))) | {"default"}
+    named = {kw.value.value for n in ast.walk(ast.parse(path.read_text(encoding="utf-8"))) if isinstance(n, ast.Call)
+             for kw in n.keywords if kw.arg == "message" and isinstance(kw.value, ast.Constant)}
+    mod = importlib.import_module(f"meshlint.rules.{name}")
+    named |= {key for key, _ in getattr(mod, "NOTES", {}).values()} | {key for _, key in getattr(mod, "REPORTED_AS", {}).values()}
+    assert named <= keys, f"meshlint.rules.{name} names message key(s) {sorted(named - keys)} that rules/ lacks for {sorted(declared(name))}"
+    for code, key in getattr(mod, "REPORTED_AS", {}).values():
+        assert key in CATALOGUE[code]["messages"], f"meshlint.rules.{name}: {code} has no message {key!r}"
+
+
+def test_the_drift_tests_docs_name_exist():
+    """docs/architecture.md "Adding a rule" names the tests that fail when a rule's files disagree: they exist."""
+    import ast
+
+    text = (REPO / "docs" / "architecture.md").read_text(encoding="utf-8")
+    section = text[text.index("## Adding a rule"):text.index("`ctx` (`engine.Context`)")]
+    named = re.findall(r"`(tests/\w+\.py)::(\w+)`(?:, `(\w+)`)?", section)
+    assert len(named) >= 8
+    for path, *tests in named:
+        defined = {n.name for n in ast.walk(ast.parse((REPO / path).read_text(encoding="utf-8"))) if isinstance(n, ast.FunctionDef)}
+        for test in filter(None, tests):
+            assert test in defined, f"docs/architecture.md names {path}::{test}, which does not exist"

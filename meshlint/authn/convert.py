@@ -22,7 +22,7 @@ SOURCE_ANNOTATION = "meshlint.io/converted-from"
 @dataclass(frozen=True)
 class Note:
     path: str
-    message: str  # catalogue message key
+    kind: str  # what was noticed; the rule (meshlint/rules/authn_policy_conversion.py) says its message and severity
     params: dict[str, Any] = field(default_factory=dict)
 
 

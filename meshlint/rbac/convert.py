@@ -44,11 +44,12 @@ class Refusal:
 
 @dataclass(frozen=True)
 class Note:
-    """Something converted exactly that the user should know (a catalogue message key)."""
+    """Something converted exactly that the user should know; the rule reporting on ``resource``
+    (meshlint/rules/rbac_*_conversion.py) says its message and severity."""
 
     resource: Resource
     path: str
-    message: str
+    kind: str
     params: tuple[tuple[str, str], ...] = ()
 
 

@@ -12,7 +12,14 @@ CODE = "ML300"
 KINDS = ("authentication.istio.io/Policy", "authentication.istio.io/MeshPolicy")
 READS = ("/Service", "apps/Deployment")
 
-NOTE_SEVERITY = {"plaintext": Severity.WARNING, "use_peer": Severity.WARNING, "extra_peers": Severity.WARNING, "status_change": Severity.INFO, "invalid_tokens": Severity.WARNING}
+# what the conversion plan noticed (authn.convert.Note.kind) -> the message key and severity of its finding
+NOTES = {
+    "plaintext": ("plaintext", Severity.WARNING),
+    "use_peer": ("use_peer", Severity.WARNING),
+    "extra_peers": ("extra_peers", Severity.WARNING),
+    "status_change": ("status_change", Severity.INFO),
+    "invalid_tokens": ("invalid_tokens", Severity.WARNING),
+}
 
 
 def check(res: Resource, ctx: RuleContext) -> Iterator[Violation]:
@@ -22,7 +29,8 @@ def check(res: Resource, ctx: RuleContext) -> Iterator[Violation]:
     if plan.refusals:
         return
     for note in plan.notes:
-        yield Violation(note.path, {"kind": res.kind, "name": res.name or "?", **note.params}, message=note.message, severity=NOTE_SEVERITY[note.message])
+        key, severity = NOTES[note.kind]
+        yield Violation(note.path, {"kind": res.kind, "name": res.name or "?", **note.params}, message=key, severity=severity)
     kinds = ", ".join(f"{o['kind']} {o['metadata']['namespace']}/{o['metadata']['name']}" for o in plan.objects)
     fix = Fix(f"replace {res.kind} {res.name} with {len(plan.objects)} beta security object(s)", (ReplaceResource(tuple(plan.objects)),))
     yield Violation("/kind", {"kind": res.kind, "name": res.name or "?", "count": len(plan.objects), "objects": kinds}, fix=fix)

@@ -13,6 +13,12 @@ CODE = "ML401"
 KINDS = ("rbac.istio.io/ServiceRoleBinding",)
 READS = ("rbac.istio.io/ServiceRole", "rbac.istio.io/ServiceRoleBinding", "rbac.istio.io/ClusterRbacConfig", "rbac.istio.io/RbacConfig", "/Service")
 
+# what the conversion plan noticed on a ServiceRoleBinding (rbac.convert.Note.kind) -> the message key and severity of its finding
+NOTES = {
+    "subject_matches_nobody": ("subject_matches_nobody", Severity.WARNING),
+    "binding_dry_run": ("binding_dry_run", Severity.WARNING),
+}
+
 
 def check(res: Resource, ctx: RuleContext) -> Iterator[Violation]:
     ref = res.spec.get("roleRef")
@@ -32,6 +38,6 @@ def check(res: Resource, ctx: RuleContext) -> Iterator[Violation]:
     for r in own:
         yield Violation(r.path, {"name": res.name, "reason": r.reason}, message="refused", severity=Severity.ERROR)
     if not plan.refusals:
-        yield from notes_of(plan, res)
+        yield from notes_of(plan, res, NOTES)
         fix = Fix(f"remove ServiceRoleBinding {res.name}: its subjects are now sources of ServiceRole {name}'s AuthorizationPolicies", (ReplaceResource(()),))
         yield Violation("/kind", {"name": res.name, "role": name}, fix=fix)

@@ -12,6 +12,12 @@ CODE = "ML402"
 KINDS = ("rbac.istio.io/ClusterRbacConfig", "rbac.istio.io/RbacConfig")
 READS = ("/Service",)
 
+# what the conversion noticed (rbac.convert.Note.kind) -> the message key and severity of its finding
+NOTES = {
+    "dry_run": ("dry_run", Severity.WARNING),
+    "not_hostname": ("not_hostname", Severity.WARNING),
+}
+
 
 def check(res: Resource, ctx: RuleContext) -> Iterator[Violation]:
     policies, refusals, notes = convert_config(res, ctx.index, ctx.root_namespace)
@@ -21,7 +27,8 @@ def check(res: Resource, ctx: RuleContext) -> Iterator[Violation]:
     if refusals:
         return
     for n in notes:
-        yield Violation(n.path, {**who, **dict(n.params)}, message=n.message, severity=Severity.WARNING)
+        key, severity = NOTES[n.kind]
+        yield Violation(n.path, {**who, **dict(n.params)}, message=key, severity=severity)
     mode = str(res.spec.get("mode", "OFF"))
     if mode == "OFF":
         fix = Fix(f"remove {res.kind} {res.name}: RBAC was OFF", (ReplaceResource(()),))

@@ -21,11 +21,22 @@ def effective_enforcement(ctx: RuleContext) -> Enforcement | None:
     return enf
 
 
-def notes_of(plan: RolePlan, res: Resource) -> Iterator[Violation]:
-    """The plan's notes about ``res``: what converts exactly but behaves as 1.4 did, not as written."""
+# what the conversion plan noticed on a ServiceRole (rbac.convert.Note.kind) -> the message key and severity of its finding
+NOTES = {
+    "duplicate_constraint": ("duplicate_constraint", Severity.WARNING),
+    "ignored_constraint": ("ignored_constraint", Severity.WARNING),
+    "not_hostname": ("not_hostname", Severity.WARNING),
+    "impossible_rule": ("impossible_rule", Severity.WARNING),
+}
+
+
+def notes_of(plan: RolePlan, res: Resource, notes: dict[str, tuple[str, Severity]]) -> Iterator[Violation]:
+    """The plan's notes about ``res``: what converts exactly but behaves as 1.4 did, not as written;
+    ``notes`` (the reporting rule's) gives each its message key and severity."""
     for n in plan.notes:
         if n.resource is res:
-            yield Violation(n.path, {"kind": res.kind, "name": res.name or "?", **dict(n.params)}, message=n.message, severity=Severity.WARNING)
+            key, severity = notes[n.kind]
+            yield Violation(n.path, {"kind": res.kind, "name": res.name or "?", **dict(n.params)}, message=key, severity=severity)
 
 
 def check(res: Resource, ctx: RuleContext) -> Iterator[Violation]:
@@ -46,7 +57,7 @@ def check(res: Resource, ctx: RuleContext) -> Iterator[Violation]:
         others = sorted({f"{r.resource.kind} {r.resource.name}" for r in plan.refusals})
         yield Violation("/metadata/name", {"name": res.name, "others": ", ".join(others)}, message="refused_binding", severity=Severity.ERROR)
         return
-    yield from notes_of(plan, res)
+    yield from notes_of(plan, res, NOTES)
     skipped = f" Not converted because 1.4 did not enforce RBAC there: {', '.join(sorted(set(plan.not_enforced)))}." if plan.not_enforced else ""
     assumed = ""
     extra: list[dict[str, Any]] = []
