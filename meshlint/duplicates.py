@@ -31,6 +31,7 @@ _SERVER_SET = (
     "/spec/clusterIP", "/spec/clusterIPs", "/secrets",
     "/spec/finalizers", "/metadata/labels/kubernetes.io~1metadata.name",  # a Namespace's, set by the API server
 )
+_SERVER_TOKENS = {p: split_pointer(p) for p in _SERVER_SET}
 # fields the API server fills in: a copy may have them where the other has none (with this
 # value, or with any value for what the server assigns)
 _ANY = object()
@@ -91,7 +92,7 @@ def kept(copies: list[Resource]) -> Resource:
 def _without(body: Any, pointers: Iterable[str]) -> Any:
     out = json.loads(json.dumps(body, default=str))
     for ptr in pointers:
-        tokens = split_pointer(ptr)
+        tokens = _SERVER_TOKENS.get(ptr) or split_pointer(ptr)
         node = out
         for t in tokens[:-1]:
             node = node.get(t) if isinstance(node, dict) else None
@@ -129,8 +130,16 @@ def _metadata_covers(rich: dict[str, Any], sparse: dict[str, Any]) -> bool:
     return extra <= {"namespace"} and all(rm.get(k) == v for k, v in sm.items())
 
 
-def same_apart_from_server_fields(a: Resource, b: Resource) -> bool:
-    ca, cb = _without(a.body, _SERVER_SET), _without(b.body, _SERVER_SET)
+def without_server_fields(res: Resource) -> Any:
+    """A copy of the object's data without the server-set fields (what copies are compared on)."""
+    return _without(res.body, _SERVER_SET)
+
+
+def same_apart_from_server_fields(a: Resource, b: Resource, b_without: Any = None) -> bool:
+    """``b_without``: ``without_server_fields(b)`` when the caller already has it (every copy of an
+    object is compared with the one kubectl keeps)."""
+    ca = without_server_fields(a)
+    cb = without_server_fields(b) if b_without is None else b_without
     if ca == cb:
         return True
     for x, other in ((a, cb), (b, ca)):

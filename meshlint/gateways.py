@@ -71,14 +71,25 @@ def gateway_kind(res: Resource) -> str:
 
 
 def services_of(res: Resource, index: Index) -> list[Resource]:
-    """The Services among the inputs that select the gateway's pods."""
+    """The Services among the inputs that select the gateway's pods, each once: a copy of a Service
+    (same namespace, name and content, as an export beside its repository has) is one Service in the
+    cluster. Built once per namespace and pod labels: every copy of the gateway asks the same."""
     labels = pod_labels(res)
-    out = []
-    for svc in index.of_kind("Service", index.ns(res)):
-        sel = svc.spec.get("selector")
-        if isinstance(sel, dict) and sel and all(labels.get(str(k)) == str(v) for k, v in sel.items()):
-            out.append(svc)
-    return out
+    ns = index.ns(res)
+
+    def build() -> list[Resource]:
+        out: list[Resource] = []
+        seen: set[tuple[str | None, str | None, str]] = set()
+        for svc in index.of_kind("Service", ns):
+            sel = svc.spec.get("selector")
+            if isinstance(sel, dict) and sel and all(labels.get(str(k)) == str(v) for k, v in sel.items()):
+                same = (svc.namespace, svc.name, repr(svc.body))
+                if same not in seen:
+                    seen.add(same)
+                    out.append(svc)
+        return out
+    found: list[Resource] = index.memo(f"gateway services {ns} {sorted(labels.items())!r}", build)
+    return found
 
 
 def autoscaler_of(res: Resource, index: Index) -> Resource | None:

@@ -5,9 +5,12 @@ templates of Jobs and CronJobs. Every workload rule reads pods through here, so 
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .model import Resource
+
+if TYPE_CHECKING:
+    from .index import Index
 
 # ``group/Kind`` patterns, as rules declare KINDS
 DEPLOYMENTS = ("apps/Deployment", "extensions/Deployment")
@@ -52,3 +55,22 @@ def pod_labels(res: Resource) -> dict[str, str]:
     """Labels of the pods a workload runs (its template's labels; a Pod's own labels)."""
     labels = pod_metadata(res).get("labels")
     return {str(k): str(v) for k, v in labels.items()} if isinstance(labels, dict) else {}
+
+
+def named_container_ports(index: "Index", namespace: str, selector: dict[str, Any], name: str, kinds: tuple[str, ...]) -> set[int]:
+    """The container port numbers named ``name`` in the pod templates of the ``kinds`` workloads of
+    ``namespace`` that ``selector`` selects (what a Service's named targetPort reaches). Built once per
+    run for each question: every copy of a Service or policy asks it again."""
+    def build() -> set[int]:
+        numbers: set[int] = set()
+        for w in index.workloads_selected(namespace, selector, kinds=kinds):
+            containers = _dict(_dict(w.spec.get("template")).get("spec")).get("containers")
+            for c in containers if isinstance(containers, list) else []:
+                ports = c.get("ports") if isinstance(c, dict) else None
+                for cp in ports if isinstance(ports, list) else []:
+                    if isinstance(cp, dict) and cp.get("name") == name and isinstance(cp.get("containerPort"), int):
+                        numbers.add(cp["containerPort"])
+        return numbers
+    key = f"named container ports {namespace} {kinds!r} {sorted((str(k), str(v)) for k, v in selector.items())!r} {name}"
+    found: set[int] = index.memo(key, build)
+    return set(found)

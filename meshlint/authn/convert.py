@@ -14,6 +14,7 @@ from typing import Any
 
 from ..index import Index
 from ..model import Resource, pointer
+from ..workloads import named_container_ports
 
 API = "security.istio.io/v1"
 SOURCE_ANNOTATION = "meshlint.io/converted-from"
@@ -156,13 +157,7 @@ def _named_target_port(svc: Resource, name: str, index: Index) -> str | None:
     sel = svc.spec.get("selector")
     if not isinstance(sel, dict):
         return None
-    numbers = set()
-    for d in index.workloads_selected(index.ns(svc), sel, kinds=("Deployment",)):
-        tmpl = d.spec["template"] if isinstance(d.spec.get("template"), dict) else {}
-        for c in _list((tmpl.get("spec") or {}).get("containers")):
-            for p in _list(c.get("ports") if isinstance(c, dict) else None):
-                if isinstance(p, dict) and p.get("name") == name and isinstance(p.get("containerPort"), int):
-                    numbers.add(p["containerPort"])
+    numbers = named_container_ports(index, index.ns(svc), sel, name, ("Deployment",))
     return str(numbers.pop()) if len(numbers) == 1 else None
 
 

@@ -289,9 +289,29 @@ def bindings_of(role: Resource, index: Index) -> list[Resource]:
 
 
 def resolve_services(pattern: str, namespace: str, index: Index) -> list[Resource]:
-    """The Services of ``namespace`` among the inputs whose hostname a ``services`` entry matches."""
-    return sorted((s for s in index.of_kind("Service", namespace=namespace, group="") if s.name and glob(pattern, hostname(s.name, namespace))),
-                  key=lambda s: s.name or "")
+    """The Services of ``namespace`` among the inputs whose hostname a ``services`` entry matches
+    (a table built once per run for each pattern and namespace)."""
+    found: list[Resource] = index.memo(f"rbac:services {namespace} {pattern}", lambda: sorted(
+        (s for s in index.of_kind("Service", namespace=namespace, group="") if s.name and glob(pattern, hostname(s.name, namespace))),
+        key=lambda s: s.name or ""))
+    return found
+
+
+def _service_runs(pattern: str, namespace: str, index: Index) -> list[tuple[Resource, dict[str, str] | None, int]]:
+    """``resolve_services`` as runs of consecutive copies with one name and selector: (first copy,
+    its selector, how many). Every copy of a role walks this list, so an export beside its
+    repository (the same Service many times) costs one step per run, not one per copy."""
+    def build() -> list[tuple[Resource, dict[str, str] | None, int]]:
+        runs: list[tuple[Resource, dict[str, str] | None, int]] = []
+        for svc in resolve_services(pattern, namespace, index):
+            sel = _selector(svc)
+            if runs and runs[-1][0].name == svc.name and runs[-1][1] == sel:
+                runs[-1] = (runs[-1][0], sel, runs[-1][2] + 1)
+            else:
+                runs.append((svc, sel, 1))
+        return runs
+    found: list[tuple[Resource, dict[str, str] | None, int]] = index.memo(f"rbac:service-runs {namespace} {pattern}", build)
+    return found
 
 
 # --------------------------------------------------------------------------- subjects
@@ -529,22 +549,21 @@ def _targets(rule: Any, role: Resource, i: int, ns: str, index: Index, enf: Enfo
             else:
                 plan.not_enforced.append(f"every workload in {ns}")
             continue
-        services = resolve_services(pattern, ns, index)
+        services = _service_runs(pattern, ns, index)
         if not services:
             if "." not in pattern and "*" not in pattern:
                 plan.notes.append(Note(role, ppath, "not_hostname", (("value", pattern), ("hostname", hostname(pattern, ns)))))
             elif not (pattern.endswith("*") or pattern.startswith("*")):
                 plan.refusals.append(Refusal(role, ppath, f"no Service matches {pattern!r} in namespace {ns} among the inputs; its selector is needed to target the workloads (add the Service's YAML to the inputs or --context)"))
             continue
-        for svc in services:
+        for svc, sel, copies in services:  # each copy as it was listed (messages keep their counts)
             if not enf.enforced(ns, svc.name):
-                plan.not_enforced.append(f"{svc.name}.{ns}")
+                plan.not_enforced.extend([f"{svc.name}.{ns}"] * copies)
                 continue
-            sel = _selector(svc)
             if sel is None:
-                plan.refusals.append(Refusal(role, ppath, f"Service {svc.name} has no selector, so its workloads cannot be targeted"))
+                plan.refusals.extend([Refusal(role, ppath, f"Service {svc.name} has no selector, so its workloads cannot be targeted")] * copies)
                 continue
-            targets[svc.name or "svc"] = sel
+            targets[svc.name or "svc"] = dict(sel)  # the runs are shared by every role: a copy of their data
     return sorted(targets.items())
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..duplicates import identity, kept, location, same_apart_from_server_fields
+from ..duplicates import identity, kept, location, same_apart_from_server_fields, without_server_fields
 from ..gateways import GENERATED_FROM
 from ..index import RuleContext
 from ..model import Resource, Severity, Violation
@@ -21,10 +21,10 @@ def check(res: Resource, ctx: RuleContext) -> Iterator[Violation]:
     ident = identity(res, ctx.index.default_namespace)
     assert ident is not None  # an object with copies has an identity
     _, kind, ns, name = ident
-
-
-    params = {"object": f"{kind} {ns + '/' if ns else ''}{name}", "other": location(last)}
-    if same_apart_from_server_fields(res, last):
+    # once per kept copy, not once per copy compared with it (an export beside its repository, many times)
+    where, last_without = ctx.index.memo(f"ML014 kept {id(last)}", lambda: (location(last), without_server_fields(last)))
+    params = {"object": f"{kind} {ns + '/' if ns else ''}{name}", "other": where}
+    if same_apart_from_server_fields(res, last, last_without):
         if GENERATED_FROM in res.annotations or GENERATED_FROM in last.annotations:
             return  # a replacement gateway's copy of its Service or ServiceAccount, meant to be applied in its place
         yield Violation("/metadata/name", params, message="same", severity=Severity.INFO)

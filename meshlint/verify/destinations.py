@@ -12,8 +12,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from ..index import ResourceIndex
+from ..index import WORKLOAD_KINDS, ResourceIndex
 from ..model import Resource
+from ..workloads import named_container_ports
 from .logic import TRUE, Formula, all_of, any_of
 from .values import OTHER, equals_pred
 
@@ -75,14 +76,7 @@ def service_ports(svc: Resource, index: ResourceIndex) -> list[tuple[int, str | 
 
 def _named(svc: Resource, name: str, index: ResourceIndex) -> int | None:
     sel = svc.spec.get("selector")
-    numbers = set()
-    for w in index.workloads_selected(index.ns(svc), sel if isinstance(sel, dict) else {}):
-        tmpl = w.spec["template"] if isinstance(w.spec.get("template"), dict) else {}
-        spec = tmpl["spec"] if isinstance(tmpl.get("spec"), dict) else {}
-        for c in spec.get("containers") or []:
-            for cp in (c["ports"] if isinstance(c, dict) and isinstance(c.get("ports"), list) else []):
-                if isinstance(cp, dict) and cp.get("name") == name and isinstance(cp.get("containerPort"), int):
-                    numbers.add(cp["containerPort"])
+    numbers = named_container_ports(index, index.ns(svc), sel if isinstance(sel, dict) else {}, name, tuple(sorted(WORKLOAD_KINDS)))
     return numbers.pop() if len(numbers) == 1 else None
 
 
@@ -120,11 +114,18 @@ def service_namespaces(index: ResourceIndex) -> set[str]:
 
 def destinations(namespaces: Iterable[str], index: ResourceIndex, mentioned: dict[str, set[str]]) -> list[Destination]:
     out: list[Destination] = []
+    seen: set[tuple[str, str, str]] = set()
     for ns in sorted(set(namespaces) | {OTHER_NAMESPACE}):
         for svc in index.of_kind("Service", namespace=ns, group=""):
             sel = svc.spec.get("selector")
             if not isinstance(sel, dict) or not sel or not svc.name:
                 continue
+            # a copy of a Service already seen (an export and its repository) gives the same
+            # destinations: skip it rather than look up every copy of its workloads again
+            same = (ns, svc.name, repr(svc.spec))
+            if same in seen:
+                continue
+            seen.add(same)
             base = {str(k): str(v) for k, v in sel.items()}
             accounts = sorted({str(((w.spec.get("template") or {}).get("spec") or {}).get("serviceAccountName") or "default")
                                for w in index.workloads_selected(ns, base, kinds=("Deployment",))} or {"default"})
