@@ -65,10 +65,10 @@ def read_config(path: Path) -> Config:
 MAX_CONFIG_BYTES = 1 << 20
 
 
-def _read_yaml(path: Path) -> Any:
-    """The configuration, read as inputs are (a regular file, bounded size, budgeted aliases,
-    bounded depth): a hostile file above or in the repository costs no more than an input."""
-    from .loader import load_data, read_regular
+def _read_text(path: Path) -> str:
+    """A configuration file's text, read as inputs are (a regular file, opened without blocking,
+    bounded size): a hostile file above or in the repository costs no more than an input."""
+    from .loader import read_regular
 
     try:
         data = read_regular(str(path), MAX_CONFIG_BYTES)
@@ -77,10 +77,16 @@ def _read_yaml(path: Path) -> Any:
     if len(data) > MAX_CONFIG_BYTES:
         raise ConfigError(f"{path}: cannot read configuration: larger than {MAX_CONFIG_BYTES} bytes")
     try:
-        text = data.decode("utf-8-sig")
+        return data.decode("utf-8-sig")
     except UnicodeDecodeError as e:
         raise ConfigError(f"{path}: cannot read configuration: not UTF-8 (byte {e.start})") from None
-    values, problems = load_data(text)
+
+
+def _read_yaml(path: Path) -> Any:
+    """The configuration, read as inputs are (``_read_text``; aliases budgeted, depth bounded)."""
+    from .loader import load_data
+
+    values, problems = load_data(_read_text(path))
     if problems:
         from .registry import all_rules
 
@@ -93,17 +99,22 @@ def _read_yaml(path: Path) -> Any:
     return (values[0] if values else None) or {}
 
 
-def _read_pyproject(path: Path) -> dict[str, Any] | None:
+def _read_pyproject(path: Path) -> Any:
+    """``[tool.meshlint]`` of a pyproject.toml (None when it has none), read with the limits of
+    ``.meshlint.yaml`` (``_read_text``; TOML has no aliases; nesting too deep for the parser is an error)."""
     if sys.version_info >= (3, 11):
         import tomllib
     else:  # pragma: no cover
         import tomli as tomllib
+    text = _read_text(path)
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as e:
+        data = tomllib.loads(text)
+    except ValueError as e:
         raise ConfigError(f"{path}: cannot read configuration: {e}") from None
-    found: dict[str, Any] | None = data.get("tool", {}).get("meshlint")
-    return found
+    except RecursionError:
+        raise ConfigError(f"{path}: cannot read configuration: nested too deeply") from None
+    tool = data.get("tool")
+    return tool.get("meshlint") if isinstance(tool, dict) else None
 
 
 def _from_mapping(data: Any, source: str) -> Config:

@@ -121,7 +121,7 @@ def root_namespace(index: ResourceIndex, settings: Settings) -> str:
     """``--root-namespace``, else the ``istio`` ConfigMap's mesh ``rootNamespace``, else istio-system."""
     if settings.root_namespace:
         return settings.root_namespace
-    import yaml
+    from .data_files import load_text_data
 
     for cm in index.of_kind("ConfigMap"):
         if cm.name != "istio" or cm.group != "":
@@ -129,10 +129,7 @@ def root_namespace(index: ResourceIndex, settings: Settings) -> str:
         data = cm.body.get("data")
         mesh = data.get("mesh") if isinstance(data, dict) else None
         if isinstance(mesh, str):
-            try:
-                parsed = yaml.load(mesh, Loader=yaml.CSafeLoader)
-            except yaml.YAMLError:
-                continue
+            parsed = load_text_data(mesh)
             if isinstance(parsed, dict) and isinstance(parsed.get("rootNamespace"), str):
                 root: str = parsed["rootNamespace"]
                 return root

@@ -40,13 +40,9 @@ class Layout:
 
 
 def _patch_files(path: str) -> list[str]:
-    import yaml
+    from .data_files import read_data_file
 
-    try:
-        with open(path, "rb") as fh:
-            data = yaml.load(fh.read(1 << 20), Loader=yaml.CSafeLoader)
-    except (OSError, yaml.YAMLError):
-        return []
+    data = read_data_file(path)
     if not isinstance(data, dict):
         return []
     directory = os.path.dirname(os.path.realpath(path))

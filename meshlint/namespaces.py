@@ -106,13 +106,9 @@ def _find_kustomization(directory: str) -> str | None:
 
 
 def _read(path: str) -> _Kustomization | None:
-    import yaml
+    from .data_files import read_data_file
 
-    try:
-        with open(path, "rb") as fh:
-            data = yaml.load(fh.read(1 << 20), Loader=yaml.CSafeLoader)
-    except (OSError, yaml.YAMLError):
-        return None
+    data = read_data_file(path)
     if not isinstance(data, dict):
         return None
     directory = os.path.dirname(os.path.realpath(path))

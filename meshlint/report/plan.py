@@ -118,23 +118,17 @@ def _out(path: str) -> str:
 
 def kustomize_roots(files: Iterable[str]) -> list[str]:
     """Directories among the inputs with a kustomization that no other kustomization among them uses."""
-    import yaml
+    from ..data_files import read_data_file
 
     dirs = {os.path.dirname(p) or "." for p in files if os.path.basename(p) in KUSTOMIZATION_NAMES}
     used: set[str] = set()
     for d in dirs:
         for name in KUSTOMIZATION_NAMES:
-            path = os.path.join(d, name)
-            try:
-                if not os.path.isfile(path) or os.path.getsize(path) > 1_000_000:
-                    continue
-                with open(path, "rb") as fh:
-                    doc = yaml.load(fh, Loader=yaml.CSafeLoader)
-            except (OSError, yaml.YAMLError, ValueError):
-                continue
+            doc = read_data_file(os.path.join(d, name), 1_000_000)
             if isinstance(doc, dict):
                 for field in ("resources", "bases", "components"):
-                    for ref in doc.get(field) or []:
+                    refs = doc.get(field)
+                    for ref in refs if isinstance(refs, list) else []:
                         if isinstance(ref, str):
                             used.add(os.path.normpath(os.path.join(d, ref)))
     return sorted(d for d in dirs if os.path.normpath(d) not in used)
