@@ -1,7 +1,7 @@
 """Benchmark: meshlint against the floor (PyYAML C load), a ruamel.yaml round-trip load and yamllint.
 
     pip install -e '.[bench]'     # the yardsticks: yamllint, ruamel.yaml
-    python benchmarks/run.py [--copies 25] [--synthetic 600] [--repeats 5] [--work DIR]
+    python benchmarks/run.py [--copies 25] [--synthetic 600] [--repeats 5] [--joined 40] [--work DIR]
 
 Builds a large config repository from ../shared/corpus (read at run time, never copied into
 the repository) plus generated files full of deprecated fields, then measures everything on the
@@ -189,6 +189,7 @@ def main() -> int:
     ap.add_argument("--single-runs", type=int, default=20)
     ap.add_argument("--repeats", type=int, default=5, help="N copies of the 1.4 add-on export for convert's scaling on repeated objects")
     ap.add_argument("--startup-only", action="store_true", help="only the paired single-file runs against yamllint (no tree)")
+    ap.add_argument("--joined", type=int, default=40, help="N copies of the 1.4 add-on export joined into one file (a large, finding-dense file)")
     args = ap.parse_args()
     if args.startup_only:
         one = args.work / "startup" / "app-00000.yaml"
@@ -244,6 +245,16 @@ def main() -> int:
             argv = [py, "-m", "meshlint", *(["convert", "--check"] if cmd == "convert" else ["check"]), str(args.work / f"repeated-{label}")]
             runs = [timed(argv) for _ in range(3)]
             repeated[(cmd, label)] = (min(r[0] for r in runs), max(r[1] for r in runs))
+    # one large file: N and 4N copies of the export joined by '---' (issue 17's 60 MB file is 1,535 copies)
+    joined: dict[str, tuple[float, float]] = {}
+    for label, n in (("N", args.joined), ("4N", 4 * args.joined)):
+        f = args.work / f"joined-{label}.yaml"
+        f.write_text("---\n".join([export.read_text(encoding="utf-8").rstrip("\n") + "\n"] * n), encoding="utf-8")
+    os.sync()
+    for label in ("N", "4N"):
+        runs = [timed([py, "-m", "meshlint", "check", "-f", "json", "-o", str(args.work / "joined.json"), str(args.work / f"joined-{label}.yaml")])
+                for _ in range(3)]
+        joined[label] = (min(r[0] for r in runs), max(r[1] for r in runs))
     # convert when every file needs a change: the generated files only
     gen = args.work / "convert-tree"
     if gen.exists():
@@ -281,6 +292,10 @@ def main() -> int:
         print(f"| {name}, repeated exports: time({4 * n} copies) / time({n}), best of 3 each "
               f"({t1:.2f} s, {t4:.2f} s; peak RSS {repeated[(cmd, '4N')][1]:.0f} MB) | {t4 / t1:.2f} | <= 4.4 |")
     print_startup(starts, one)
+    t1, t4 = joined["N"][0], joined["4N"][0]
+    size = (args.work / "joined-4N.yaml").stat().st_size / 1e6
+    print(f"| meshlint check -f json, one file of joined exports: time({4 * args.joined} copies, {size:.1f} MB) / time({args.joined}), "
+          f"best of 3 each ({t1:.2f} s, {t4:.2f} s; peak RSS {joined['4N'][1]:.0f} MB) | {t4 / t1:.2f} | <= 4.4 |")
     return 0
 
 

@@ -216,9 +216,10 @@ def test_mutated_files_through_the_cli(shared, tmp_path):
 
 def test_benchmark_harness_runs_at_tiny_size(shared, tmp_path):
     """The harness itself works (a smoke run: timings are read off its table, never asserted)."""
-    proc = subprocess.run([sys.executable, "benchmarks/run.py", "--copies", "1", "--synthetic", "8", "--single-runs", "2", "--repeats", "1", "--work", str(tmp_path)],
+    proc = subprocess.run([sys.executable, "benchmarks/run.py", "--copies", "1", "--synthetic", "8", "--single-runs", "2", "--repeats", "1", "--joined", "1", "--work", str(tmp_path)],
                           capture_output=True, text=True, cwd=REPO, env={**os.environ, "MESHLINT_SHARED": str(shared)}, timeout=600)
     assert proc.returncode == 0, proc.stderr
     for row in ("PyYAML CSafeLoader load (floor)", "ruamel.yaml round-trip load", "meshlint check", "meshlint convert / ruamel round-trip load", "scaling time(4N) / time(N)",
-                "meshlint convert --check, repeated exports: time(4 copies) / time(1)"):
+                "meshlint convert --check, repeated exports: time(4 copies) / time(1)",
+                "meshlint check -f json, one file of joined exports: time(4 copies"):
         assert row in proc.stdout, row
