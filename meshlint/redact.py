@@ -283,17 +283,27 @@ class Redactor:
                     copied.update(p for v in values for p in _parts(v) if len(p) >= SAFETY_NET_MIN)
         self._copied = sorted(copied, key=len, reverse=True)
         self._net = _alternation(copied)
+        # the same message is scrubbed again for every object it is reported on (thousands in an export)
+        self._done: dict[tuple[str, tuple[str, ...]], str] = {}
 
     def text(self, s: str, own: Iterable[str] = ()) -> str:
         """``s`` with its secret patterns, the ``own`` values and long copied values redacted."""
         if not isinstance(s, str) or not s:
             return s
+        key = (s, tuple(own))
+        done = self._done.get(key)
+        if done is None:
+            done = self._text(s, key[1])
+            if len(s) <= 1000 and len(self._done) < 20_000:  # bounded memory: at most ~20 MB of short texts
+                self._done[key] = done
+        return done
+
+    def _text(self, s: str, own: tuple[str, ...]) -> str:
         s = mask_string(s)
         quoted = [p for v in own for p in _parts(v) if p in s]
         mine = _alternation(quoted)
         if mine is not None:
             s = mine.sub(REDACTED, s)
-
         if self._net is not None and any(v in s for v in self._copied):
             s = self._net.sub(REDACTED, s)
         return s
