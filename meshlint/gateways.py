@@ -71,22 +71,17 @@ def gateway_kind(res: Resource) -> str:
 
 
 def services_of(res: Resource, index: Index) -> list[Resource]:
-    """The Services among the inputs that select the gateway's pods, each once: a copy of a Service
-    (same namespace, name and content, as an export beside its repository has) is one Service in the
-    cluster. Built once per namespace and pod labels: every copy of the gateway asks the same."""
+    """The Services among the inputs that select the gateway's pods (a list built once per namespace
+    and pod labels: every copy of the gateway asks the same; callers do not change it)."""
     labels = pod_labels(res)
     ns = index.ns(res)
 
     def build() -> list[Resource]:
         out: list[Resource] = []
-        seen: set[tuple[str | None, str | None, str]] = set()
         for svc in index.of_kind("Service", ns):
             sel = svc.spec.get("selector")
             if isinstance(sel, dict) and sel and all(labels.get(str(k)) == str(v) for k, v in sel.items()):
-                same = (svc.namespace, svc.name, repr(svc.body))
-                if same not in seen:
-                    seen.add(same)
-                    out.append(svc)
+                out.append(svc)
         return out
     found: list[Resource] = index.memo(f"gateway services {ns} {sorted(labels.items())!r}", build)
     return found
@@ -189,11 +184,35 @@ def _namespace_note(res: Resource, index: Index | None, ns: str) -> str:
             f"(kubectl apply -n {ns} -f <this file>, or list the file in that kustomization).\n")
 
 
+def _copies(services: list[Resource], ns: str, provenance: str) -> tuple[list[dict[str, Any]], str]:
+    """The replacement's copies of the gateway's Services, and the note's lines about them."""
+    copies = [_service_copy(s, ns if s.namespace else None, provenance) for s in services]
+    if copies:
+        serving = "".join(f"\nService {ns}/{s['metadata']['name']} is copied as it is (type {s['spec'].get('type', 'ClusterIP')}; {_ports(s)}): "
+                          "its selector picks the old and the new pods alike, so traffic moves as the new pods become ready." for s in copies)
+    else:
+        serving = ("\nNo Service selecting these pods is among the inputs: the one in the cluster keeps selecting the new pods "
+                   "(they carry the same labels), so none is generated.")
+    return copies, serving
+
+
 def replacement(res: Resource, index: Index | None, revision: str = REVISION, *, namespace: str | None = None,
                 services: list[Resource] | None = None, origin: str | None = None) -> tuple[list[dict[str, Any]], str]:
     """The replacement's objects (ServiceAccount, Deployment, HorizontalPodAutoscaler, Services, Role,
     RoleBinding) and the note that heads its file. Without an index (a gateway an IstioOperator
-    renders), ``namespace`` and ``services`` say what the index would; ``origin`` names the original."""
+    renders), ``namespace`` and ``services`` say what the index would; ``origin`` names the original.
+    Copies of one gateway Deployment (an export beside its repository, many times) share one
+    replacement, built once per run (it is read, never changed): each copy copied every copy of the
+    gateway's Services, work and memory growing with the square of the copies."""
+    if index is not None and namespace is None and services is None and origin is None:
+        key = f"gateway replacement {revision} {index.ns(res)} {index.ns_origin(res)} {res.body!r}"
+        made: tuple[list[dict[str, Any]], str] = index.memo(key, lambda: _replacement(res, index, revision))
+        return made
+    return _replacement(res, index, revision, namespace=namespace, services=services, origin=origin)
+
+
+def _replacement(res: Resource, index: Index | None, revision: str, *, namespace: str | None = None,
+                 services: list[Resource] | None = None, origin: str | None = None) -> tuple[list[dict[str, Any]], str]:
     name = res.name or "gateway"
     if namespace:
         ns = namespace
@@ -241,20 +260,14 @@ def replacement(res: Resource, index: Index | None, revision: str = REVISION, *,
     if services is None:
         assert index is not None, "without an index, the caller names the services"
         services = services_of(res, index)
-    service_copies = [_service_copy(s, ns if s.namespace else None, provenance) for s in services]
+    services_out, serving = _copies(services, ns, provenance)
     role = {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role", "metadata": _metadata({}, new_name, written, provenance),
             "rules": [{"apiGroups": [""], "resources": ["secrets"], "verbs": ["get", "watch", "list"]}]}
     binding = {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding", "metadata": _metadata({}, new_name, written, provenance),
                "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": new_name},
                "subjects": [{"kind": "ServiceAccount", "name": sa}]}
-    objects = [account, deployment] + ([_autoscaler(hpa, new_name, ns if hpa.namespace else None, provenance)] if hpa is not None else []) + service_copies + [role, binding]
+    objects = [account, deployment] + ([_autoscaler(hpa, new_name, ns if hpa.namespace else None, provenance)] if hpa is not None else []) + services_out + [role, binding]
     scale = f"HorizontalPodAutoscaler {ns}/{hpa.name} (copied as {ns}/{new_name})" if hpa is not None else f"{spec.get('replicas', 1)} replica(s)"
-    if service_copies:
-        serving = "".join(f"\nService {ns}/{s['metadata']['name']} is copied as it is (type {s['spec'].get('type', 'ClusterIP')}; {_ports(s)}): "
-                          "its selector picks the old and the new pods alike, so traffic moves as the new pods become ready." for s in service_copies)
-    else:
-        serving = ("\nNo Service selecting these pods is among the inputs: the one in the cluster keeps selecting the new pods "
-                   "(they carry the same labels), so none is generated.")
     kept = [label for key, label in (("affinity", "affinity"), ("tolerations", "tolerations"), ("nodeSelector", "node selector"),
                                      ("priorityClassName", "priority class"), ("topologySpreadConstraints", "spread constraints"),
                                      ("imagePullSecrets", "image pull secrets")) if key in old_pod]
