@@ -57,7 +57,7 @@ def pod_labels(res: Resource) -> dict[str, str]:
     return {str(k): str(v) for k, v in labels.items()} if isinstance(labels, dict) else {}
 
 
-def named_container_ports(index: "Index", namespace: str, selector: dict[str, Any], name: str, kinds: tuple[str, ...]) -> set[int]:
+def named_container_ports(index: Index, namespace: str, selector: dict[str, Any], name: str, kinds: tuple[str, ...]) -> set[int]:
     """The container port numbers named ``name`` in the pod templates of the ``kinds`` workloads of
     ``namespace`` that ``selector`` selects (what a Service's named targetPort reaches). Built once per
     run for each question: every copy of a Service or policy asks it again."""

@@ -12,8 +12,6 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from conftest import REPO
-
 HANG_GUARD = 240  # seconds: far above these runs (a few seconds); the old readers took many minutes
 
 DR = """apiVersion: networking.istio.io/v1alpha3
@@ -53,7 +51,7 @@ def _repo(tmp_path):
 def test_pyproject_larger_than_the_configuration_cap_is_an_error(tmp_path):
     repo = _repo(tmp_path)
     (repo / "pyproject.toml").write_text("[tool.meshlint]\nignore = []\n" + "# padding line\n" * 80_000)  # 1.2 MB
-    rc, out, err = _cli(["check", "base/reviews.yaml"], repo)
+    rc, _out, err = _cli(["check", "base/reviews.yaml"], repo)
     assert rc == 2 and "pyproject.toml: cannot read configuration: larger than 1048576 bytes" in err, (rc, err[-500:])
     assert "Traceback" not in err
 
@@ -61,7 +59,7 @@ def test_pyproject_larger_than_the_configuration_cap_is_an_error(tmp_path):
 def test_pyproject_nested_beyond_the_parser_is_an_error_not_a_crash(tmp_path):
     repo = _repo(tmp_path)
     (repo / "pyproject.toml").write_text("[tool.meshlint]\nignore = " + "[" * 5000 + "]" * 5000 + "\n")
-    rc, out, err = _cli(["check", "base/reviews.yaml"], repo)
+    rc, _out, err = _cli(["check", "base/reviews.yaml"], repo)
     assert rc == 2 and "pyproject.toml: cannot read configuration: nested too deeply" in err, (rc, err[-500:])
     assert "internal error" not in err and "Traceback" not in err
 
@@ -104,7 +102,7 @@ def test_the_mesh_config_string_is_read_under_the_inputs_bounds(tmp_path):
     block = "".join(f"    {line}\n" for line in body.splitlines())
     (repo / "base" / "istio.yaml").write_text(
         "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: istio\n  namespace: istio-system\ndata:\n  mesh: |-\n" + block)
-    rc, out, err = _cli(["check", "-f", "json", "."], repo)
+    rc, _out, err = _cli(["check", "-f", "json", "."], repo)
     assert rc in (0, 1) and "Traceback" not in err and "internal error" not in err, (rc, err[-500:])
 
 
