@@ -158,7 +158,7 @@ class ConversionResult:
         not valid YAML remains, else 0."""
         if self.write_error is not None:
             return 2
-        errors = any(f.errors for f in self.files)
+        errors = any(f.errors for f in self.files)  # every conversion error, of a file or of one resource in it
         return max(self._input, 1 if errors or self.refused_by_verification or self.refused else 0)
 
     def diff(self) -> str:
@@ -465,7 +465,7 @@ def _conversion(result: Result, converted: ConvertResult, generated: list[Genera
     boms = {s.path: s.bom for s in result.sources}
     files = tuple(
         ConvertedFile(f.path, f.original, f.new_text if f.new_text is not None else f.original,
-                      tuple(_change(c) for c in f.changes), tuple(redactor.text(e) for e in f.errors), boms.get(f.path, False))
+                      tuple(_change(c) for c in f.changes), tuple(redactor.text(e) for e in f.messages), boms.get(f.path, False))
         for f in converted.files)
     made = tuple(GeneratedFile(g.file.path, g.file.text, tuple(g.file.sources), g.status) for g in generated)
     summary = json.dumps(redactor.data(_as_json(converted, written, differences, generated, refused, error)), indent=2, ensure_ascii=False) + "\n"

@@ -58,11 +58,19 @@ class FileResult:
     original: str | None
     new_text: str | None = None
     changes: list[ResourceChange] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)  # why the whole file is left unchanged
+    # resources left as they are while the rest of the file converts: (the resource, why)
+    invalid: list[tuple[ResourceId, str]] = field(default_factory=list)
+    planned: list[ResourceId] = field(default_factory=list)  # the resources it was asked to convert
 
     @property
     def changed(self) -> bool:
         return self.new_text is not None and self.new_text != self.original
+
+    @property
+    def messages(self) -> list[str]:
+        """Every conversion error of the file: the file's own, then each resource left unconverted."""
+        return self.errors + [f"{rid}: {why}" for rid, why in self.invalid]
 
 
 @dataclass
@@ -77,7 +85,7 @@ class ConvertResult:
 
     @property
     def errors(self) -> list[tuple[str, str]]:
-        return [(f.path, e) for f in self.files for e in f.errors]
+        return [(f.path, e) for f in self.files for e in f.messages]
 
 
 # --------------------------------------------------------------------------- planning
@@ -186,7 +194,7 @@ def _dedupe(fixes: list[Fix]) -> list[Fix]:
 def apply_file(src: SourceFile, items: list[tuple[Resource, list[Fix]]], keep_server_fields: bool = False, validate: Validator | None = None) -> FileResult:
     import yaml
 
-    out = FileResult(src.path, src.text)
+    out = FileResult(src.path, src.text, planned=[res.identity for res, _ in items])
     if src.text is None:
         out.errors.append("the file could not be read, so it is not converted")
         return out
@@ -223,16 +231,38 @@ def apply_file(src: SourceFile, items: list[tuple[Resource, list[Fix]]], keep_se
     if problem:
         out.errors.append(f"the converted file would not hold exactly the converted data ({problem}); it is left unchanged")
         return out
-    if validate is not None:
-        for res, _ in items:
-            for obj in expected[(res.doc_index, res.item_index)]:
-                errs = validate(obj)
-                if errs:
-                    md = obj.get("metadata")  # any shape: a converted object may keep a malformed metadata
-                    out.errors.append(f"{obj.get('kind')} {md.get('name') if isinstance(md, dict) else None}: the converted object is not valid for the target API: {'; '.join(errs[:5])}")
-        if out.errors:
-            return out
+    invalid = _invalid(items, expected, validate) if validate is not None else {}
+    if invalid and any(res.group in _VERIFIED_GROUPS for res, _ in items if id(res) in invalid):
+        # a security conversion was verified together with the others: none of the file's are made
+        out.errors += [f"{res.identity}: {why}" for res, _ in items if (why := invalid.get(id(res)))]
+        return out
+    if invalid:
+        # those resources stay as they are; the rest of the file converts without them
+        rest = [(res, fixes) for res, fixes in items if id(res) not in invalid]
+        again = apply_file(src, rest, keep_server_fields, validate) if rest else FileResult(src.path, src.text, src.text)
+        again.invalid[:0] = [(res.identity, why) for res, _ in items if (why := invalid.get(id(res)))]
+        return again
     out.new_text = text.replace("\n", newline) if newline != "\n" else text
+    return out
+
+
+# the kinds whose conversions meshlint.verify checked together against 1.4 (alpha authentication, RBAC, Mixer)
+_VERIFIED_GROUPS = frozenset({"authentication.istio.io", "rbac.istio.io", "config.istio.io"})
+
+
+def _invalid(items: list[tuple[Resource, list[Fix]]], expected: dict[tuple[int, int | None], list[dict]],
+             validate: Validator) -> dict[int, str]:
+    """The resources whose converted objects the target API would reject: id(resource) → why."""
+    out: dict[int, str] = {}
+    for res, _ in items:
+        for obj in expected[(res.doc_index, res.item_index)]:
+            errs = validate(obj)
+            if errs:
+                md = obj.get("metadata")  # any shape: a converted object may keep a malformed metadata
+                name = f"{obj.get('kind')} {md.get('name') if isinstance(md, dict) else None}"
+                what = "the converted object" if (obj.get("kind"), md.get("name") if isinstance(md, dict) else None) == (res.kind, res.name) else f"its converted object {name}"
+                out[id(res)] = f"{what} is not valid for the target API: {'; '.join(errs[:5])}; it is left as it is"
+                break
     return out
 
 

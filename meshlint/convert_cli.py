@@ -237,9 +237,9 @@ def _as_json(converted: ConvertResult, written: dict[str, str], differences: lis
         "version": "1.0",
         "tool": {"name": "meshlint", "version": __version__},
         "files": [
-            {"file": f.path, "changed": f.changed, "written_to": written.get(f.path), "errors": f.errors,
+            {"file": f.path, "changed": f.changed, "written_to": written.get(f.path), "errors": f.messages,
              "resources": [c.as_dict() for c in f.changes]}
-            for f in converted.files if f.changes or f.errors
+            for f in converted.files if f.changes or f.messages
         ],
         "generated": [
             {"path": str(g.target), "status": g.status, "written": g.written,

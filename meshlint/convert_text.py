@@ -78,13 +78,15 @@ def changes(converted: ConvertResult, verbose: bool, paint: Paint) -> list[str]:
             for e in f.errors:
                 out.append(_line(f"not converted: {e}", True, paint=paint, lead="not converted", style=RED))
             if f.changes:
-                out.append(_line(f"the file is left as it is, so its {len(f.changes)} conversion(s) are not made", verbose))
+                out.append(_line(f"the file is left as it is, so its {len(f.planned or f.changes)} conversion(s) are not made", verbose))
             out += _refused(refused.pop(f.path, []), verbose, paint)
             continue
         mine = refused.pop(f.path, [])
-        if not (f.changed and f.changes) and not mine:
+        if not (f.changed and f.changes) and not mine and not f.invalid:
             continue
         out.append(paint(BOLD, printable(f.path)))
+        for rid, why in f.invalid:
+            out.append(_line(f"not converted: {rid}: {why}", True, paint=paint, lead="not converted", style=RED))
         if f.changed and cr_only(f.original):
             out += wrapped("its lines end in CR alone, which a patch cannot express: its diff is for reading; convert it with --in-place or --out")
         for c in f.changes if f.changed else ():

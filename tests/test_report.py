@@ -207,16 +207,28 @@ def test_converted_lists_changed_deleted_and_generated_apart(reports):
     assert "`PeerAuthentication shop/default` from `Policy shop/default`" in md[md.index("### Generated"):]
 
 
+def test_a_file_left_unchanged_names_what_is_converted_from_another_file(tmp_path):
+    """A file that cannot be edited exactly (mixed line endings) is left as it is; its object's copy in
+    another input file is converted, and the report says so instead of calling it not converted."""
+    dr = "apiVersion: networking.istio.io/v1alpha3\nkind: DestinationRule\nmetadata:\n  name: reviews\n  namespace: shop\nspec:\n  host: reviews\n  trafficPolicy:\n    loadBalancer:\n      simple: LEAST_CONN\n"
+    (tmp_path / "a.yaml").write_bytes(dr.replace("\n", "\r\n", 3).encode())
+    (tmp_path / "b.yaml").write_text(dr)
+    r = run_cli("report", "-f", "json", tmp_path / "a.yaml", tmp_path / "b.yaml")
+    data = json.loads(r.out)
+    error = [it for it in data["refused"] if it["code"] is None]
+    assert len(error) == 1 and error[0]["message"].startswith("the file is left unchanged: ") and "line endings" in error[0]["reason"]
+    assert error[0]["converted_elsewhere"] == ["DestinationRule shop/reviews"] and not error[0]["not_converted"]
+    md = run_cli("report", tmp_path / "a.yaml", tmp_path / "b.yaml").out
+    assert "converted from another file: `DestinationRule shop/reviews`" in md
+
+
 def test_refused_section_with_reasons(reports):
     refused = reports["export+repo"]["data"]["refused"]
     error = [it for it in refused if it["code"] is None]
-    assert len(error) == 1 and "not valid for the target API" in error[0]["reason"] and "VirtualService shop/ratings" in error[0]["not_converted"]
-    # the export is left as it is, but the repository's copy of Policy shop/default is converted: not "not converted"
+    assert len(error) == 1 and "not valid for the target API" in error[0]["reason"] and error[0]["not_converted"] == ["VirtualService shop/ratings"]
+    # only that object is left as it is: the rest of the export converts
     converted = {e["object"] for e in reports["export+repo"]["data"]["converted"]["deleted"] + reports["export+repo"]["data"]["converted"]["changed"]}
-    assert "Policy shop/default" in converted and "Policy shop/default" in error[0]["converted_elsewhere"]
-    assert not set(error[0]["not_converted"]) & converted and set(error[0]["converted_elsewhere"]) <= converted
-    md, page = md_section(reports["export+repo"]["markdown"], "## Refused"), html_section(reports["export+repo"]["html"], "refused")
-    assert "converted from another file: `Policy shop/default`" in md and "converted from another file: <code>Policy shop/default</code>" in page
+    assert "VirtualService shop/ratings" not in converted and {"Policy payments/checkout-jwt", "VirtualService shop/productpage"} <= converted
     partial = reports["partial"]
     by_object = {it["object"]: it for it in partial["data"]["refused"]}
     assert by_object["ServiceRoleBinding shop/bind-viewer"]["code"] == "ML401"

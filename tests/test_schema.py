@@ -4,6 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import yaml
+from conftest import REPO
 from upstream_crds import strict_errors, verdicts
 
 from meshlint.convert import convert
@@ -75,6 +76,58 @@ def test_invalid_conversion_is_not_written(cli, tmp_path):
     r = cli("convert", "--in-place", f)
     assert r.code == 1 and "not valid for the target API" in r.out and "/port" in r.out
     assert f.read_text() == original
+
+
+def test_one_invalid_conversion_leaves_only_its_object(cli, tmp_path):
+    """An object whose conversion the target API rejects stays as it is; the rest of its file converts,
+    and the run says which object and why (text and JSON), with exit code 1."""
+    case = REPO / "fixtures/convert/one-object-invalid"
+    f = tmp_path / "routing.yaml"
+    f.write_bytes((case / "input.yaml").read_bytes())
+    r = cli("convert", "--in-place", f)
+    assert r.code == 1 and "not converted: VirtualService ratings: the converted object is not valid for the target API" in r.out + r.err
+    assert f.read_bytes() == (case / "expected.yaml").read_bytes()
+    j = cli("convert", "-f", "json", case / "input.yaml").json()
+    [entry] = j["files"]
+    assert entry["changed"] and len(entry["errors"]) == 1 and entry["errors"][0].startswith("VirtualService ratings: ")
+    assert [c["resource"]["name"] for c in entry["resources"]] == ["reviews"] and j["summary"]["errors"] == 1
+
+
+SECURITY_AND_TRAFFIC = """apiVersion: authentication.istio.io/v1alpha1
+kind: Policy
+metadata: {name: jwt, namespace: foo}
+spec:
+  targets: [{name: httpbin}]
+  origins: [{jwt: {issuer: https://issuer.example.com, jwksUri: https://issuer.example.com/jwks}}]
+  principalBinding: USE_ORIGIN
+---
+apiVersion: networking.istio.io/v1alpha3
+kind: DestinationRule
+metadata: {name: reviews, namespace: foo}
+spec: {host: reviews, trafficPolicy: {loadBalancer: {simple: LEAST_CONN}}}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: httpbin, namespace: foo}
+spec: {selector: {app: httpbin}, ports: [{name: http, port: 8000}]}
+"""
+
+
+def test_an_invalid_security_conversion_holds_back_its_whole_file(tmp_path):
+    """Security conversions were verified against 1.4 together: when one of them would be rejected by the
+    target API, none of the file's conversions is made (an invalid traffic object only stays itself)."""
+    p = tmp_path / "mixed.yaml"
+    p.write_text(SECURITY_AND_TRAFFIC)
+    result = lint([str(p)], Settings())
+
+    def rejecting(kind):
+        return lambda obj: [f"{kind} rejected by the test's schema"] if obj.get("kind") == kind else []
+
+    [held] = convert(result, validate=rejecting("RequestAuthentication")).files
+    assert not held.changed and held.errors and "Policy foo/jwt" in held.errors[0] and not held.invalid
+    [partial] = convert(result, validate=rejecting("DestinationRule")).files
+    assert partial.changed and not partial.errors and [str(r) for r, _ in partial.invalid] == ["DestinationRule foo/reviews"]
+    assert "kind: RequestAuthentication" in partial.new_text and "LEAST_CONN" in partial.new_text
 
 
 def test_check_reports_schema_problems_at_the_field_line_with_did_you_mean(cli, tmp_path):

@@ -100,7 +100,7 @@ def build(result: Result, revision: str = "asm-managed", validate: Validator | N
     injected = [n for n in namespaces if n["injected"]]
     to_move = [n for n in namespaces if n["to_move"]]
     refused_out = [{**public(it), "reason": it["message"]} for it in refused] + [
-        {"code": None, "name": None, "severity": "error", "message": f"the file is left unchanged: {e['reason']}", "short": e["reason"], "object": None,
+        {"code": None, "name": None, "severity": "error", "message": e["message"], "short": e["reason"], "object": None,
          "path": "", "sources": e["sources"], "reason": e["reason"], "not_converted": e["not_converted"],
          "converted_elsewhere": e["converted_elsewhere"]} for e in conv["failed"]]
 

@@ -43,9 +43,14 @@ def conversion(converted: ConvertResult, objects: Objects) -> dict[str, Any]:
     files: list[str] = []
     for f in converted.files:
         if f.errors:  # the file is left as it is: none of its conversions happen
-            keys = [k for k in (objects.of_identity(c.resource) for c in f.changes) if k is not None]
-            failed.append({"reason": "; ".join(f.errors), "sources": [{"file": f.path, "line": 1}], "_keys": keys})
+            keys = [k for k in (objects.of_identity(r) for r in f.planned or [c.resource for c in f.changes]) if k is not None]
+            failed.append({"reason": "; ".join(f.errors), "message": f"the file is left unchanged: {'; '.join(f.errors)}",
+                           "sources": [{"file": f.path, "line": 1}], "_keys": keys})
             continue
+        for rid, why in f.invalid:  # one resource left as it is; the rest of its file converts
+            key = objects.of_identity(rid)
+            failed.append({"reason": f"{rid}: {why}", "message": f"{rid}: {why}", "sources": [{"file": f.path, "line": 1}],
+                           "_keys": [key] if key is not None else []})
         if f.changed:
             files.append(f.path)
         for c in f.changes if f.changed else ():
