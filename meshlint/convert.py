@@ -261,7 +261,7 @@ def _invalid(items: list[tuple[Resource, list[Fix]]], expected: dict[tuple[int, 
                 md = obj.get("metadata")  # any shape: a converted object may keep a malformed metadata
                 name = f"{obj.get('kind')} {md.get('name') if isinstance(md, dict) else None}"
                 what = "the converted object" if (obj.get("kind"), md.get("name") if isinstance(md, dict) else None) == (res.kind, res.name) else f"its converted object {name}"
-                out[id(res)] = f"{what} is not valid for the target API: {'; '.join(errs[:5])}; it is left as it is"
+                out[id(res)] = f"{what} is not valid for the target API: {'; '.join(errs[:5])}"
                 break
     return out
 

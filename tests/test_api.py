@@ -146,7 +146,8 @@ def test_convert_texts_in_texts_out_matches_the_goldens(case):
     data = (case / "input.yaml").read_bytes()
     result = meshlint.convert({"input.yaml": data})
     (f,) = result.files
-    assert f.errors == ()
+    # one case keeps an object whose converted form the target API rejects: the error names it
+    assert [e.split(":")[0] for e in f.errors] == (["VirtualService ratings"] if case.name == "one-object-invalid" else [])
     assert f.data == (case / "expected.yaml").read_bytes()
     assert f.changed == (data != (case / "expected.yaml").read_bytes())
     again = meshlint.convert({"input.yaml": f.data})
