@@ -250,7 +250,7 @@ def apply_file(src: SourceFile, items: list[tuple[Resource, list[Fix]]], keep_se
 _VERIFIED_GROUPS = frozenset({"authentication.istio.io", "rbac.istio.io", "config.istio.io"})
 
 
-def _invalid(items: list[tuple[Resource, list[Fix]]], expected: dict[tuple[int, int | None], list[dict]],
+def _invalid(items: list[tuple[Resource, list[Fix]]], expected: dict[tuple[int, int | None], list[dict[str, Any]]],
              validate: Validator) -> dict[int, str]:
     """The resources whose converted objects the target API would reject: id(resource) → why."""
     out: dict[int, str] = {}

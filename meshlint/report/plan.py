@@ -71,10 +71,10 @@ def conversion(converted: ConvertResult, objects: Objects) -> dict[str, Any]:
                     continue
                 if not rk[2] and key[2] and namespaced(rk[1]):  # written without a namespace, like its source: applied in the source's
                     rk = (rk[0], rk[1], key[2], rk[3])
-                rid = describe(rk)
-                if rid not in entry["replaced_by"]:
-                    entry["replaced_by"].append(rid)
-                g = generated.setdefault(rid, {"object": rid, "apiVersion": r.api_version, "from": [], "file": None, "_key": rk})
+                new_id = describe(rk)
+                if new_id not in entry["replaced_by"]:
+                    entry["replaced_by"].append(new_id)
+                g = generated.setdefault(new_id, {"object": new_id, "apiVersion": r.api_version, "from": [], "file": None, "_key": rk})
                 if entry["object"] not in g["from"]:
                     g["from"].append(entry["object"])
     accounts = _accounts(objects)
