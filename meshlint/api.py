@@ -279,7 +279,6 @@ def report(inputs: Inputs, *, revision: str = "asm-managed", namespace: str | No
     HTML or JSON; :attr:`Report.data` the JSON as data. The other options are :func:`check`'s
     (a report always covers every rule)."""
     from .exitcodes import for_input
-    from .redact import Redactor
     from .report import REVISIONS, build
     from .report.json_report import render
 
@@ -290,7 +289,7 @@ def report(inputs: Inputs, *, revision: str = "asm-managed", namespace: str | No
     result = _lint(inputs, settings)
     model = build(result, revision, _user_validate(settings), inputs=_paths(inputs) if not _is_texts(inputs) else list(result.files),
                   assume_rbac_on=assume_rbac_on)
-    model = Redactor(result.sources).data(model)  # scrubbed before rendering: every format stays valid
+    model = result.redactor.data(model)  # scrubbed before rendering: every format stays valid
     return Report(revision, for_input(result.sources), render(model), model)
 
 
@@ -457,9 +456,8 @@ def _conversion(result: Result, converted: ConvertResult, generated: list[Genera
                 refusals: list[Any], error: str | None, verify: bool) -> ConversionResult:
     from .convert_cli import _as_json, diff_text, refusal_findings, refused_by_verification, security_differences
     from .exitcodes import for_input
-    from .redact import Redactor
 
-    redactor = Redactor(result.sources)  # scrubs data before it is encoded, as the command does
+    redactor = result.redactor  # scrubs data before it is encoded, as the command does
     differences = security_differences(result) if verify else []
     refused = refusal_findings(refusals)
     boms = {s.path: s.bom for s in result.sources}

@@ -238,8 +238,7 @@ def check(
         raise typer.Exit(0)
     if baseline is not None:
         result = _apply_baseline(result, baseline)
-    for src in result.sources:
-        src.text = None  # no reporter needs the files' text any more: free it before rendering
+    result = result.without_texts()  # no reporter needs the files' text any more: freed before rendering
     options = {}
     if format == "text":
         options["color"] = output is None and _color(color, no_color)
@@ -351,7 +350,6 @@ def report(
     """Write the migration report: what blocks, what converts, and the cluster steps in order."""
     import importlib
 
-    from .redact import Redactor
     from .report import REVISIONS, build
 
     renderers = {"markdown": "meshlint.report.markdown", "html": "meshlint.report.html", "json": "meshlint.report.json_report"}
@@ -362,7 +360,7 @@ def report(
     _, settings = _settings(None, None, root_namespace, context, assume_rbac_on, schemas, namespace, verbose)
     result = _lint(paths, settings)
     model = build(result, revision, _user_validate(settings), inputs=list(paths), assume_rbac_on=assume_rbac_on)
-    model = Redactor(result.sources).data(model)  # scrubbed before rendering: every format stays valid
+    model = result.redactor.data(model)  # scrubbed before rendering: every format stays valid
     write_output(importlib.import_module(renderers[format]).render(model), out)
     raise typer.Exit(_input_exit(result))
 

@@ -143,14 +143,14 @@ def _once(result: Result, fixes_by_resource: dict[int, list[Fix]]) -> tuple[dict
     same conversion would replace is removed instead of writing the same new objects twice, and a
     file generated for it is asked for once, by the kept copy. Returns the changed fix lists and,
     for each changed copy, its kept twin."""
-    from .duplicates import groups, kept, location, same_apart_from_server_fields
+    from .duplicates import kept, location, same_apart_from_server_fields
 
     resources = [r for s in result.sources for r in s.resources]
-    copies = groups(resources)
     overrides: dict[int, list[Fix]] = {}
     twins: dict[int, Resource] = {}
     for res in resources:
-        group, fixes = copies.get(id(res)), fixes_by_resource.get(id(res))
+        fixes = fixes_by_resource.get(id(res))
+        group = result.index.copies(res) if fixes else []  # the run's index groups the copies once (ML014 used it)
         if not group or not fixes or kept(group) is res or not same_apart_from_server_fields(res, kept(group)):
             continue
         last = kept(group)

@@ -118,9 +118,7 @@ def run_convert(result: Result, out: Path | None, in_place: bool, diff: bool, ch
     code = 2 if failure is not None else 1 if (converted.errors or unverified or refused or (check_only and changed)) else 0
     findings = refusal_findings(refused)
     error = str(failure) if failure is not None else None
-    from .redact import Redactor
-
-    redactor = Redactor(result.sources)  # scrubs the data before it is encoded: the JSON stays valid
+    redactor = result.redactor  # scrubs the data before it is encoded: the JSON stays valid
     if fmt == "json":
         summary = json.dumps(redactor.data(_as_json(converted, written, differences, generated, findings, error)), indent=2, ensure_ascii=False) + "\n"
     else:

@@ -6,9 +6,9 @@ The engine never prints. Reporters render a Result; the CLI decides what to show
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fnmatch import fnmatchcase
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import placeholders
 from .fixes import Fix
@@ -19,6 +19,10 @@ from .namespaces import applied
 from .registry import all_rules, kind_matches, rule_matches
 from .suppress import ANNOTATION, Directive, Suppressions, annotation_directive
 from .verify.run import SECURITY_CODES, verify_conversions
+
+if TYPE_CHECKING:
+    from .redact import Redactor
+    from .verify import Outcome
 
 DEFAULT_ROOT_NAMESPACE = "istio-system"
 RULE_CRASHED = "ML090"
@@ -56,16 +60,23 @@ class Context:
     settings: Settings
 
 
-@dataclass
+@dataclass(frozen=True)
 class Result:
+    """What one run found, and the run's context that convert, verify and report reuse: the index
+    of every resource (inputs and --context), the root namespace, the verification of the security
+    conversions and the redactor (secret values collected once). Frozen: reporters, commands and
+    the API read it and never change it (``filtered``, ``without_texts``: new Results)."""
+
     findings: list[Finding]
     files: list[str]
     resources: int
     rules: dict[str, Rule]
     sources: list[SourceFile] = field(default_factory=list, repr=False)
     root_namespace: str = DEFAULT_ROOT_NAMESPACE
-    verification: Any = field(default=None, repr=False)  # meshlint.verify.Outcome of the security conversions
+    verification: Outcome | None = field(default=None, repr=False)  # meshlint.verify.Outcome of the security conversions
     context_sources: list[SourceFile] = field(default_factory=list, repr=False)  # --context: read for references, not reported on
+    index: ResourceIndex = field(kw_only=True, repr=False)  # built once per run (engine.lint_sources)
+    redactor: Redactor = field(kw_only=True, repr=False)  # every output's scrubbing, for these inputs
 
     @property
     def not_objects(self) -> list[str]:
@@ -79,7 +90,12 @@ class Result:
         return 1 if any(f.severity >= fail_on for f in self.findings) else 0
 
     def filtered(self, min_severity: Severity) -> Result:
-        return Result([f for f in self.findings if f.severity >= min_severity], self.files, self.resources, self.rules, self.sources, self.root_namespace, self.verification, self.context_sources)
+        return replace(self, findings=[f for f in self.findings if f.severity >= min_severity])
+
+    def without_texts(self) -> Result:
+        """The same result with the input files' texts left out (check's reporters never need them,
+        so a caller that drops the full result frees them before rendering)."""
+        return replace(self, sources=[replace(s, text=None) for s in self.sources])
 
 
 def active_rules(settings: Settings, rules: Mapping[str, Rule] | None = None) -> dict[str, Rule]:
@@ -212,7 +228,8 @@ def lint_sources(sources: list[SourceFile], settings: Settings = Settings(), con
     redactor = Redactor(sources)
     findings = [redactor.finding(f) for f in findings]
     findings.sort(key=Finding.sort_key)
-    return Result(findings, [s.path for s in sources], len(resources), active, sources, ctx_root, verification, list(context))
+    return Result(findings, [s.path for s in sources], len(resources), active, sources, ctx_root, verification, list(context),
+                  index=index, redactor=redactor)
 
 
 def _without_deferred(found: list[tuple[Rule, Violation]]) -> list[tuple[Rule, Violation]]:

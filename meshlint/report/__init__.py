@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, Any
 
 from .. import __version__, refusals
 from ..engine import Result
-from ..index import ResourceIndex
 from ..model import Severity
 from . import installation, plan, references
 from .objects import Objects, merge, public
@@ -44,8 +43,7 @@ def build(result: Result, revision: str = "asm-managed", validate: Validator | N
     from ..convert import convert
 
     resources = [r for s in result.sources for r in s.resources]
-    context = [r for s in result.context_sources for r in s.resources]
-    index = ResourceIndex(resources + context)
+    index = result.index  # the run's: inputs and --context
     objects = Objects(resources)
     rules = result.rules
 
