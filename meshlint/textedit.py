@@ -14,11 +14,14 @@ from __future__ import annotations
 import itertools
 import json
 from collections.abc import Callable
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import yaml
 
 from .model import split_pointer
+
+if TYPE_CHECKING:
+    from .list_items import ItemText, ListItems
 
 
 class EditError(Exception):
@@ -148,10 +151,18 @@ class Style:
 
     @classmethod
     def of(cls, root: yaml.Node) -> Style:
+        return cls.settled(root, frozenset()) or cls()
+
+    @classmethod
+    def settled(cls, root: yaml.Node, unread: frozenset[int]) -> Style | None:
+        """The style, or None when finding it would look into a node whose id is in ``unread``
+        (a List's items: their text changes while the style is in use)."""
         indent, seq = None, None
         stack = [root]
         while stack and (indent is None or seq is None):
             node = stack.pop()
+            if id(node) in unread:
+                return None
             if isinstance(node, yaml.MappingNode) and not node.flow_style:
                 for k, v in node.value:
                     if (isinstance(v, yaml.MappingNode) and not v.flow_style and v.value and indent is None
@@ -255,12 +266,13 @@ def rename_key(text: str, root: yaml.Node, ptr: str, new_key: str) -> str:
     return text[: key.start_mark.index] + new_key + text[key.end_mark.index:]
 
 
-def set_value(text: str, root: yaml.Node, ptr: str, value: Any, position: int | None = None) -> str:
+def set_value(text: str, root: yaml.Node, ptr: str, value: Any, position: int | None = None, style: Style | None = None) -> str:
     """Set (or create, with missing parents) the value at ``ptr``. ``position``: insert a new
-    key at this text index (a line start) instead of after the parent's last entry."""
+    key at this text index (a line start) instead of after the parent's last entry. ``style``:
+    the document's, when ``root`` is not the whole document."""
     tokens = split_pointer(ptr)
     chain = walk(root, tokens)
-    style = Style.of(root)
+    style = style or Style.of(root)
     if len(chain) == len(tokens) + 1:  # exists: replace
         key, node = chain[-1]
         parent = chain[-2][1]
@@ -317,7 +329,7 @@ def _with(v: Any, token: str, value: Any) -> Any:
     return v
 
 
-def replace_entry(text: str, root: yaml.Node, ptr: str, new_key: str, value: Any) -> str:
+def replace_entry(text: str, root: yaml.Node, ptr: str, new_key: str, value: Any, style: Style | None = None) -> str:
     """Replace a mapping entry by ``new_key: value`` at the same place (key order kept)."""
     tokens = split_pointer(ptr)
     chain = walk(root, tokens)
@@ -328,7 +340,7 @@ def replace_entry(text: str, root: yaml.Node, ptr: str, new_key: str, value: Any
     if getattr(parent, "flow_style", False):
         return _rewrite_flow(text, root, tokens[:-1], lambda v: {(new_key if k == tokens[-1] else k): (value if k == tokens[-1] else x) for k, x in v.items()})
     start, end = _entry_span(text, key, node)
-    entry = _keep_comment(_entry_text(new_key, value, key.start_mark.column, Style.of(root)), text, key, node)
+    entry = _keep_comment(_entry_text(new_key, value, key.start_mark.column, style or Style.of(root)), text, key, node)
     if text[_line_start(text, key.start_mark.index):key.start_mark.index].strip():  # "- key:" starts a sequence item
         return text[: key.start_mark.index] + entry.lstrip(" ") + text[end:]
     return text[:start] + entry + text[end:]
@@ -393,14 +405,26 @@ class Document:
     """The text of one YAML document being edited, and its node tree: composed when an edit
     needs it and kept until an edit changes the text (an operation that changes nothing, or the
     checks a merge makes key by key, compose nothing again). ``first``: the file's first
-    document (its header comments are kept when its resource is removed)."""
+    document (its header comments are kept when its resource is removed).
 
-    __slots__ = ("_root", "first", "text")
+    The items of a ``kind: List`` are edited each on its own text where that is exact
+    (:mod:`meshlint.list_items`): composing the whole List again after every edit of one item
+    made a List of n fixed items cost n times its size."""
+
+    __slots__ = ("_items", "_looked", "_root", "_text", "first")
 
     def __init__(self, text: str, first: bool = False) -> None:
-        self.text = text
+        self._text = text
         self.first = first
         self._root: yaml.Node | None = None
+        self._items: ListItems | None = None
+        self._looked = False  # whether the document was looked at as a List of items
+
+    @property
+    def text(self) -> str:
+        if self._items is not None:  # back to one text: the items' edits go into it
+            self._text, self._items, self._root = self._items.assemble(self._text), None, None
+        return self._text
 
     def root(self) -> yaml.Node:
         if self._root is None:
@@ -412,20 +436,38 @@ class Document:
 
     def update(self, text: str) -> None:
         if text != self.text:
-            self.text, self._root = text, None
+            self._text, self._root = text, None
+
+    def style(self) -> Style | None:
+        """The style edits use when it is not that of ``root()`` (None: it is)."""
+        return None
+
+    def whole(self) -> Document:
+        return self
+
+    def replaced(self, count: int) -> None:
+        """A List item was replaced by ``count`` items (the List's own text knows it by itself)."""
 
     def resource(self, item: int | None) -> ResourceText:
         """The resource at the document's root, or item ``item`` of a ``kind: List``."""
-        return ResourceText(self, f"/items/{item}" if item is not None else "", item)
+        if item is None:
+            return ResourceText(self, "", None)
+        if not self._looked:
+            from .list_items import ListItems
+
+            self._looked = True
+            self._items = ListItems.of(self.text, self.root())
+        on_its_own = self._items.item(self, item) if self._items is not None else None
+        return ResourceText(on_its_own or self, f"/items/{item}", item)
 
 
 class ResourceText:
-    """One resource in a :class:`Document`: the text edits that fix operations are made of,
-    with JSON Pointers relative to the resource (as in :mod:`meshlint.fixes`)."""
+    """One resource in a :class:`Document` (or a List item's own text): the text edits that fix
+    operations are made of, with JSON Pointers relative to the resource (as in :mod:`meshlint.fixes`)."""
 
     __slots__ = ("doc", "item", "prefix")
 
-    def __init__(self, doc: Document, prefix: str, item: int | None) -> None:
+    def __init__(self, doc: Document | ItemText, prefix: str, item: int | None) -> None:
         self.doc, self.prefix, self.item = doc, prefix, item
 
     def _chain(self, ptr: str) -> tuple[list[tuple[yaml.Node | None, yaml.Node]], int]:
@@ -445,33 +487,42 @@ class ResourceText:
         chain, full = self._chain(ptr)
         return len(chain) == full and not getattr(chain[-1][1], "value", None)
 
+    # (each asks for the root before the text: an item's own text may hand over to the document's)
+
     def set_value(self, ptr: str, value: Any) -> None:
-        self.doc.update(set_value(self.doc.text, self.doc.root(), self.prefix + ptr, value))
+        doc, root = self.doc, self.doc.root()
+        doc.update(set_value(doc.text, root, self.prefix + ptr, value, style=doc.style()))
 
     def remove(self, ptr: str) -> None:
-        self.doc.update(remove(self.doc.text, self.doc.root(), self.prefix + ptr))
+        doc, root = self.doc, self.doc.root()
+        doc.update(remove(doc.text, root, self.prefix + ptr))
 
     def rename_key(self, ptr: str, new_key: str) -> None:
-        self.doc.update(rename_key(self.doc.text, self.doc.root(), self.prefix + ptr, new_key))
+        doc, root = self.doc, self.doc.root()
+        doc.update(rename_key(doc.text, root, self.prefix + ptr, new_key))
 
     def replace_entry(self, ptr: str, new_key: str, value: Any) -> None:
-        self.doc.update(replace_entry(self.doc.text, self.doc.root(), self.prefix + ptr, new_key, value))
+        doc, root = self.doc, self.doc.root()
+        doc.update(replace_entry(doc.text, root, self.prefix + ptr, new_key, value, style=doc.style()))
 
     def replace_resource(self, objects: list[dict[str, Any]]) -> None:
         """The whole resource replaced by zero or more objects: documents in place of a document,
         items in place of a List's item."""
-        text, root = self.doc.text, self.doc.root()
-        style = Style.of(root)
+        doc = self.doc
+        root = doc.root()
+        text, style = doc.text, doc.style() or Style.of(root)
         if self.item is None and not objects:
-            self.doc.update(_without_document(text, root, self.doc.first))
+            doc.update(_without_document(text, root, doc.first))
         elif self.item is None:
-            self.doc.update(replace_node_with_documents(text, root, objects, style))
+            doc.update(replace_node_with_documents(text, root, objects, style))
         else:
             items = walk(root, ["items"])[-1][1]
             if not objects and len(items.value) == 1:  # the List's last item goes: an empty list, not a null
-                self.doc.update(set_value(text, root, "/items", []))
+                whole = doc.whole()
+                whole.update(set_value(whole.text, whole.root(), "/items", []))
             else:  # (a List item's resource comes from a sequence)
-                self.doc.update(replace_sequence_item(text, cast(yaml.SequenceNode, items), self.item, objects, style))
+                doc.update(replace_sequence_item(text, cast(yaml.SequenceNode, items), self.item, objects, style))
+                doc.replaced(len(objects))
 
 
 def _without_document(text: str, root: yaml.Node, first: bool) -> str:

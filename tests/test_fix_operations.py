@@ -64,3 +64,27 @@ def test_a_document_is_composed_again_only_after_its_text_changed(case: str, mon
     assert seen, "the conversion composed nothing: the spy is not in the path"
     again = [i for i in range(1, len(seen)) if seen[i] == seen[i - 1]]
     assert again == [], f"the same text composed twice in a row (compositions {again} of {len(seen)})"
+
+
+def test_a_list_export_is_composed_whole_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each fixed item of a List is edited on its own text (the whole List composed again after
+    every edit of one item made a List of n fixed items cost n times its size)."""
+    folder = ROOT / "fixtures" / "convert" / "list-export-items"
+    text = (folder / "input.yaml").read_text(encoding="utf-8")
+    seen = _composed(monkeypatch)
+    result = meshlint.convert({"x.yaml": text})
+    assert result.files[0].text == (folder / "expected.yaml").read_text(encoding="utf-8")
+    whole = [t for t in seen if "\nkind: List\n" in t]
+    assert len(whole) == 1, f"the whole List was composed {len(whole)} times for {len(result.files[0].changes)} changed items"
+    assert len(seen) > 1
+
+
+@pytest.mark.parametrize("case", ["list-export-own-style", "list-export-anchors"])
+def test_a_list_whose_items_are_not_independent_is_edited_whole(case: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Items laid out in a style only they show, or tied by an anchor, are edited on the whole
+    document's text (the goldens, written by the engine that always did so, say it is exact)."""
+    folder = ROOT / "fixtures" / "convert" / case
+    seen = _composed(monkeypatch)
+    result = meshlint.convert({"x.yaml": (folder / "input.yaml").read_text(encoding="utf-8")})
+    assert result.files[0].text == (folder / "expected.yaml").read_text(encoding="utf-8")
+    assert len([t for t in seen if "\nkind: List\n" in t]) > 1
