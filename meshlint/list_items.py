@@ -6,7 +6,7 @@ compose on their own to the same nodes (a block sequence of one item, at the sam
 the edits are made on that small text. It is exact only when:
 
 - the item's own text composes to exactly the nodes it has in the List (checked, node by node);
-- no node is shared (an alias could tie one item's text to another's);
+- no node is shared between items (an alias would tie one item's text to another's);
 - the document's style (mapping indent, sequence indentation) is settled by what lies outside
   the items (:meth:`Style.settled`), so the edits of other items cannot change it.
 
@@ -40,7 +40,7 @@ class ListItems:
         seq = chain[-1][1]
         if len(chain) != 2 or not isinstance(seq, yaml.SequenceNode) or seq.flow_style or not seq.value:
             return None
-        if not _tree_without_aliases(root):
+        if not _items_apart(root, seq):
             return None
         style = textedit.Style.settled(root, frozenset(id(item) for item in seq.value))
         return cls(text, seq, style) if style is not None else None
@@ -156,10 +156,16 @@ class _OneItem:
         return self.node
 
 
-def _nodes(root: yaml.Node) -> Iterator[yaml.Node]:
+def _nodes(root: yaml.Node, skip: frozenset[int] = frozenset()) -> Iterator[yaml.Node]:
+    """Every node under ``root`` once (an alias's node is not walked again), not going into
+    the nodes whose ids are in ``skip``."""
+    seen: set[int] = set()
     stack = [root]
     while stack:
         node = stack.pop()
+        if id(node) in seen or id(node) in skip:
+            continue
+        seen.add(id(node))
         yield node
         if isinstance(node, yaml.MappingNode):
             stack.extend(x for kv in node.value for x in kv)
@@ -167,13 +173,15 @@ def _nodes(root: yaml.Node) -> Iterator[yaml.Node]:
             stack.extend(node.value)
 
 
-def _tree_without_aliases(root: yaml.Node) -> bool:
-    seen: set[int] = set()
-    for node in _nodes(root):
-        if id(node) in seen:
-            return False
-        seen.add(id(node))
-    return True
+def _items_apart(root: yaml.Node, seq: yaml.SequenceNode) -> bool:
+    """No node is shared between two items, or between an item and the rest of the document (an
+    alias within one item is fine: the item's own text holds its anchor)."""
+    owner: dict[int, int] = {}
+    for i, item in enumerate(seq.value):
+        for node in _nodes(item):
+            if owner.setdefault(id(node), i) != i:
+                return False
+    return not any(id(node) in owner for node in _nodes(root, frozenset(id(item) for item in seq.value)))
 
 
 def _same_nodes(a: yaml.Node, b: yaml.Node, index: int, line: int) -> bool:
@@ -181,8 +189,12 @@ def _same_nodes(a: yaml.Node, b: yaml.Node, index: int, line: int) -> bool:
     document) is ``a`` node for node: kinds, values, styles and every position the edits read
     (the end of a block collection is not one of them)."""
     pairs: list[tuple[Any, Any]] = [(a, b)]
+    seen: set[int] = set()
     while pairs:
         x, y = pairs.pop()
+        if id(x) in seen:  # an alias: its node was compared where the anchor is
+            continue
+        seen.add(id(x))
         if type(x) is not type(y) or x.tag != y.tag or not _same_mark(x.start_mark, y.start_mark, index, line):
             return False
         if isinstance(x, yaml.ScalarNode):
