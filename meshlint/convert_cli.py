@@ -13,6 +13,7 @@ from typing import Any
 
 from . import __version__, convert_text
 from .convert import ConvertResult, FileResult, Validator, convert
+from .convert_text import cr_only
 from .engine import Result
 from .escape import printable
 from .fsutil import FileWrite, Refusal, WriteError, commit, created_mode
@@ -26,11 +27,6 @@ from .terminal import Paint, color_diff
 def diff_path(display: str) -> str:
     """The path a diff names for an input file: relative to the working directory."""
     return "/".join(relative_parts(display)) or "stdin.yaml"
-
-
-def cr_only(text: str | None) -> bool:
-    """A classic Mac file: its lines end in CR alone."""
-    return text is not None and "\r" in text and "\n" not in text
 
 
 def unified_diff(f: FileResult) -> str:

@@ -63,11 +63,14 @@ def _refused(findings: list[Finding], verbose: bool, paint: Paint) -> list[str]:
     return out
 
 
+def cr_only(text: str | None) -> bool:
+    """A classic Mac file: its lines end in CR alone."""
+    return text is not None and "\r" in text and "\n" not in text
+
+
 def changes(converted: ConvertResult, verbose: bool, paint: Paint) -> list[str]:
     """Per file (the path once): the resources converted, or why the file is left unchanged, and the
     conversions that were refused (with their reasons)."""
-    from .convert_cli import cr_only
-
     refused: dict[str, list[Finding]] = {}
     for x in refusals.refused(converted.lint.findings, converted.lint.rules):
         refused.setdefault(x.file, []).append(x)

@@ -7,15 +7,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from fnmatch import fnmatchcase
 from typing import TYPE_CHECKING, Any
 
 from . import placeholders
 from .fixes import Fix
 from .index import IndexView, ResourceIndex
-from .loader import InputFile, SourceFile, discover, read_input
+from .loader import InputError, InputFile, SourceFile, discover, read_input, read_paths
 from .model import Finding, Problem, Resource, Rule, Severity, Violation
 from .namespaces import applied
+from .paths import path_matches
 from .registry import all_rules, kind_matches, rule_matches
 from .suppress import ANNOTATION, Directive, Suppressions, annotation_directive
 from .verify.run import SECURITY_CODES, verify_conversions
@@ -27,10 +27,6 @@ if TYPE_CHECKING:
 DEFAULT_ROOT_NAMESPACE = "istio-system"
 RULE_CRASHED = "ML090"
 UNUSED_SUPPRESSION = "ML091"
-
-
-class InputError(Exception):
-    """Input paths that cannot be read: a usage error (exit code 2)."""
 
 
 @dataclass(frozen=True)
@@ -108,13 +104,6 @@ def active_rules(settings: Settings, rules: Mapping[str, Rule] | None = None) ->
             continue
         out[code] = rule
     return out
-
-
-def read_paths(paths: Iterable[str], exclude: Iterable[str] = ()) -> list[SourceFile]:
-    files, errors = discover(list(paths), exclude)
-    if errors:
-        raise InputError("; ".join(errors))
-    return [read_input(f) for f in files]
 
 
 def lint(paths: list[str], settings: Settings = Settings()) -> Result:
@@ -328,7 +317,7 @@ def _problem_finding(rule: Rule, p: Problem, path: str) -> Finding:
 def _finish_file(src: SourceFile, findings: list[Finding], settings: Settings, rules: Mapping[str, Rule], active: Mapping[str, Rule]) -> list[Finding]:
     """Comment suppressions, per-path ignores and severity overrides for one file."""
     sup = Suppressions.from_text(src.text)
-    ignored = [codes for glob, codes in settings.per_path_ignores.items() if _path_matches(src.path, glob)]
+    ignored = [codes for glob, codes in settings.per_path_ignores.items() if path_matches(src.path, glob)]
     kept = []
     for f in findings:
         rule = rules[f.code]
@@ -357,7 +346,7 @@ def _at_sources(src: SourceFile, findings: list[Finding], settings: Settings, ru
         if res is not None:
             f = place(f, res)
             rule = rules[f.code]
-            if any(rule_matches(rule, t) for glob, codes in settings.per_path_ignores.items() if _path_matches(f.file, glob) for t in codes):
+            if any(rule_matches(rule, t) for glob, codes in settings.per_path_ignores.items() if path_matches(f.file, glob) for t in codes):
                 continue
             if res.origin.silences(f, rule):
                 continue
@@ -387,13 +376,6 @@ def _override(f: Finding, settings: Settings) -> Finding:
     from dataclasses import replace
 
     return replace(f, severity=sev)
-
-
-def _path_matches(path: str, glob: str) -> bool:
-    p = path.replace("\\", "/")
-    while p.startswith("./"):
-        p = p[2:]
-    return fnmatchcase(p, glob) or fnmatchcase(p, glob.rstrip("/") + "/*")
 
 
 __all__ = ["Context", "InputError", "InputFile", "Result", "Settings", "active_rules", "lint", "lint_sources", "read_paths", "root_namespace"]

@@ -21,6 +21,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from .spellings import snake
+
 _PREFIX = "type.googleapis.com/"
 
 
@@ -35,10 +37,6 @@ class FilterType:
     @property
     def url(self) -> str:
         return _PREFIX + self.type_name
-
-
-def snake(key: str) -> str:
-    return re.sub(r"(?<=[a-z0-9])([A-Z])", lambda m: "_" + m.group(1).lower(), key)
 
 
 def _key(obj: dict[str, Any], name: str) -> str | None:

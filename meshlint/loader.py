@@ -113,6 +113,18 @@ def discover(paths: list[str], exclude: Iterable[str] = ()) -> tuple[list[InputF
     return files, errors
 
 
+class InputError(Exception):
+    """Input paths that cannot be read: a usage error (exit code 2)."""
+
+
+def read_paths(paths: Iterable[str], exclude: Iterable[str] = ()) -> list[SourceFile]:
+    """Every input file below ``paths``, read; :class:`InputError` names the paths that cannot be."""
+    files, errors = discover(list(paths), exclude)
+    if errors:
+        raise InputError("; ".join(errors))
+    return [read_input(f) for f in files]
+
+
 def _walk(top: str, skip: Iterable[tuple[int, int]] = frozenset()) -> Iterator[tuple[str, str]]:
     """Recursive, sorted, symlink-loop-safe walk yielding YAML/JSON files (never into ``skip``)."""
     visited: set[tuple[int, int]] = set(skip)

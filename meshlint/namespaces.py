@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from .nonobjects import KUSTOMIZATION_FILES
+from .paths import path_matches
 
 if TYPE_CHECKING:
     from .loader import SourceFile
@@ -67,8 +68,6 @@ def applied(res: Resource, default: str = "default") -> tuple[str, str] | None:
 def assign(sources: Iterable[SourceFile], namespace: str | None = None,
            mapping: tuple[tuple[str, str], ...] = (), mapping_from: str = ".meshlint.yaml") -> None:
     """Set ``applied_namespace`` / ``namespace_from`` on every resource of ``sources``."""
-    from .engine import _path_matches
-
     sources = list(sources)
     by_file = _kustomize_namespaces([s.path for s in sources if s.path != "-"])
     for src in sources:
@@ -80,7 +79,7 @@ def assign(sources: Iterable[SourceFile], namespace: str | None = None,
             if namespace:
                 other = (namespace, FROM_FLAG)
             else:
-                glob = next(((g, ns) for g, ns in mapping if _path_matches(src.path, g)), None)
+                glob = next(((g, ns) for g, ns in mapping if path_matches(src.path, g)), None)
                 if glob is not None:
                     other = (glob[1], f"{mapping_from} namespaces '{glob[0]}'")
         for res in src.resources:

@@ -145,7 +145,7 @@ def _build_dirs() -> list[str]:
 
 
 def _allowed_tops() -> tuple[str, ...]:
-    from .reporters.common import repo_root
+    from .paths import repo_root
 
     return tuple({os.path.realpath(os.getcwd()), repo_root()})
 

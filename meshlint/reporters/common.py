@@ -9,22 +9,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from ..model import Finding, Severity
-
-
-@functools.lru_cache(maxsize=1)
-def repo_root() -> str:
-    """The git top-level of the working directory (the nearest directory holding ``.git``, a
-    directory or a worktree's file), else the working directory itself. Found by looking, not by
-    running git: meshlint never starts a program in the repository it scans."""
-    cwd = os.path.realpath(os.getcwd())
-    d = cwd
-    while True:
-        if os.path.lexists(os.path.join(d, ".git")):
-            return d
-        parent = os.path.dirname(d)
-        if parent == d:
-            return cwd
-        d = parent
+from ..paths import repo_root
 
 
 @functools.cache

@@ -6,13 +6,13 @@ never entered, so user keys such as a header called ``x_trace_id`` are left alon
 """
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from typing import Any
 
 from ..fixes import Fix, RenameKey
 from ..index import RuleContext
 from ..model import Resource, Violation, pointer
+from ..spellings import SNAKE_CASE, camel
 
 CODE = "ML209"
 KINDS = ("networking.istio.io/VirtualService", "networking.istio.io/DestinationRule", "networking.istio.io/Gateway",
@@ -23,12 +23,6 @@ FIELDS = frozenset(["sniHosts", "subjectAltNames", "caCertificates", "clientCert
 USER_MAPS = frozenset({"metadata", "labels", "sourceLabels", "matchLabels", "selector", "workloadLabels", "queryParams",
                        "withoutHeaders", "set", "add", "appendHeaders", "appendRequestHeaders", "appendResponseHeaders",
                        "ports", "headers", "status"})
-SNAKE_CASE = re.compile(r"^[a-z0-9]+(_[a-z0-9]+)+$")
-
-
-def camel(key: str) -> str:
-    head, *rest = key.split("_")
-    return head + "".join(p[:1].upper() + p[1:] for p in rest)
 
 
 def _walk(value: Any, tokens: tuple[str | int, ...], renamed: tuple[str | int, ...]) -> Iterator[tuple[tuple[str | int, ...], tuple[str | int, ...], str]]:

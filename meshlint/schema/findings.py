@@ -21,7 +21,7 @@ from typing import Any
 
 from ..model import Resource, pointer
 from ..placeholders import has_placeholder
-from ..rules.snake_case_field import SNAKE_CASE, camel
+from ..spellings import SNAKE_CASE, camel
 from . import compiled
 
 SCHEMA_KINDS = ("*.istio.io/*",)  # what the ML80x rules run on (kinds without a schema yield nothing)

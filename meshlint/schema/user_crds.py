@@ -102,7 +102,7 @@ class UserSchemas:
 
 def load_user_schemas(path: str) -> UserSchemas:
     """Read CRDs from a file (one or many documents, or a ``kind: List`` export) or a directory."""
-    from ..engine import InputError, read_paths
+    from ..loader import InputError, read_paths
 
     try:
         sources = read_paths([path])
