@@ -16,7 +16,7 @@ from .loader import InputError, InputFile, SourceFile, discover, read_input, rea
 from .model import Finding, Problem, Resource, Rule, Severity, Violation
 from .namespaces import applied
 from .paths import path_matches
-from .registry import all_rules, kind_matches, rule_matches
+from .registry import PLUGIN_NOT_LOADED, all_rules, kind_matches, plugin_failures, rule_matches
 from .suppress import ANNOTATION, Directive, Suppressions, annotation_directive
 from .verify.run import SECURITY_CODES, verify_conversions
 
@@ -212,6 +212,7 @@ def lint_sources(sources: list[SourceFile], settings: Settings = Settings(), con
             release = getattr(res.locate, "release", None)
             if release is not None:
                 release()
+    findings.extend(_plugin_findings(rules, active, settings))
     from .redact import Redactor
 
     redactor = Redactor(sources)
@@ -359,6 +360,16 @@ def _can_judge(d: Directive, active: Mapping[str, Rule]) -> bool:
     if UNUSED_SUPPRESSION not in active:
         return False
     return all(t != "all" and any(rule_matches(r, t) for r in active.values()) for t in d.tokens)
+
+
+def _plugin_findings(rules: Mapping[str, Rule], active: Mapping[str, Rule], settings: Settings) -> list[Finding]:
+    """ML050: each plugin that could not be loaded, at the line of the ``entry_points.txt`` declaring it."""
+    if PLUGIN_NOT_LOADED not in active:
+        return []
+    rule = rules[PLUGIN_NOT_LOADED]
+    return [_override(Finding(rule.code, rule.name, rule.severity, rule.format(f.key, dict(f.params)), f.file, f.line, 1 if f.line else 0,
+                              None, "", False, key=f.key, short=rule.format(f.key, dict(f.params), short=True)), settings)
+            for f in plugin_failures()]
 
 
 def _unused(rule: Rule, d: Directive, path: str, res: Resource | None) -> Finding:

@@ -15,7 +15,8 @@ never imports the schema rules. A module the index does not know yet is imported
 Third-party rules come through the entry-point group ``meshlint.rules`` and carry their own
 metadata; they are loaded only from the installed environment (never from the working
 directory, which ``python -m`` or a ``''`` entry puts on ``sys.path`` and which is usually the
-repository being scanned). A plugin that fails to load is reported by :func:`plugin_problems`.
+repository being scanned). A plugin that fails to load is a finding (ML050, :func:`plugin_failures`)
+at the line of the ``entry_points.txt`` that declares it, and a warning (:func:`plugin_problems`).
 """
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ import os
 import re
 import sys
 from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, TypedDict
 
@@ -38,6 +40,19 @@ if TYPE_CHECKING:
 
 ENTRY_POINT_GROUP = "meshlint.rules"
 PACKAGE = "meshlint.rules"
+PLUGIN_NOT_LOADED = "ML050"
+
+
+@dataclass(frozen=True)
+class PluginFailure:
+    """A plugin whose rules did not run: the ML050 message key and its params, and where the plugin
+    is declared (its distribution's ``entry_points.txt`` and the line naming it; "" and 0 when no
+    distribution could be listed)."""
+
+    key: str
+    params: tuple[tuple[str, str], ...]
+    file: str = ""
+    line: int = 0
 
 
 class Declared(TypedDict):
@@ -156,9 +171,9 @@ def all_rules() -> dict[str, Rule]:
         known: dict[str, Any] = {} if d is None else {
             "kinds": d["kinds"], "reads": d["reads"], "check": check, "defers": d["defers"], "yields_to": d["yields_to"]}
         rules[code] = CatalogueRule(code, file_name[len(code) + 1:-len(".yaml")], functools.partial(_complete, code, d, check), **known)
-    for rule in _plugin_rules():
+    for rule, where in _plugin_rules():
         if rule.code in rules:  # a plugin never replaces a built-in code
-            _PLUGIN_PROBLEMS.append(f"plugin rule {rule.code} ({rule.name}) uses a code meshlint already has, so it was not loaded")
+            _PLUGIN_FAILURES.append(PluginFailure("code-taken", (("code", rule.code), ("name", rule.name)), *where))
         else:
             rules[rule.code] = rule
     return dict(sorted(rules.items()))
@@ -180,13 +195,19 @@ def write_index(path: str | None = None) -> str:
     return text
 
 
-_PLUGIN_PROBLEMS: list[str] = []
+_PLUGIN_FAILURES: list[PluginFailure] = []
+
+
+def plugin_failures() -> list[PluginFailure]:
+    """Plugins that could not be loaded (their rules did not run)."""
+    all_rules()
+    return list(_PLUGIN_FAILURES)
 
 
 def plugin_problems() -> list[str]:
-    """Plugins that could not be loaded (their rules did not run), one sentence each."""
-    all_rules()
-    return list(_PLUGIN_PROBLEMS)
+    """Plugins that could not be loaded, one sentence each: the messages of their ML050 findings."""
+    rule = all_rules()[PLUGIN_NOT_LOADED]
+    return [rule.format(f.key, dict(f.params)) for f in plugin_failures()]
 
 
 def installed_paths() -> list[str]:
@@ -221,7 +242,8 @@ def _may_declare_plugins(paths: list[str]) -> bool:
     return False
 
 
-def _plugin_entry_points() -> Iterator[EntryPoint]:
+def _plugin_entry_points() -> Iterator[tuple[EntryPoint, tuple[str, int]]]:
+    """Each plugin's entry point, with where it is declared (its ``entry_points.txt`` and line)."""
     paths = installed_paths()
     if not _may_declare_plugins(paths):
         return
@@ -233,31 +255,57 @@ def _plugin_entry_points() -> Iterator[EntryPoint]:
         if name in seen:
             continue  # the first one on sys.path wins, as for imports
         seen.add(name)
-        yield from (ep for ep in dist.entry_points if ep.group == ENTRY_POINT_GROUP)
+        declared = _declared_in(dist)
+        for ep in dist.entry_points:
+            if ep.group == ENTRY_POINT_GROUP:
+                yield ep, (declared[0], declared[1].get(ep.name, 1)) if declared else ("", 0)
 
 
-def _plugin_rules() -> Iterable[Rule]:
-    _PLUGIN_PROBLEMS.clear()
+def _declared_in(dist: Any) -> tuple[str, dict[str, int]] | None:
+    """A distribution's ``entry_points.txt`` and the line of each name in its meshlint.rules section."""
+    folder = getattr(dist, "_path", None)
+    if folder is None:
+        return None
+    path = os.path.join(os.fspath(folder), "entry_points.txt")
+    try:
+        with open(path, encoding="utf-8", errors="replace") as fh:
+            text = fh.read()
+    except OSError:
+        return None
+    lines: dict[str, int] = {}
+    section = ""
+    for number, line in enumerate(text.splitlines(), 1):
+        stripped = line.strip()
+        if stripped.startswith("[") and stripped.endswith("]"):
+            section = stripped[1:-1].strip()
+        elif section == ENTRY_POINT_GROUP and "=" in stripped:
+            lines.setdefault(stripped.split("=", 1)[0].strip(), number)
+    return path, lines
+
+
+def _plugin_rules() -> Iterable[tuple[Rule, tuple[str, int]]]:
+    _PLUGIN_FAILURES.clear()
     try:
         entry_points = list(_plugin_entry_points())
     except Exception as e:  # noqa: BLE001  a damaged installation's metadata: said, and the built-in rules still run
-        _PLUGIN_PROBLEMS.append(f"plugins could not be listed, so none was loaded: {type(e).__name__}: {e}")
+        _PLUGIN_FAILURES.append(PluginFailure("not-listed", (("error", f"{type(e).__name__}: {e}"),)))
         return
-    for ep in entry_points:
+    for ep, where in entry_points:
+        named = (("plugin", ep.name), ("target", ep.value))
         try:
             obj = ep.load()
         except BaseException as e:  # a broken plugin must not break the run, nor go unnoticed (SystemExit included)
             if isinstance(e, KeyboardInterrupt):
                 raise
-            _PLUGIN_PROBLEMS.append(f"plugin {ep.name} ({ep.value}) could not be loaded, so its rules did not run: {type(e).__name__}: {e}")
+            _PLUGIN_FAILURES.append(PluginFailure("default", named + (("error", f"{type(e).__name__}: {e}"),), *where))
             continue
         try:
             rule = _plugin_rule(obj)
         except (KeyError, TypeError, ValueError, AttributeError) as e:
             why = f"its catalogue entry has no {e}" if isinstance(e, KeyError) else str(e)
-            _PLUGIN_PROBLEMS.append(f"plugin {ep.name} ({ep.value}) is not a usable rule ({why}), so it was not loaded")
+            _PLUGIN_FAILURES.append(PluginFailure("not-a-rule", named + (("why", why),), *where))
             continue
-        yield rule
+        yield rule, where
 
 
 _PLUGIN_CODE = re.compile(r"^[A-Z]+[0-9]+$")

@@ -86,13 +86,44 @@ def test_a_plugin_that_cannot_be_used_is_said_and_the_built_in_rules_still_run(c
     r = cli("check", "-f", "json", "fixtures/examples/gitops-repo", env={"PYTHONPATH": str(site)})
     assert r.code == 1 and "Traceback" not in r.err and "internal error" not in r.err, r.err
     assert r.json()["summary"]["errors"] > 0  # meshlint's own rules ran
-    warnings = [line for line in r.err.splitlines() if line.startswith("meshlint: warning: plugin ")]
+    warnings = [line for line in r.err.splitlines() if line.startswith("meshlint: warning: Plugin ")]
     assert len(warnings) == len(BROKEN), r.err
     for name, (_, said) in BROKEN.items():
-        assert any(f"plugin {name} (broken_{name}" in w and said in w for w in warnings), (name, r.err)
-    code = "import meshlint\nr = meshlint.check('fixtures/examples/clean-1.6')\nprint(len(r.warnings), r.findings)\n"
+        assert any(f"Plugin {name} (broken_{name}" in w and said in w for w in warnings), (name, r.err)
+    # each is an ML050 finding at the line of entry_points.txt that declares it, with the same sentence
+    declared = site / "team_rules-2.0.dist-info" / "entry_points.txt"
+    found = [f for f in r.json()["findings"] if f["code"] == "ML050"]
+    assert sorted((f["file"], f["line"], f["column"], f["severity"]) for f in found) == \
+        [(str(declared), line, 1, "error") for line in range(2, 2 + len(BROKEN))]
+    assert sorted(f"meshlint: warning: {f['message']}" for f in found) == sorted(warnings)
+    code = "import meshlint\nr = meshlint.check('fixtures/examples/clean-1.6')\nprint(len(r.warnings), sorted({f.code for f in r.findings}))\n"
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, env={**os.environ, "PYTHONPATH": str(site)})
-    assert proc.stdout.strip() == f"{len(BROKEN)} ()", proc.stderr
+    assert proc.stdout.strip() == f"{len(BROKEN)} ['ML050']", proc.stderr
+
+
+BROKEN_SITE = FIXTURES / "plugins" / "broken-site"  # an installed distribution whose rule raises on import
+
+
+def test_a_plugin_that_fails_to_load_is_an_ml050_finding(cli):
+    r = cli("check", "-f", "json", CLEAN, env={"PYTHONPATH": str(BROKEN_SITE)})
+    assert r.code == 1 and "Traceback" not in r.err, r.err
+    (finding,) = r.json()["findings"]  # clean configuration: the plugin's failure is the only finding
+    assert (finding["code"], finding["name"], finding["severity"], finding["line"], finding["column"], finding["resource"]) == \
+        ("ML050", "plugin-not-loaded", "error", 5, 1, None)  # line 5: "timeouts = team_rules.timeouts"
+    assert Path(finding["file"]) == BROKEN_SITE / "team_rules-2.0.dist-info" / "entry_points.txt"
+    assert finding["message"] == ("Plugin timeouts (team_rules.timeouts) could not be loaded, so its rules did not run: "
+                                  "RuntimeError: team-rules: no configuration at /etc/team-rules/timeouts.yaml")
+    text = cli("check", CLEAN, env={"PYTHONPATH": str(BROKEN_SITE)})
+    assert "5:1       error    ML050 plugin timeouts could not be loaded: its rules did not run" in text.out
+    sarif = cli("check", "-f", "sarif", CLEAN, env={"PYTHONPATH": str(BROKEN_SITE)}).json()
+    assert [res["ruleId"] for res in sarif["runs"][0]["results"]] == ["ML050"]
+    quiet = cli("check", "-f", "json", "--ignore", "ML050", CLEAN, env={"PYTHONPATH": str(BROKEN_SITE)})
+    assert quiet.code == 0 and quiet.json()["findings"] == [], quiet.err
+    assert "could not be loaded" in quiet.err  # still said on standard error
+    proc = subprocess.run([sys.executable, "-c", "import meshlint\nr = meshlint.check('" + CLEAN + "')\n"
+                           "print([(f.code, f.line) for f in r.findings], r.exit_code())\n"],
+                          capture_output=True, text=True, cwd=REPO, env={**os.environ, "PYTHONPATH": str(BROKEN_SITE)})
+    assert proc.stdout.strip() == "[('ML050', 5)] 1", proc.stderr
 
 
 def test_docs_plugins_md_shows_the_example_plugin_as_it_is(tmp_path):
