@@ -57,9 +57,9 @@ def imported_modules(name: str, path: Path, modules: dict[str, Path]) -> list[tu
 
 def layers(markdown: str, top: str = "meshlint") -> dict[str, tuple[int, str]]:
     """Module or package name → (layer number, layer name), from the table under "## Layers"."""
-    section = re.split(r"^## Layers\n", markdown, maxsplit=1, flags=re.M)[1].split("\n## ", 1)[0]
+    section = re.split(r"^## Layers\n", markdown, maxsplit=1, flags=re.MULTILINE)[1].split("\n## ", 1)[0]
     out: dict[str, tuple[int, str]] = {}
-    for row in re.findall(r"^\| *(\d+) ([^|]+?) *\|[^|]*\| *(.+?) *\|$", section, re.M):
+    for row in re.findall(r"^\| *(\d+) ([^|]+?) *\|[^|]*\| *(.+?) *\|$", section, re.MULTILINE):
         number, layer, names = int(row[0]), row[1], row[2]
         for entry in re.findall(r"`([^`]+)`", names):
             out[top if entry == "__init__" else f"{top}.{entry}"] = (number, layer)

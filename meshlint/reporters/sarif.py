@@ -7,7 +7,8 @@ from .. import __version__
 from ..docgen import HELP_URI, rule_markdown
 from ..engine import Result
 from ..model import Finding
-from .common import ITEMS, LEVELS, encode_with_items, fingerprint, relative_uri, repo_root
+from ..paths import repo_root
+from .common import ITEMS, LEVELS, encode_with_items, fingerprint, relative_uri
 
 
 def render(result: Result, **_: Any) -> str:
