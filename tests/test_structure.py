@@ -118,10 +118,11 @@ NOT_YET_SPLIT = {
     "meshlint/authn/convert.py: plan_policy",
     "meshlint/engine.py: lint_sources",
     "meshlint/envoyfilter.py: convert_old_style",
-    "meshlint/gateways.py: replacement",
+    "meshlint/gateways.py: _replacement",
     "meshlint/rbac/convert.py: convert_subject",
     "meshlint/report/__init__.py: build",
     "meshlint/report/document.py: build",
+    "meshlint/report/plan.py: conversion",
     "meshlint/verify/authn.py: verify",
 }
 
