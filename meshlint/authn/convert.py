@@ -162,6 +162,9 @@ def _named_target_port(svc: Resource, name: str, index: Index) -> str | None:
 
 
 def plan_policy(res: Resource, index: Index, root_ns: str) -> Plan:
+    """A Policy or MeshPolicy → its PeerAuthentication, RequestAuthentication and (for required
+    tokens) AuthorizationPolicy, one set per targeted Service or one for the whole namespace; or
+    the refusals that stop it. Notes say what changes at runtime."""
     plan = Plan()
     spec = res.spec
     mesh = res.kind == "MeshPolicy"
@@ -177,8 +180,29 @@ def plan_policy(res: Resource, index: Index, root_ns: str) -> Plan:
     targets = _list(spec.get("targets"))
     if mesh and targets:
         plan.refusals.append(("/spec/targets", "a MeshPolicy cannot have targets"))
+    groups = _target_groups(targets, ns, index, plan)
+    if plan.refusals:
+        return plan
+    if not targets:
+        groups.append(("", None, None))
+    required = None if optional else (triggers if triggers is not None else [{}])
+    for svc_name, selector, ports in groups:
+        name = "default" if mesh else (f"{res.name}-{svc_name}" if svc_name else res.name or "default")
+        plan.objects.extend(_objects((name, ns, who), selector, ports, mode, jwt_rules, required))
+    if jwt_rules and not optional:
+        plan.notes.append(Note("/spec/origins", "status_change"))
+    where = [w for w, on in (("on the paths its trigger rules selected", triggers is not None), ("on its targeted ports", any(p for _, _, p in groups)),
+                             ("when a token was required (originIsOptional was set)", optional)) if on]
+    if jwt_rules and where:
+        plan.notes.append(Note("/spec/origins", "invalid_tokens", {"where": "; ".join(where)}))
+    return plan
+
+
+def _target_groups(targets: list[Any], ns: str, index: Index, plan: Plan) -> list[tuple[str, dict[str, Any] | None, list[str] | None]]:
+    """The policy's targets as (Service name, its selector, the workload ports targeted or None);
+    a target that cannot be followed is a refusal."""
     seen: set[str] = set()
-    groups: list[tuple[str, dict[str, Any] | None, list[str] | None]] = []  # (name, selector, ports)
+    groups: list[tuple[str, dict[str, Any] | None, list[str] | None]] = []
     for i, t in enumerate(targets):
         at = pointer("spec", "targets", i)
         name = t.get("name") if isinstance(t, dict) else None
@@ -202,36 +226,34 @@ def plan_policy(res: Resource, index: Index, root_ns: str) -> Plan:
             found = [_service_port(svc, p, index, f"{at}/ports/{j}", plan) for j, p in enumerate(_list(t.get("ports")))]
             ports = [p for p in found if p is not None]
         groups.append((name, {str(k): str(v) for k, v in sel.items()}, ports))
-    if plan.refusals:
-        return plan
-    if not targets:
-        groups.append(("", None, None))
-    for svc_name, selector, ports in groups:
-        name = "default" if mesh else (f"{res.name}-{svc_name}" if svc_name else res.name or "default")
-        sel = {"selector": {"matchLabels": selector}} if selector else {}
-        pa: dict[str, Any] = dict(sel)
-        if ports:
-            pa["portLevelMtls"] = {p: {"mode": mode} for p in ports}
-        else:
-            pa["mtls"] = {"mode": mode}
-        plan.objects.append({"apiVersion": API, "kind": "PeerAuthentication", "metadata": _meta(name, ns, who), "spec": pa})
-        if jwt_rules:
-            plan.objects.append({"apiVersion": API, "kind": "RequestAuthentication", "metadata": _meta(name, ns, who), "spec": {**sel, "jwtRules": jwt_rules}})
-            if not optional:
-                rules = []
-                for op in (triggers if triggers is not None else [{}]):
-                    op = dict(op)
-                    if ports:
-                        op["ports"] = list(ports)
-                    rule: dict[str, Any] = {"from": [{"source": {"notRequestPrincipals": ["*"]}}]}
-                    if op:
-                        rule["to"] = [{"operation": op}]
-                    rules.append(rule)
-                plan.objects.append({"apiVersion": API, "kind": "AuthorizationPolicy", "metadata": _meta(name, ns, who), "spec": {**sel, "action": "DENY", "rules": rules}})
-    if jwt_rules and not optional:
-        plan.notes.append(Note("/spec/origins", "status_change"))
-    where = [w for w, on in (("on the paths its trigger rules selected", triggers is not None), ("on its targeted ports", any(p for _, _, p in groups)),
-                             ("when a token was required (originIsOptional was set)", optional)) if on]
-    if jwt_rules and where:
-        plan.notes.append(Note("/spec/origins", "invalid_tokens", {"where": "; ".join(where)}))
-    return plan
+    return groups
+
+
+def _objects(named: tuple[str, str, str], selector: dict[str, Any] | None, ports: list[str] | None, mode: str | None,
+             jwt_rules: list[dict[str, Any]], required: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
+    """The modern objects for one group of workloads: PeerAuthentication; with JWT rules a
+    RequestAuthentication, and when a token is ``required`` (on those operations: trigger rules,
+    or ``[{}]`` for every request) an AuthorizationPolicy denying requests without one. ``named``:
+    (name, namespace, origin) of their metadata."""
+    sel = {"selector": {"matchLabels": selector}} if selector else {}
+    pa: dict[str, Any] = dict(sel)
+    if ports:
+        pa["portLevelMtls"] = {p: {"mode": mode} for p in ports}
+    else:
+        pa["mtls"] = {"mode": mode}
+    out: list[dict[str, Any]] = [{"apiVersion": API, "kind": "PeerAuthentication", "metadata": _meta(*named), "spec": pa}]
+    if not jwt_rules:
+        return out
+    out.append({"apiVersion": API, "kind": "RequestAuthentication", "metadata": _meta(*named), "spec": {**sel, "jwtRules": jwt_rules}})
+    if required is not None:
+        rules = []
+        for op in required:
+            op = dict(op)
+            if ports:
+                op["ports"] = list(ports)
+            rule: dict[str, Any] = {"from": [{"source": {"notRequestPrincipals": ["*"]}}]}
+            if op:
+                rule["to"] = [{"operation": op}]
+            rules.append(rule)
+        out.append({"apiVersion": API, "kind": "AuthorizationPolicy", "metadata": _meta(*named), "spec": {**sel, "action": "DENY", "rules": rules}})
+    return out

@@ -360,100 +360,105 @@ def convert_subject(subject: Any, binding: Resource, i: int) -> tuple[_Subject |
     at = pointer("spec", "subjects", i)
     if not isinstance(subject, dict):
         return None, [Refusal(binding, at, "a subject must be a mapping")], []
-    out = _Subject()
-    refusals: list[Refusal] = []
-    notes: list[Note] = []
+    reading = _SubjectReading(binding)
+    fields = sum(reading.read_field(key, value, f"{at}/{key}") for key, value in subject.items())
+    if fields == 0 and not reading.refusals:
+        reading.nobody(at, "a subject with no field matched nobody in 1.4")
+    return (None if reading.out.nobody else reading.out), reading.refusals, reading.notes
 
-    def nobody(path: str, why: str) -> None:
-        out.nobody = True
-        notes.append(Note(binding, path, "subject_matches_nobody", (("reason", why),)))
 
-    def ips(values: list[str], path: str) -> list[str] | None:
+@dataclass
+class _SubjectReading:
+    """One binding subject being read: what its source must be, and the refusals and notes so far."""
+
+    binding: Resource
+    out: _Subject = field(default_factory=_Subject)
+    refusals: list[Refusal] = field(default_factory=list)
+    notes: list[Note] = field(default_factory=list)
+
+    def nobody(self, path: str, why: str) -> None:
+        self.out.nobody = True
+        self.notes.append(Note(self.binding, path, "subject_matches_nobody", (("reason", why),)))
+
+    def ips(self, values: list[str], path: str) -> list[str] | None:
         bad = [v for v in values if not _valid_ip(v)]
         if bad:
-            refusals.append(Refusal(binding, path, f"{bad[0]!r} is not an IP address or CIDR range; 1.4 ignored such values"))
+            self.refusals.append(Refusal(self.binding, path, f"{bad[0]!r} is not an IP address or CIDR range; 1.4 ignored such values"))
             return None
         return values
 
-    def require(fld: str, values: list[str], path: str) -> None:
-        why = out.require(fld, values)
+    def require(self, fld: str, values: list[str], path: str) -> None:
+        why = self.out.require(fld, values)
         if why is not None:
-            nobody(path, why)
+            self.nobody(path, why)
 
-    fields = 0
-    for key, value in subject.items():
-        path = f"{at}/{key}"
+    def read_field(self, key: Any, value: Any, path: str) -> int:
+        """One field of the subject; how many fields it counts as (an empty user or group none, each property one)."""
+        out = self.out
         if key == "user":
             if str(value) == "":
-                continue
-            fields += 1
+                return 0
             p = _principals([str(value)])
             if p is not None:
-                require("principals", p, path)
+                self.require("principals", p, path)
         elif key == "names":
-            fields += 1
             p = _principals(_strs(value))
             if p is not None and p:
-                require("principals", p, path)
+                self.require("principals", p, path)
         elif key in ("not_names", "notNames"):
-            fields += 1
             vals = _strs(value)
             if any(v == "allUsers" for v in vals):
-                nobody(path, "allUsers among not_names excludes everybody")
+                self.nobody(path, "allUsers among not_names excludes everybody")
             elif vals:
                 out.exclude("principals", ["*" if v == "allAuthenticatedUsers" else v for v in vals])
         elif key == "group":
             if str(value) == "":
-                continue
-            fields += 1
+                return 0
             out.when.append({"key": "request.auth.claims[groups]", "values": [str(value)]})
         elif key in ("groups", "not_groups", "notGroups"):
-            fields += 1
             vals = _strs(value)
             if vals:
                 out.when.append({"key": "request.auth.claims[groups]", ("values" if key == "groups" else "notValues"): vals})
         elif key in ("namespaces", "not_namespaces", "notNamespaces"):
-            fields += 1
             vals = _strs(value)
             if vals:
-                require("namespaces", vals, path) if key == "namespaces" else out.exclude("namespaces", vals)
+                self.require("namespaces", vals, path) if key == "namespaces" else out.exclude("namespaces", vals)
         elif key in ("ips", "not_ips", "notIps"):
-            fields += 1
-            blocks = ips(_strs(value), path)
+            blocks = self.ips(_strs(value), path)
             if blocks:
-                require("ipBlocks", blocks, path) if key == "ips" else out.exclude("ipBlocks", blocks)
+                self.require("ipBlocks", blocks, path) if key == "ips" else out.exclude("ipBlocks", blocks)
         elif key == "properties":
             if not isinstance(value, dict):
-                refusals.append(Refusal(binding, path, "properties must be a mapping"))
-                continue
+                self.refusals.append(Refusal(self.binding, path, "properties must be a mapping"))
+                return 0
             for pkey, pval in value.items():
-                fields += 1
-                pkey, pval = str(pkey), str(pval)
-                ppath = f"{path}/{str(pkey).replace('~', '~0').replace('/', '~1')}"
-                if pkey == "source.principal":
-                    p = _principals([pval])
-                    if p is not None:
-                        require("principals", p, ppath)
-                elif pkey == "source.user":
-                    require("principals", [pval], ppath)
-                elif pkey == "source.namespace":
-                    require("namespaces", [pval], ppath)
-                elif pkey == "source.ip":
-                    blocks = ips([pval], ppath)
-                    if blocks:
-                        require("ipBlocks", blocks, ppath)
-
-                elif pkey == "request.auth.principal":
-                    require("requestPrincipals", [pval], ppath)
-                elif pkey in ("request.auth.audiences", "request.auth.presenter") or re.fullmatch(r"request\.(auth\.claims|headers)\[[^\]]+\]", pkey):
-                    out.when.append({"key": pkey, "values": [pval]})
-                else:
-                    nobody(ppath, f"1.4 looked property {pkey} up in metadata that nothing sets")
+                self.read_property(str(pkey), str(pval), f"{path}/{str(pkey).replace('~', '~0').replace('/', '~1')}")
+            return len(value)
         else:
-            refusals.append(Refusal(binding, path, f"subject field {key} has no AuthorizationPolicy equivalent"))
-    if fields == 0 and not refusals:
-        nobody(at, "a subject with no field matched nobody in 1.4")
-    return (None if out.nobody else out), refusals, notes
+            self.refusals.append(Refusal(self.binding, path, f"subject field {key} has no AuthorizationPolicy equivalent"))
+            return 0
+        return 1
+
+    def read_property(self, pkey: str, pval: str, ppath: str) -> None:
+        """One of the subject's ``properties``."""
+        if pkey == "source.principal":
+            p = _principals([pval])
+            if p is not None:
+                self.require("principals", p, ppath)
+        elif pkey == "source.user":
+            self.require("principals", [pval], ppath)
+        elif pkey == "source.namespace":
+            self.require("namespaces", [pval], ppath)
+        elif pkey == "source.ip":
+            blocks = self.ips([pval], ppath)
+            if blocks:
+                self.require("ipBlocks", blocks, ppath)
+        elif pkey == "request.auth.principal":
+            self.require("requestPrincipals", [pval], ppath)
+        elif pkey in ("request.auth.audiences", "request.auth.presenter") or re.fullmatch(r"request\.(auth\.claims|headers)\[[^\]]+\]", pkey):
+            self.out.when.append({"key": pkey, "values": [pval]})
+        else:
+            self.nobody(ppath, f"1.4 looked property {pkey} up in metadata that nothing sets")
 
 
 # --------------------------------------------------------------------------- rules
