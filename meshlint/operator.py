@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .model import Resource, pointer
+from .plain import dict_of
 
 ADDON_NAME = re.compile(r"istio-\d+-\d+-\d+-gke-\d+")  # the Istio-on-GKE 1.6 add-on's own IstioOperator, e.g. istio-1-6-11-gke-0
 ILB_ANNOTATIONS = {"cloud.google.com/load-balancer-type": "internal", "networking.gke.io/load-balancer-type": "internal"}
@@ -43,12 +44,8 @@ def is_addon(res: Resource) -> bool:
     return bool(ADDON_NAME.fullmatch(res.name or ""))
 
 
-def _dict(v: Any) -> dict[str, Any]:
-    return v if isinstance(v, dict) else {}
-
-
 def _enabled(spec: Any, default: bool) -> bool:
-    v = _dict(spec).get("enabled", default)
+    v = dict_of(spec).get("enabled", default)
     return v is True or (isinstance(v, str) and v.lower() == "true")
 
 
@@ -78,24 +75,24 @@ def gateways(res: Resource) -> list[Gateway]:
     """Every enabled gateway the resource declares. A gateway's namespace defaults to the
     operator's install namespace (spec.values.global.istioNamespace, else istio-system)."""
     spec = res.spec
-    default_ns = _dict(_dict(spec.get("values")).get("global")).get("istioNamespace") or "istio-system"
+    default_ns = dict_of(dict_of(spec.get("values")).get("global")).get("istioNamespace") or "istio-system"
     out = []
     for direction, key in (("ingress", "ingressGateways"), ("egress", "egressGateways")):
-        entries = _dict(spec.get("components")).get(key)
+        entries = dict_of(spec.get("components")).get(key)
         if not isinstance(entries, list):
             continue
         for i, g in enumerate(entries):
             if not isinstance(g, dict) or not _enabled(g, direction == "ingress" and g.get("name") == "istio-ingressgateway"):
                 continue
             name: str = g["name"] if isinstance(g.get("name"), str) else f"istio-{direction}gateway"
-            k8s = _dict(g.get("k8s"))
-            labels = {str(k): str(v) for k, v in _dict(g.get("label")).items()}
+            k8s = dict_of(g.get("k8s"))
+            labels = {str(k): str(v) for k, v in dict_of(g.get("label")).items()}
             labels.setdefault("app", name)
             labels.setdefault("istio", name.removeprefix("istio-"))
-            hpa = _dict(k8s.get("hpaSpec"))
+            hpa = dict_of(k8s.get("hpaSpec"))
             replicas: int = k8s["replicaCount"] if isinstance(k8s.get("replicaCount"), int) else hpa["minReplicas"] if isinstance(hpa.get("minReplicas"), int) else 1
             out.append(Gateway(direction, name, str(g.get("namespace") or default_ns), pointer("spec", "components", key, i),
-                               labels, _dict(k8s.get("service")), {str(k): str(v) for k, v in _dict(k8s.get("serviceAnnotations")).items()}, replicas))
+                               labels, dict_of(k8s.get("service")), {str(k): str(v) for k, v in dict_of(k8s.get("serviceAnnotations")).items()}, replicas))
     return out
 
 
@@ -133,8 +130,8 @@ def mesh_config(res: Resource) -> Iterator[tuple[str, str, Any]]:
             else:
                 yield pointer(*tokens, k), name, v
 
-    yield from walk(_dict(spec.get("meshConfig")), ("spec", "meshConfig"), "")
-    values = _dict(spec.get("values"))
+    yield from walk(dict_of(spec.get("meshConfig")), ("spec", "meshConfig"), "")
+    values = dict_of(spec.get("values"))
     for path, mesh_field in VALUES_TO_MESH.items():
         node: Any = values
         for t in path:
@@ -147,10 +144,10 @@ def addons(res: Resource) -> Iterator[tuple[str, str]]:
     """(pointer, add-on) for every add-on the resource enables: addonComponents (1.6) and the
     1.6 ``values.<addon>.enabled`` switches."""
     spec = res.spec
-    for name, conf in _dict(spec.get("addonComponents")).items():
+    for name, conf in dict_of(spec.get("addonComponents")).items():
         if name in ADDONS and _enabled(conf, False):
             yield pointer("spec", "addonComponents", name, "enabled"), name
-    values = _dict(spec.get("values"))
+    values = dict_of(spec.get("values"))
     for name in ADDONS:
         if _enabled(values.get(name), False):
             yield pointer("spec", "values", name, "enabled"), name
@@ -158,7 +155,7 @@ def addons(res: Resource) -> Iterator[tuple[str, str]]:
 
 def components(res: Resource) -> Iterator[tuple[str, str, dict[str, Any]]]:
     """(pointer, component, its spec) for control-plane components set in spec.components."""
-    for name, conf in _dict(res.spec.get("components")).items():
+    for name, conf in dict_of(res.spec.get("components")).items():
         if name in CONTROL_PLANE and isinstance(conf, dict):
             yield pointer("spec", "components", name), name, conf
 

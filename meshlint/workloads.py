@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from .model import Resource
+from .plain import dict_of
 
 if TYPE_CHECKING:
     from .index import Index
@@ -31,24 +32,20 @@ def template_path(res: Resource) -> tuple[str, ...]:
     return ("spec", "template")
 
 
-def _dict(v: Any) -> dict[str, Any]:
-    return v if isinstance(v, dict) else {}
-
-
 def pod_template(res: Resource) -> dict[str, Any]:
     """The pod template (metadata and spec) of a workload; a Pod itself; ``{}`` when malformed."""
     node: Any = res.body
     for token in template_path(res):
-        node = _dict(node).get(token)
-    return _dict(node)
+        node = dict_of(node).get(token)
+    return dict_of(node)
 
 
 def pod_spec(res: Resource) -> dict[str, Any]:
-    return _dict(pod_template(res).get("spec"))
+    return dict_of(pod_template(res).get("spec"))
 
 
 def pod_metadata(res: Resource) -> dict[str, Any]:
-    return _dict(pod_template(res).get("metadata"))
+    return dict_of(pod_template(res).get("metadata"))
 
 
 def pod_labels(res: Resource) -> dict[str, str]:
@@ -64,7 +61,7 @@ def named_container_ports(index: Index, namespace: str, selector: dict[str, Any]
     def build() -> set[int]:
         numbers: set[int] = set()
         for w in index.workloads_selected(namespace, selector, kinds=kinds):
-            containers = _dict(_dict(w.spec.get("template")).get("spec")).get("containers")
+            containers = dict_of(dict_of(w.spec.get("template")).get("spec")).get("containers")
             for c in containers if isinstance(containers, list) else []:
                 ports = c.get("ports") if isinstance(c, dict) else None
                 for cp in ports if isinstance(ports, list) else []:

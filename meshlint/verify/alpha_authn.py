@@ -21,6 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..plain import get_any, list_of
 from .logic import FALSE, TRUE, Formula, all_of, any_of, negate
 from .values import equals_pred, string_pred
 
@@ -40,18 +41,6 @@ class ServicePort:
     target: str  # the workload port it reaches
 
 
-def _get(d: Any, *names: str) -> Any:
-    if isinstance(d, dict):
-        for n in names:
-            if n in d:
-                return d[n]
-    return None
-
-
-def _list(v: Any) -> list[Any]:
-    return v if isinstance(v, list) else []
-
-
 def _selects(selector: Any, port: ServicePort) -> bool:
     if not isinstance(selector, dict):
         return False
@@ -69,12 +58,12 @@ def policy_for(world: AlphaAuthn, namespace: str, service: str, port: ServicePor
     for ns, _, spec in world.policies:
         if ns != namespace:
             continue
-        targets = _list(spec.get("targets"))
+        targets = list_of(spec.get("targets"))
         if not targets:
             by_namespace.append((None, spec))
         for t in targets:
             if isinstance(t, dict) and str(t.get("name", "")).split(".")[0] == service:
-                ports = _list(t.get("ports"))
+                ports = list_of(t.get("ports"))
                 for p in ports or [None]:
                     by_service.append((p, spec))
     for candidates in (by_service, by_namespace):
@@ -91,7 +80,7 @@ def policy_for(world: AlphaAuthn, namespace: str, service: str, port: ServicePor
 
 
 def _peer(spec: dict[str, Any]) -> Formula:
-    peers = _list(spec.get("peers"))
+    peers = list_of(spec.get("peers"))
     for p in peers:
         if isinstance(p, dict) and "mtls" in p:
             mtls = p.get("mtls")
@@ -113,22 +102,22 @@ def _path_match(m: Any) -> Formula:
 
 
 def _triggered(jwt: dict[str, Any]) -> Formula:
-    rules = _list(_get(jwt, "triggerRules", "trigger_rules"))
+    rules = list_of(get_any(jwt, "triggerRules", "trigger_rules"))
     if not rules:
         return TRUE
     out = []
     for r in rules:
         if not isinstance(r, dict):
             continue
-        inc = _list(_get(r, "includedPaths", "included_paths"))
-        exc = _list(_get(r, "excludedPaths", "excluded_paths"))
+        inc = list_of(get_any(r, "includedPaths", "included_paths"))
+        exc = list_of(get_any(r, "excludedPaths", "excluded_paths"))
         out.append(all_of([any_of(_path_match(m) for m in inc) if inc else TRUE, negate(any_of(_path_match(m) for m in exc))]))
     return any_of(out)
 
 
 def _origins(spec: dict[str, Any]) -> Formula:
-    jwts = [o["jwt"] for o in _list(spec.get("origins")) if isinstance(o, dict) and isinstance(o.get("jwt"), dict)]
-    if not jwts or _get(spec, "originIsOptional", "origin_is_optional"):
+    jwts = [o["jwt"] for o in list_of(spec.get("origins")) if isinstance(o, dict) and isinstance(o.get("jwt"), dict)]
+    if not jwts or get_any(spec, "originIsOptional", "origin_is_optional"):
         return TRUE
     # rejected when some origin is triggered and the token is valid for no triggered origin
     reject = any_of(all_of([_triggered(j), *[negate(any_of([all_of([_triggered(k), equals_pred("token", str(k.get("issuer", "")))]) for k in jwts]))]]) for j in jwts)

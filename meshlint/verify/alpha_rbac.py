@@ -33,6 +33,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..plain import get_any, scalar_strings
 from .destinations import Destination
 from .logic import FALSE, TRUE, Formula, Pred, all_of, any_of, negate
 from .modern import applies as modern_applies
@@ -53,21 +54,6 @@ class AlphaRbac:
     bindings: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
     v1beta1: list[dict[str, Any]] = field(default_factory=list)
     root_namespace: str = "istio-system"
-
-
-def _get(d: Any, *names: str) -> Any:
-    if isinstance(d, dict):
-        for n in names:
-            if n in d:
-                return d[n]
-    return None
-
-
-def _strs(v: Any) -> list[str]:
-    if v is None:
-        return []
-    items = v if isinstance(v, list) else [v]
-    return [str(x) for x in items if isinstance(x, (str, int, float)) and not isinstance(x, bool)]
 
 
 def _stringmatch(value: str | None, patterns: list[str]) -> bool:
@@ -91,12 +77,12 @@ def enforced(cfg: dict[str, Any] | None, dest: Destination) -> bool:
     if key is None:
         return False
     target = cfg[key] if isinstance(cfg.get(key), dict) else {}
-    listed = dest.namespace in _strs(target.get("namespaces")) or (dest.hostname is not None and dest.hostname in _strs(target.get("services")))
+    listed = dest.namespace in scalar_strings(target.get("namespaces")) or (dest.hostname is not None and dest.hostname in scalar_strings(target.get("services")))
     return listed if mode == "ON_WITH_INCLUSION" else not listed
 
 
 def globally_permissive(cfg: dict[str, Any] | None) -> bool:
-    return isinstance(cfg, dict) and str(_get(cfg, "enforcementMode", "enforcement_mode")) == "PERMISSIVE"
+    return isinstance(cfg, dict) and str(get_any(cfg, "enforcementMode", "enforcement_mode")) == "PERMISSIVE"
 
 
 # --------------------------------------------------------------------------- permissions (roles)
@@ -109,7 +95,7 @@ def _constraints(rule: dict[str, Any]) -> dict[str, list[str]]:
     items = rule.get("constraints")
     for c in items if isinstance(items, list) else []:
         if isinstance(c, dict):
-            out[str(c.get("key", ""))] = _strs(c.get("values"))
+            out[str(c.get("key", ""))] = scalar_strings(c.get("values"))
     return out
 
 
@@ -122,7 +108,7 @@ def _bracket(key: str, prefix: str) -> str | None:
 
 def matches_service(rule: dict[str, Any], dest: Destination) -> bool:
     """The parts of a rule decided per Service instance: services and destination constraints."""
-    services = _strs(rule.get("services"))
+    services = scalar_strings(rule.get("services"))
     if services and not _stringmatch(dest.hostname, services):
         return False
     labels = dest.label_map
@@ -152,7 +138,7 @@ def permission(rule: dict[str, Any], tcp: bool) -> Formula | None:
     """The request conditions of a rule; None when the rule is dropped on this protocol."""
     http_fields = [("hosts", "notHosts", "not_hosts", "host"), ("methods", "notMethods", "not_methods", "method"), ("paths", "notPaths", "not_paths", "path")]
     constraints = _constraints(rule)
-    if tcp and (any(_strs(rule.get(a)) or _strs(_get(rule, b, c)) for a, b, c, _ in http_fields)
+    if tcp and (any(scalar_strings(rule.get(a)) or scalar_strings(get_any(rule, b, c)) for a, b, c, _ in http_fields)
                 or any(k.startswith("request.headers") for k in constraints)):
         return None
     parts: list[Formula] = []
@@ -163,10 +149,10 @@ def permission(rule: dict[str, Any], tcp: bool) -> Formula | None:
             parts.append(negate(f) if negated else f)
 
     for pos, neg, neg2, attr in http_fields:
-        add(_strs(rule.get(pos)), functools.partial(header_pred, attr), False)
-        add(_strs(_get(rule, neg, neg2)), functools.partial(header_pred, attr), True)
-    add(_strs(rule.get("ports")), port_pred, False)
-    add(_strs(_get(rule, "notPorts", "not_ports")), port_pred, True)
+        add(scalar_strings(rule.get(pos)), functools.partial(header_pred, attr), False)
+        add(scalar_strings(get_any(rule, neg, neg2)), functools.partial(header_pred, attr), True)
+    add(scalar_strings(rule.get("ports")), port_pred, False)
+    add(scalar_strings(get_any(rule, "notPorts", "not_ports")), port_pred, True)
     for key in sorted(constraints):
         values = constraints[key]
         if key == "destination.ip":
@@ -228,7 +214,7 @@ def principal(subject: Any, tcp: bool) -> Formula | None:
     if not isinstance(subject, dict):
         return None
     props = subject["properties"] if isinstance(subject.get("properties"), dict) else {}
-    if tcp and (any(str(subject.get(k) or "") for k in ("group",)) or _strs(subject.get("groups")) or _strs(_get(subject, "notGroups", "not_groups"))
+    if tcp and (any(str(subject.get(k) or "") for k in ("group",)) or scalar_strings(subject.get("groups")) or scalar_strings(get_any(subject, "notGroups", "not_groups"))
                 or any(str(k).startswith("request.") or k == "source.user" for k in props)):
         return None
     parts: list[Formula] = []
@@ -242,17 +228,17 @@ def principal(subject: Any, tcp: bool) -> Formula | None:
     user = subject.get("user")
     if isinstance(user, (str, int)) and str(user) != "":
         add([str(user)], _principal_value)
-    add(_strs(subject.get("names")), _principal_value)
-    add(_strs(_get(subject, "notNames", "not_names")), _principal_value, True)
+    add(scalar_strings(subject.get("names")), _principal_value)
+    add(scalar_strings(get_any(subject, "notNames", "not_names")), _principal_value, True)
     group = subject.get("group")
     if isinstance(group, (str, int)) and str(group) != "":
         add([str(group)], lambda v: list_pred("claim:groups", v, star_needs_value=False))
-    add(_strs(subject.get("groups")), lambda v: list_pred("claim:groups", v, star_needs_value=False))
-    add(_strs(_get(subject, "notGroups", "not_groups")), lambda v: list_pred("claim:groups", v, star_needs_value=False), True)
-    add(_strs(subject.get("namespaces")), _namespace_value)
-    add(_strs(_get(subject, "notNamespaces", "not_namespaces")), _namespace_value, True)
-    add(_strs(subject.get("ips")), lambda v: cidr_pred("ip", v))
-    add(_strs(_get(subject, "notIps", "not_ips")), lambda v: cidr_pred("ip", v), True)
+    add(scalar_strings(subject.get("groups")), lambda v: list_pred("claim:groups", v, star_needs_value=False))
+    add(scalar_strings(get_any(subject, "notGroups", "not_groups")), lambda v: list_pred("claim:groups", v, star_needs_value=False), True)
+    add(scalar_strings(subject.get("namespaces")), _namespace_value)
+    add(scalar_strings(get_any(subject, "notNamespaces", "not_namespaces")), _namespace_value, True)
+    add(scalar_strings(subject.get("ips")), lambda v: cidr_pred("ip", v))
+    add(scalar_strings(get_any(subject, "notIps", "not_ips")), lambda v: cidr_pred("ip", v), True)
     for key in sorted(str(k) for k in props):
         value = props.get(key)
         if value is None:
@@ -266,7 +252,7 @@ def principal(subject: Any, tcp: bool) -> Formula | None:
 # --------------------------------------------------------------------------- the decision
 
 def _role_ref(binding: dict[str, Any]) -> str | None:
-    ref = _get(binding, "roleRef", "role_ref")
+    ref = get_any(binding, "roleRef", "role_ref")
     name = ref.get("name") if isinstance(ref, dict) else None
     return str(name) if isinstance(name, (str, int)) and str(name) else None
 

@@ -13,36 +13,27 @@ import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from ..plain import dict_of, list_strings
 from .logic import FALSE, TRUE, Formula, Pred, all_of, any_of, negate
 from .values import cidr_pred, equals_pred, header_pred, list_pred, port_pred, regex_pred, string_pred
 
 DRY_RUN = "istio.io/dry-run"
 
 
-def _strs(v: Any) -> list[str]:
-    if not isinstance(v, list):
-        return []
-    return [str(x) for x in v if isinstance(x, (str, int)) and not isinstance(x, bool)]
-
-
-def _dict(v: Any) -> dict[str, Any]:
-    return v if isinstance(v, dict) else {}
-
-
 def applies(policy: dict[str, Any], namespace: str, labels: dict[str, str], root_ns: str) -> bool:
-    md = _dict(policy.get("metadata"))
+    md = dict_of(policy.get("metadata"))
     ns = md.get("namespace")
-    spec = _dict(policy.get("spec"))
+    spec = dict_of(policy.get("spec"))
     if spec.get("targetRef") or spec.get("targetRefs"):
         return False  # gateways and waypoints, not sidecars
     if ns != namespace and ns != root_ns:
         return False
-    sel = _dict(_dict(spec.get("selector")).get("matchLabels"))
+    sel = dict_of(dict_of(spec.get("selector")).get("matchLabels"))
     return all(labels.get(str(k)) == str(v) for k, v in sel.items())
 
 
 def dry_run(policy: dict[str, Any]) -> bool:
-    value = _dict(_dict(policy.get("metadata")).get("annotations")).get(DRY_RUN)
+    value = dict_of(dict_of(policy.get("metadata")).get("annotations")).get(DRY_RUN)
     return str(value).strip().lower() in ("true", "1", "t")
 
 
@@ -173,25 +164,25 @@ def rule_formula(rule: Any, tcp: bool, deny: bool) -> Formula:
                 continue
             key = str(cond.get("key", ""))
             http_only = key.startswith(_HTTP_ONLY_WHEN)
-            _constraint(when_parts, _strs(cond.get("values")), _strs(cond.get("notValues")), functools.partial(_condition, key), http_only, tcp, deny)
+            _constraint(when_parts, list_strings(cond.get("values")), list_strings(cond.get("notValues")), functools.partial(_condition, key), http_only, tcp, deny)
         froms = []
         for f in rule.get("from") or []:
-            src = _dict(_dict(f).get("source"))
+            src = dict_of(dict_of(f).get("source"))
             parts: list[Formula] = []
-            _constraint(parts, _strs(src.get("principals")), _strs(src.get("notPrincipals")), _principal, False, tcp, deny)
-            _constraint(parts, _strs(src.get("requestPrincipals")), _strs(src.get("notRequestPrincipals")), _rp, True, tcp, deny)
-            _constraint(parts, _strs(src.get("namespaces")), _strs(src.get("notNamespaces")), _namespace, False, tcp, deny)
-            _constraint(parts, _strs(src.get("ipBlocks")), _strs(src.get("notIpBlocks")), lambda v: cidr_pred("ip", v), False, tcp, deny)
-            _constraint(parts, _strs(src.get("remoteIpBlocks")), _strs(src.get("notRemoteIpBlocks")), lambda v: cidr_pred("ip", v), False, tcp, deny)
+            _constraint(parts, list_strings(src.get("principals")), list_strings(src.get("notPrincipals")), _principal, False, tcp, deny)
+            _constraint(parts, list_strings(src.get("requestPrincipals")), list_strings(src.get("notRequestPrincipals")), _rp, True, tcp, deny)
+            _constraint(parts, list_strings(src.get("namespaces")), list_strings(src.get("notNamespaces")), _namespace, False, tcp, deny)
+            _constraint(parts, list_strings(src.get("ipBlocks")), list_strings(src.get("notIpBlocks")), lambda v: cidr_pred("ip", v), False, tcp, deny)
+            _constraint(parts, list_strings(src.get("remoteIpBlocks")), list_strings(src.get("notRemoteIpBlocks")), lambda v: cidr_pred("ip", v), False, tcp, deny)
             froms.append(all_of(parts))
         tos = []
         for t in rule.get("to") or []:
-            op = _dict(_dict(t).get("operation"))
+            op = dict_of(dict_of(t).get("operation"))
             parts = []
-            _constraint(parts, _strs(op.get("hosts")), _strs(op.get("notHosts")), _host, True, tcp, deny)
-            _constraint(parts, _strs(op.get("ports")), _strs(op.get("notPorts")), port_pred, False, tcp, deny)
-            _constraint(parts, _strs(op.get("methods")), _strs(op.get("notMethods")), lambda v: header_pred("method", v), True, tcp, deny)
-            _constraint(parts, _strs(op.get("paths")), _strs(op.get("notPaths")), lambda v: string_pred("path", v, star_needs_value=True), True, tcp, deny)
+            _constraint(parts, list_strings(op.get("hosts")), list_strings(op.get("notHosts")), _host, True, tcp, deny)
+            _constraint(parts, list_strings(op.get("ports")), list_strings(op.get("notPorts")), port_pred, False, tcp, deny)
+            _constraint(parts, list_strings(op.get("methods")), list_strings(op.get("notMethods")), lambda v: header_pred("method", v), True, tcp, deny)
+            _constraint(parts, list_strings(op.get("paths")), list_strings(op.get("notPaths")), lambda v: string_pred("path", v, star_needs_value=True), True, tcp, deny)
             tos.append(all_of(parts))
     except _Skip:
         return FALSE
@@ -199,7 +190,7 @@ def rule_formula(rule: Any, tcp: bool, deny: bool) -> Formula:
 
 
 def policy_formula(policy: dict[str, Any], tcp: bool) -> Formula:
-    spec = _dict(policy.get("spec"))
+    spec = dict_of(policy.get("spec"))
     deny = spec.get("action") == "DENY"
     return any_of(rule_formula(r, tcp, deny) for r in (spec.get("rules") or []))
 
@@ -219,13 +210,13 @@ def authorization(policies: Iterable[dict[str, Any]], tcp: bool, memo: dict[Any,
     for p in policies:
         if dry_run(p):
             continue
-        action = _dict(p.get("spec")).get("action", "ALLOW")
+        action = dict_of(p.get("spec")).get("action", "ALLOW")
         if action == "ALLOW":
             allow.append(compiled(p))
         elif action == "DENY":
             deny.append(compiled(p))
         elif action == "CUSTOM":
-            provider = str(_dict(_dict(p.get("spec")).get("provider")).get("name", "?"))
+            provider = str(dict_of(dict_of(p.get("spec")).get("provider")).get("name", "?"))
             custom.append(negate(all_of([compiled(p), negate(equals_pred("ext:" + provider, "allow"))])))
     parts = custom + [negate(any_of(deny))]
     if allow:

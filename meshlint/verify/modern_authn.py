@@ -15,33 +15,30 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from ..plain import dict_of
 from .logic import TRUE, Formula, all_of, any_of, negate, restrict
 from .modern import applies, authorization, protocol_split
 from .values import INVALID_TOKEN, equals_pred
 
 
-def _dict(v: Any) -> dict[str, Any]:
-    return v if isinstance(v, dict) else {}
-
-
 def _mode_of(spec: dict[str, Any], port: str | None) -> str | None:
     if port is not None:
-        level = _dict(_dict(spec.get("portLevelMtls")).get(port))
+        level = dict_of(dict_of(spec.get("portLevelMtls")).get(port))
         if level.get("mode") not in (None, "UNSET"):
             return str(level["mode"])
-    mode = _dict(spec.get("mtls")).get("mode")
+    mode = dict_of(spec.get("mtls")).get("mode")
     return str(mode) if mode not in (None, "UNSET") else None
 
 
 def peer_mode(objects: Iterable[dict[str, Any]], namespace: str, labels: dict[str, str], root_ns: str, port: str | None) -> str:
     pas = [o for o in objects if o.get("kind") == "PeerAuthentication" and applies(o, namespace, labels, root_ns)]
-    own = [o for o in pas if _dict(o["metadata"]).get("namespace") == namespace]
-    workload = [o for o in own if _dict(_dict(o.get("spec")).get("selector")).get("matchLabels")]
+    own = [o for o in pas if dict_of(o["metadata"]).get("namespace") == namespace]
+    workload = [o for o in own if dict_of(dict_of(o.get("spec")).get("selector")).get("matchLabels")]
     ns_wide = [o for o in own if o not in workload]
-    mesh = [o for o in pas if _dict(o["metadata"]).get("namespace") == root_ns and not _dict(_dict(o.get("spec")).get("selector")).get("matchLabels")]
+    mesh = [o for o in pas if dict_of(o["metadata"]).get("namespace") == root_ns and not dict_of(dict_of(o.get("spec")).get("selector")).get("matchLabels")]
     for group in (workload, ns_wide, mesh):
         for o in group:
-            mode = _mode_of(_dict(o.get("spec")), port if group is workload else None)
+            mode = _mode_of(dict_of(o.get("spec")), port if group is workload else None)
             if mode is not None:
                 return mode
     return "PERMISSIVE"
@@ -62,7 +59,7 @@ def decision(objects: list[dict[str, Any]], namespace: str, labels: dict[str, st
     other = all_of([negate(any_of(equals_pred("port", p) for p in ports)), _peer(peer_mode(objects, namespace, labels, root_ns, None))])
     peer = any_of(per_port + [other])
     ras = [o for o in objects if o.get("kind") == "RequestAuthentication" and applies(o, namespace, labels, root_ns)]
-    trusted = {str(_dict(r).get("issuer")) for o in ras for r in (_dict(o.get("spec")).get("jwtRules") or [])}
+    trusted = {str(dict_of(r).get("issuer")) for o in ras for r in (dict_of(o.get("spec")).get("jwtRules") or [])}
     aps = [o for o in objects if o.get("kind") == "AuthorizationPolicy" and applies(o, namespace, labels, root_ns)]
     authz = protocol_split(lambda tcp: authorization(aps, tcp, memo))
     by_token = []
