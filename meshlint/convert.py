@@ -15,12 +15,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import textedit
+from .duplicates import LAST_APPLIED
 from .engine import Result
 from .fixes import ExtraFile, FieldEdit, Fix, Remove, ReplaceResource, present
 from .generated import GeneratedFile
 from .generated import collect as collect_generated
 from .loader import SourceFile, load_text
-from .model import Finding, Resource, ResourceId, escape_pointer_token
+from .model import Finding, Resource, ResourceId, pointer
 
 SERVER_FIELDS = (
     "/status",
@@ -30,7 +31,7 @@ SERVER_FIELDS = (
     "/metadata/generation",
     "/metadata/managedFields",
     "/metadata/selfLink",
-    "/metadata/annotations/kubectl.kubernetes.io~1last-applied-configuration",
+    pointer("metadata", "annotations", LAST_APPLIED),
 )
 
 Validator = Callable[[dict[str, Any]], list[str]]
@@ -335,12 +336,12 @@ def summarize(old: Any, new: Any) -> dict[str, list[str]]:
 def _diff(a: Any, b: Any, ptr: str, out: dict[str, list[str]]) -> None:
     if isinstance(a, dict) and isinstance(b, dict):
         for k, v in a.items():
-            p = ptr + "/" + escape_pointer_token(k)
+            p = ptr + pointer(k)
             if k in b:
                 _diff(v, b[k], p, out)
             else:
                 out["removed"].append(p)
-        out["added"].extend(ptr + "/" + escape_pointer_token(k) for k in b if k not in a)
+        out["added"].extend(ptr + pointer(k) for k in b if k not in a)
     elif isinstance(a, list) and isinstance(b, list):
         if len(a) == len(b):
             for i, (x, y) in enumerate(zip(a, b)):

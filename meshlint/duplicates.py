@@ -13,7 +13,7 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-from .model import Resource, split_pointer
+from .model import Resource, pointer, split_pointer
 
 CLUSTER_SCOPED = frozenset({
     "Namespace", "Node", "PersistentVolume", "ClusterRole", "ClusterRoleBinding", "CustomResourceDefinition",
@@ -25,11 +25,11 @@ LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
 # set by the API server, a controller or a manager, never by the author of the manifest
 _SERVER_SET = (
     "/status", "/metadata/uid", "/metadata/resourceVersion", "/metadata/creationTimestamp", "/metadata/generation",
-    "/metadata/managedFields", "/metadata/selfLink", "/metadata/annotations/kubectl.kubernetes.io~1last-applied-configuration",
-    "/metadata/annotations/deployment.kubernetes.io~1revision", "/metadata/labels/addonmanager.kubernetes.io~1mode",
-    "/metadata/annotations/meshlint.io~1generated-from", "/metadata/finalizers",
+    "/metadata/managedFields", "/metadata/selfLink", pointer("metadata", "annotations", LAST_APPLIED),
+    pointer("metadata", "annotations", "deployment.kubernetes.io/revision"), pointer("metadata", "labels", "addonmanager.kubernetes.io/mode"),
+    pointer("metadata", "annotations", "meshlint.io/generated-from"), "/metadata/finalizers",
     "/spec/clusterIP", "/spec/clusterIPs", "/secrets",
-    "/spec/finalizers", "/metadata/labels/kubernetes.io~1metadata.name",  # a Namespace's, set by the API server
+    "/spec/finalizers", pointer("metadata", "labels", "kubernetes.io/metadata.name"),  # a Namespace's, set by the API server
 )
 _SERVER_TOKENS = {p: split_pointer(p) for p in _SERVER_SET}
 # fields the API server fills in: a copy may have them where the other has none (with this

@@ -17,7 +17,7 @@ from .model import Finding, Problem, Resource, Rule, Severity, Violation
 from .namespaces import applied
 from .paths import path_matches
 from .registry import PLUGIN_NOT_LOADED, all_rules, kind_matches, plugin_failures, rule_matches
-from .suppress import ANNOTATION, Directive, Suppressions, annotation_directive
+from .suppress import ANNOTATION_POINTER, Directive, Suppressions, annotation_directive
 from .verify.run import SECURITY_CODES, verify_conversions
 
 if TYPE_CHECKING:
@@ -375,7 +375,7 @@ def _plugin_findings(rules: Mapping[str, Rule], active: Mapping[str, Rule], sett
 def _unused(rule: Rule, d: Directive, path: str, res: Resource | None) -> Finding:
     params = {"codes": ",".join(d.tokens)}
     ident = res.identity if res else None
-    ptr = "/metadata/annotations/" + ANNOTATION.replace("/", "~1") if res else ""
+    ptr = ANNOTATION_POINTER if res else ""
     return Finding(rule.code, rule.name, rule.severity, rule.format(d.scope, params), path, d.line, d.column, ident, ptr, False,
                    key=d.scope, short=rule.format(d.scope, params, short=True))
 

@@ -90,7 +90,7 @@ def walk_strings(value: Any, base: str) -> Iterator[tuple[str, str, str]]:
     """(pointer, key, string) for every string value under ``value``."""
     if isinstance(value, dict):
         for k, v in value.items():
-            p = f"{base}/{str(k).replace('~', '~0').replace('/', '~1')}"
+            p = base + pointer(str(k))
             if isinstance(v, str):
                 yield p, str(k), v
             else:

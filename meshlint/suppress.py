@@ -12,10 +12,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .model import Finding, Resource, Rule
+from .model import Finding, Resource, Rule, pointer
 from .registry import rule_matches
 
 ANNOTATION = "meshlint.io/ignore"
+ANNOTATION_POINTER = pointer("metadata", "annotations", ANNOTATION)
 _DIRECTIVE = re.compile(r"#\s*meshlint:\s*(disable-next-line|disable-file|disable)\s*=\s*([A-Za-z0-9_\-]+(?:\s*,\s*[A-Za-z0-9_\-]+)*)")
 
 
@@ -71,5 +72,5 @@ def annotation_directive(res: Resource) -> Directive | None:
     raw = res.annotations.get(ANNOTATION)
     if not raw:
         return None
-    line, col = res.locate("/metadata/annotations/" + ANNOTATION.replace("/", "~1"))
+    line, col = res.locate(ANNOTATION_POINTER)
     return Directive("annotation", line, col, tuple(t.strip() for t in raw.split(",") if t.strip()))

@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ..index import RuleContext
-from ..model import Resource, Violation
+from ..model import Resource, Violation, pointer
 
 CODE = "ML721"
 KINDS = ("/Namespace",)
@@ -14,4 +14,4 @@ READS = ()
 def check(res: Resource, ctx: RuleContext) -> Iterator[Violation]:
     labels = res.labels
     if "istio-injection" in labels and "istio.io/rev" in labels:
-        yield Violation("/metadata/labels/istio.io~1rev", {"ns": res.name or "?", "injection": labels["istio-injection"], "rev": labels["istio.io/rev"]})
+        yield Violation(pointer("metadata", "labels", "istio.io/rev"), {"ns": res.name or "?", "injection": labels["istio-injection"], "rev": labels["istio.io/rev"]})
