@@ -14,6 +14,7 @@ from typing import Any
 
 from ..index import Index
 from ..model import Resource, pointer
+from ..plain import get_any, list_of
 from ..workloads import named_container_ports
 
 API = "security.istio.io/v1"
@@ -34,24 +35,12 @@ class Plan:
     notes: list[Note] = field(default_factory=list)
 
 
-def _get(d: Any, *names: str) -> Any:
-    if isinstance(d, dict):
-        for n in names:
-            if n in d:
-                return d[n]
-    return None
-
-
-def _list(v: Any) -> list[Any]:
-    return v if isinstance(v, list) else []
-
-
 def _meta(name: str, ns: str, origin: str) -> dict[str, Any]:
     return {"name": name, "namespace": ns, "annotations": {SOURCE_ANNOTATION: origin}}
 
 
 def _mtls(spec: dict[str, Any], plan: Plan) -> str | None:
-    peers = _list(spec.get("peers"))
+    peers = list_of(spec.get("peers"))
     if not peers:
         plan.notes.append(Note("/spec", "plaintext"))
         return "PERMISSIVE"
@@ -106,15 +95,15 @@ def _jwt(origins: list[Any], plan: Plan) -> tuple[list[dict[str, Any]], list[dic
         for src, dst in (("audiences", "audiences"), ("jwksUri", "jwksUri"), ("jwks_uri", "jwksUri"), ("jwks", "jwks")):
             if src in jwt:
                 rule[dst] = jwt[src]
-        headers = _get(jwt, "jwtHeaders", "jwt_headers")
+        headers = get_any(jwt, "jwtHeaders", "jwt_headers")
         if headers:
-            rule["fromHeaders"] = [{"name": str(h)} for h in _list(headers)]
-        params = _get(jwt, "jwtParams", "jwt_params")
+            rule["fromHeaders"] = [{"name": str(h)} for h in list_of(headers)]
+        params = get_any(jwt, "jwtParams", "jwt_params")
         if params:
-            rule["fromParams"] = [str(p) for p in _list(params)]
+            rule["fromParams"] = [str(p) for p in list_of(params)]
         rule["forwardOriginalToken"] = True
         rules.append(rule)
-        trig = _get(jwt, "triggerRules", "trigger_rules")
+        trig = get_any(jwt, "triggerRules", "trigger_rules")
         if trig:
             if len(origins) > 1:
                 key = "triggerRules" if "triggerRules" in jwt else "trigger_rules"
@@ -122,11 +111,11 @@ def _jwt(origins: list[Any], plan: Plan) -> tuple[list[dict[str, Any]], list[dic
                 continue
             triggers = []
             key = "triggerRules" if "triggerRules" in jwt else "trigger_rules"
-            for j, tr in enumerate(_list(trig)):
+            for j, tr in enumerate(list_of(trig)):
                 tat = f"{at}/{key}/{j}"
                 op: dict[str, Any] = {}
                 for src, dst in (("includedPaths", "paths"), ("included_paths", "paths"), ("excludedPaths", "notPaths"), ("excluded_paths", "notPaths")):
-                    for k, m in enumerate(_list(_get(tr, src))):
+                    for k, m in enumerate(list_of(get_any(tr, src))):
                         p = _match(m, f"{tat}/{src}/{k}", plan)
                         if p is not None:
                             op.setdefault(dst, []).append(p)
@@ -138,7 +127,7 @@ def _service_port(svc: Resource, port: Any, index: Index, at: str, plan: Plan) -
     """A target's Service port (number or name) → the workload port it reaches."""
     want_num = port.get("number") if isinstance(port, dict) else None
     want_name = port.get("name") if isinstance(port, dict) else None
-    for p in _list(svc.spec.get("ports")):
+    for p in list_of(svc.spec.get("ports")):
         if not isinstance(p, dict):
             continue
         if (want_num is not None and p.get("port") == want_num) or (want_name is not None and p.get("name") == want_name):
@@ -171,13 +160,13 @@ def plan_policy(res: Resource, index: Index, root_ns: str) -> Plan:
     ns = root_ns if mesh else index.ns(res)
     who = f"{res.file}#{res.kind} {'' if mesh else ns + '/'}{res.name}"
     mode = _mtls(spec, plan)
-    origins = _list(spec.get("origins"))
+    origins = list_of(spec.get("origins"))
     jwt_rules, triggers = _jwt(origins, plan) if origins else ([], None)
-    optional = bool(_get(spec, "originIsOptional", "origin_is_optional"))
-    binding = _get(spec, "principalBinding", "principal_binding")
+    optional = bool(get_any(spec, "originIsOptional", "origin_is_optional"))
+    binding = get_any(spec, "principalBinding", "principal_binding")
     if binding == "USE_PEER":
         plan.notes.append(Note("/spec/principalBinding" if "principalBinding" in spec else "/spec/principal_binding", "use_peer"))
-    targets = _list(spec.get("targets"))
+    targets = list_of(spec.get("targets"))
     if mesh and targets:
         plan.refusals.append(("/spec/targets", "a MeshPolicy cannot have targets"))
     groups = _target_groups(targets, ns, index, plan)
@@ -223,7 +212,7 @@ def _target_groups(targets: list[Any], ns: str, index: Index, plan: Plan) -> lis
             continue
         ports: list[str] | None = None
         if t.get("ports"):
-            found = [_service_port(svc, p, index, f"{at}/ports/{j}", plan) for j, p in enumerate(_list(t.get("ports")))]
+            found = [_service_port(svc, p, index, f"{at}/ports/{j}", plan) for j, p in enumerate(list_of(t.get("ports")))]
             ports = [p for p in found if p is not None]
         groups.append((name, {str(k): str(v) for k, v in sel.items()}, ports))
     return groups

@@ -25,6 +25,7 @@ from typing import Any
 
 from ..index import Index
 from ..model import Resource, pointer
+from ..plain import get_any, one_or_many, scalar_strings
 
 API_VERSION = "security.istio.io/v1"
 SOURCE_ANNOTATION = "meshlint.io/converted-from"
@@ -63,24 +64,6 @@ class RolePlan:
 
 
 # --------------------------------------------------------------------------- helpers
-
-def _list(v: Any) -> list[Any]:
-    return v if isinstance(v, list) else ([] if v is None else [v])
-
-
-def _strs(v: Any) -> list[str]:
-    return [str(x) for x in _list(v) if isinstance(x, (str, int, float)) and not isinstance(x, bool)]
-
-
-def _get(d: Any, *names: str) -> Any:
-    """A field by any of its spellings (1.4 accepted snake_case and camelCase)."""
-    if not isinstance(d, dict):
-        return None
-    for n in names:
-        if n in d:
-            return d[n]
-    return None
-
 
 def _key(d: dict[str, Any], *names: str) -> str:
     """The spelling of a field that is present (for pointers), else the first."""
@@ -172,7 +155,7 @@ def config_of(index: Index) -> Resource | None:
 
 
 def _permissive(spec: dict[str, Any]) -> bool:
-    return str(_get(spec, "enforcementMode", "enforcement_mode") or "ENFORCED") == "PERMISSIVE"
+    return str(get_any(spec, "enforcementMode", "enforcement_mode") or "ENFORCED") == "PERMISSIVE"
 
 
 def enforcement(index: Index) -> Enforcement:
@@ -183,7 +166,7 @@ def enforcement(index: Index) -> Enforcement:
     mode = str(spec.get("mode", "OFF"))
     key = "inclusion" if mode == "ON_WITH_INCLUSION" else "exclusion"
     target = spec[key] if isinstance(spec.get(key), dict) else {}
-    return Enforcement(mode, frozenset(_strs(target.get("namespaces"))), frozenset(_strs(target.get("services"))), _permissive(spec))
+    return Enforcement(mode, frozenset(scalar_strings(target.get("namespaces"))), frozenset(scalar_strings(target.get("services"))), _permissive(spec))
 
 
 def assumed_enforcement(index: Index) -> Enforcement:
@@ -228,11 +211,11 @@ def convert_config(cfg: Resource, index: Index, root_ns: str) -> tuple[list[dict
         return out, [], notes
     allow_all = mode == "ON_WITH_EXCLUSION"
     suffix = "allow-all" if allow_all else "deny-all"
-    for ns in dict.fromkeys(_strs(target.get("namespaces"))):
+    for ns in dict.fromkeys(scalar_strings(target.get("namespaces"))):
         out.append(policy(f"{ns}-{suffix}", ns, {"rules": [{}]} if allow_all else {}, [cfg], index, dry))
     refusals: list[Refusal] = []
     seen: set[str] = set()
-    for i, ref in enumerate(_strs(target.get("services"))):
+    for i, ref in enumerate(scalar_strings(target.get("services"))):
         at = pointer("spec", key, "services", i)
         if ref in seen:
             continue
@@ -265,7 +248,7 @@ def _selector(svc: Resource | None) -> dict[str, str] | None:
 # --------------------------------------------------------------------------- roles
 
 def _role_ref(binding: Resource) -> str | None:
-    ref = _get(binding.spec, "roleRef", "role_ref")
+    ref = get_any(binding.spec, "roleRef", "role_ref")
     name = ref.get("name") if isinstance(ref, dict) else None
     return str(name) if isinstance(name, (str, int)) and str(name) else None
 
@@ -402,11 +385,11 @@ class _SubjectReading:
             if p is not None:
                 self.require("principals", p, path)
         elif key == "names":
-            p = _principals(_strs(value))
+            p = _principals(scalar_strings(value))
             if p is not None and p:
                 self.require("principals", p, path)
         elif key in ("not_names", "notNames"):
-            vals = _strs(value)
+            vals = scalar_strings(value)
             if any(v == "allUsers" for v in vals):
                 self.nobody(path, "allUsers among not_names excludes everybody")
             elif vals:
@@ -416,15 +399,15 @@ class _SubjectReading:
                 return 0
             out.when.append({"key": "request.auth.claims[groups]", "values": [str(value)]})
         elif key in ("groups", "not_groups", "notGroups"):
-            vals = _strs(value)
+            vals = scalar_strings(value)
             if vals:
                 out.when.append({"key": "request.auth.claims[groups]", ("values" if key == "groups" else "notValues"): vals})
         elif key in ("namespaces", "not_namespaces", "notNamespaces"):
-            vals = _strs(value)
+            vals = scalar_strings(value)
             if vals:
                 self.require("namespaces", vals, path) if key == "namespaces" else out.exclude("namespaces", vals)
         elif key in ("ips", "not_ips", "notIps"):
-            blocks = self.ips(_strs(value), path)
+            blocks = self.ips(scalar_strings(value), path)
             if blocks:
                 self.require("ipBlocks", blocks, path) if key == "ips" else out.exclude("ipBlocks", blocks)
         elif key == "properties":
@@ -432,7 +415,7 @@ class _SubjectReading:
                 self.refusals.append(Refusal(self.binding, path, "properties must be a mapping"))
                 return 0
             for pkey, pval in value.items():
-                self.read_property(str(pkey), str(pval), f"{path}/{str(pkey).replace('~', '~0').replace('/', '~1')}")
+                self.read_property(str(pkey), str(pval), path + pointer(str(pkey)))
             return len(value)
         else:
             self.refusals.append(Refusal(self.binding, path, f"subject field {key} has no AuthorizationPolicy equivalent"))
@@ -491,23 +474,23 @@ def convert_rule(rule: Any, role: Resource, i: int) -> tuple[_Rule, list[Refusal
         if key == "services":
             continue
         if key in fields:
-            vals = _strs(value)
+            vals = scalar_strings(value)
             if key in ("ports", "not_ports", "notPorts") and any(not _valid_port(v) for v in vals):
                 refusals.append(Refusal(role, path, "a port must be a number from 0 to 65535"))
             elif vals:
                 out.operation.setdefault(fields[key], []).extend(vals)
         elif key == "constraints":
             seen: dict[str, int] = {}
-            for j, c in enumerate(_list(value)):
+            for j, c in enumerate(one_or_many(value)):
                 ckey = str(c.get("key")) if isinstance(c, dict) and c.get("key") is not None else None
-                if ckey is None or not _strs(c.get("values")):
+                if ckey is None or not scalar_strings(c.get("values")):
                     refusals.append(Refusal(role, f"{path}/{j}", "a constraint needs a key and values"))
                     continue
                 if ckey in seen:
                     notes.append(Note(role, f"{path}/{seen[ckey]}", "duplicate_constraint", (("key", ckey),)))
                 seen[ckey] = j
             for ckey, j in seen.items():
-                _constraint(ckey, _strs(_list(value)[j].get("values")), f"{path}/{j}", role, out, refusals, notes)
+                _constraint(ckey, scalar_strings(one_or_many(value)[j].get("values")), f"{path}/{j}", role, out, refusals, notes)
         else:
             refusals.append(Refusal(role, path, f"rule field {key} has no AuthorizationPolicy equivalent"))
     return out, refusals, notes
@@ -542,7 +525,7 @@ def _constraint(key: str, vals: list[str], path: str, role: Resource, out: _Rule
 
 def _targets(rule: Any, role: Resource, i: int, ns: str, index: Index, enf: Enforcement, plan: RolePlan) -> list[tuple[str, dict[str, str] | None]]:
     """(name, selector) of every Service one rule applies to; ``None`` selector: every workload."""
-    patterns = _strs(rule.get("services")) if isinstance(rule, dict) and "services" in rule else ["*"]
+    patterns = scalar_strings(rule.get("services")) if isinstance(rule, dict) and "services" in rule else ["*"]
     if not patterns:
         patterns = ["*"]
     targets: dict[str, dict[str, str] | None] = {}
@@ -603,7 +586,7 @@ def _subjects(plan: RolePlan, index: Index) -> tuple[list[_Subject], list[_Subje
         permissive = str(b.spec.get("mode", "ENFORCED")) == "PERMISSIVE"
         if permissive:
             plan.notes.append(Note(b, "/spec/mode", "binding_dry_run"))
-        for i, subject in enumerate(_list(b.spec.get("subjects"))):
+        for i, subject in enumerate(one_or_many(b.spec.get("subjects"))):
             converted, refusals, notes = convert_subject(subject, b, i)
             plan.refusals.extend(refusals)
             plan.notes.extend(notes)
@@ -644,7 +627,7 @@ def _plan_role(role: Resource, index: Index, enf: Enforcement) -> RolePlan:
     if enf.permissive:  # every binding only logged: one set of dry-run policies
         enforced_subjects, dry_subjects = enforced_subjects + dry_subjects, []
     written_ns = _written_ns(role, index)
-    rules = _list(role.spec.get("rules"))
+    rules = one_or_many(role.spec.get("rules"))
     for i, rule in enumerate(rules):
         converted, refusals, notes = convert_rule(rule, role, i)
         plan.refusals.extend(refusals)
