@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from conftest import run_cli
 from upstream_crds import strict_errors
 
 from meshlint.convert import replacement_objects
@@ -147,3 +148,49 @@ def test_inclusion_and_exclusion_by_service_use_workload_selectors(tmp_path):
     result = lint([str(p)], Settings())
     refused = [f for f in result.findings if f.code == "ML402" and f.severity.name == "ERROR"]
     assert refused and refused[0].path == "/spec/inclusion/services/0" and _converted(result) == []
+
+
+FIELDS_WITH_A_SLASH = """\
+apiVersion: rbac.istio.io/v1alpha1
+kind: ClusterRbacConfig
+metadata:
+  name: default
+spec:
+  mode: "ON"
+---
+apiVersion: rbac.istio.io/v1alpha1
+kind: ServiceRole
+metadata:
+  name: reader
+  namespace: shop
+spec:
+  rules:
+  - services: ["*"]
+    methods: ["GET"]
+    example.com/verbs: ["read"]
+---
+apiVersion: rbac.istio.io/v1alpha1
+kind: ServiceRoleBinding
+metadata:
+  name: reader-binding
+  namespace: shop
+spec:
+  subjects:
+  - user: cluster.local/ns/shop/sa/frontend
+    example.com/team: payments
+  roleRef:
+    kind: ServiceRole
+    name: reader
+"""
+
+
+def test_a_refused_field_whose_name_holds_a_slash_is_pointed_at_exactly(tmp_path):
+    """A rule or subject field named like an annotation (``example.com/verbs``) is refused at its own
+    line, with its JSON pointer escaped (``~1``): it was ``/spec/rules/0/example.com/verbs``, which
+    points at nothing, so the finding fell back to the rule's line and ML800 reported the same field again."""
+    (tmp_path / "rbac.yaml").write_text(FIELDS_WITH_A_SLASH)
+    lines = FIELDS_WITH_A_SLASH.splitlines()
+    verbs, team = (next(n for n, text in enumerate(lines, 1) if key in text) for key in ("example.com/verbs", "example.com/team"))
+    run = run_cli("check", "-f", "json", "rbac.yaml", cwd=tmp_path)
+    found = {(f["code"], f["path"], f["line"]) for f in run.json()["findings"] if f["code"] in ("ML400", "ML401", "ML800")}
+    assert found == {("ML400", "/spec/rules/0/example.com~1verbs", verbs), ("ML401", "/spec/subjects/0/example.com~1team", team)}, found

@@ -132,6 +132,31 @@ def test_no_function_over_60_lines() -> None:
     assert sorted(NOT_YET_SPLIT - found) == [], "split now: take it off NOT_YET_SPLIT"
 
 
+# Readers of plain data of any shape live in meshlint/plain.py; JSON pointers are built and escaped by
+# meshlint/model.py (pointer, escape_pointer_token): no module keeps its own twin of either.
+PLAIN_TWINS = ("_get", "_list", "_dict", "_strs")
+POINTER_MODULE = "model.py"
+
+
+def twins(package: Path) -> list[str]:
+    """Every function named like a private twin of a plain.py reader, and every string holding a
+    JSON-pointer escape (``~0``, ``~1``) outside model.py: a pointer written or escaped by hand."""
+    out = []
+    for path in sorted(package.rglob("*.py")):
+        rel = path.relative_to(package.parent).as_posix()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name in PLAIN_TWINS:
+                out.append(f"{rel}:{node.lineno}: {node.name} (use meshlint.plain)")
+            elif (path.relative_to(package).as_posix() != POINTER_MODULE and isinstance(node, ast.Constant)
+                  and isinstance(node.value, str) and ("~0" in node.value or "~1" in node.value)):
+                out.append(f"{rel}:{node.lineno}: {node.value!r} (build pointers with model.pointer)")
+    return out
+
+
+def test_no_module_keeps_a_twin_of_a_plain_reader_or_escapes_a_pointer_by_hand() -> None:
+    assert twins(PACKAGE) == []
+
+
 TABLE = """\
 ## Layers
 | layer | what | modules |
@@ -182,3 +207,15 @@ def test_the_length_check_counts_lines_and_reads_the_reason(tmp_path: Path) -> N
         "b.py": f'def kept():\n    """Kept whole because it is one table."""\n{body}',
     })
     assert long_functions(pkg) == [("pkg/a.py", 63, "sixty_one", 61)]
+
+
+def test_the_twin_check_finds_a_private_reader_and_a_hand_escaped_pointer(tmp_path: Path) -> None:
+    pkg = _package(tmp_path, {
+        "model.py": "def escape(t):\n    return t.replace('~', '~0').replace('/', '~1')\n",
+        "rules/one.py": "def _list(v):\n    return v if isinstance(v, list) else []\n\nP = '/metadata/labels/istio.io~1rev'\n",
+        "rules/two.py": "from ..plain import list_of\n\nP = '/spec/hosts'\n",
+    })
+    assert twins(pkg) == [
+        "pkg/rules/one.py:1: _list (use meshlint.plain)",
+        "pkg/rules/one.py:4: '/metadata/labels/istio.io~1rev' (build pointers with model.pointer)",
+    ]

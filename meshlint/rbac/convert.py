@@ -344,7 +344,7 @@ def convert_subject(subject: Any, binding: Resource, i: int) -> tuple[_Subject |
     if not isinstance(subject, dict):
         return None, [Refusal(binding, at, "a subject must be a mapping")], []
     reading = _SubjectReading(binding)
-    fields = sum(reading.read_field(key, value, f"{at}/{key}") for key, value in subject.items())
+    fields = sum(reading.read_field(key, value, at + pointer(str(key))) for key, value in subject.items())
     if fields == 0 and not reading.refusals:
         reading.nobody(at, "a subject with no field matched nobody in 1.4")
     return (None if reading.out.nobody else reading.out), reading.refusals, reading.notes
@@ -470,7 +470,7 @@ def convert_rule(rule: Any, role: Resource, i: int) -> tuple[_Rule, list[Refusal
         return out, [Refusal(role, at, "a rule must be a mapping")], notes
     fields = dict(_OP_FIELDS)
     for key, value in rule.items():
-        path = f"{at}/{key}"
+        path = at + pointer(str(key))
         if key == "services":
             continue
         if key in fields:
