@@ -259,3 +259,17 @@ def test_deferring_is_by_field_a_deprecation_finding_hides_only_its_own_field(tm
                  "  - mirror_percent: 5\n    mirror: {host: b}\n    timout: 1s\n    route:\n    - destination: {host: a}\n")
     found = sorted((f.code, f.path) for f in lint([str(p)], Settings()).findings)
     assert found == [("ML203", "/spec/http/0/mirror_percent"), ("ML800", "/spec/http/0/timout")]
+
+
+def test_an_unknown_kind_gets_the_same_did_you_mean_in_any_case(cli, tmp_path):
+    """ML011 (unknown kind) suggests through the same did-you-mean as the schema messages, comparing
+    without case ("virtualservice" is VirtualService), and lists the group's kinds when none is close."""
+    p = tmp_path / "kinds.yaml"
+    p.write_text("apiVersion: networking.istio.io/v1alpha3\nkind: VirtualServce\nmetadata: {name: a}\n---\n"
+                 "apiVersion: networking.istio.io/v1beta1\nkind: destinationrule\nmetadata: {name: b}\n---\n"
+                 "apiVersion: telemetry.istio.io/v1alpha1\nkind: Frobnicator\nmetadata: {name: c}\n")
+    r = cli("check", "-f", "json", "--select", "ML011", p)
+    got = {f["line"]: f["message"] for f in r.json()["findings"] if f["code"] == "ML011"}
+    assert sorted(got) == [2, 6, 10], got
+    assert got[2].endswith(" Did you mean VirtualService?") and got[6].endswith(" Did you mean DestinationRule?"), got
+    assert got[10].endswith(" Known kinds: Telemetry."), got

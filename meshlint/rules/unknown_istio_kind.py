@@ -1,11 +1,11 @@
 """ML011: a kind that does not exist in an Istio API group (usually a typo)."""
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterator
 
 from ..index import RuleContext
 from ..model import Resource, Violation
+from ..spellings import did_you_mean
 
 CODE = "ML011"
 KINDS = ("networking.istio.io/*", "security.istio.io/*", "telemetry.istio.io/*", "extensions.istio.io/*", "authentication.istio.io/*", "rbac.istio.io/*", "install.istio.io/*")
@@ -27,7 +27,5 @@ def check(res: Resource, ctx: RuleContext) -> Iterator[Violation]:
     if res.kind in known:
         return
     assert res.kind is not None  # KINDS matched it
-    lowered = {k.lower(): k for k in known}
-    close = difflib.get_close_matches(res.kind.lower(), list(lowered), n=1, cutoff=0.6)
-    hint = f" Did you mean {lowered[close[0]]}?" if close else f" Known kinds: {', '.join(known)}."
+    hint = did_you_mean(res.kind, known, ignore_case=True) or f" Known kinds: {', '.join(known)}."
     yield Violation("/kind", {"kind": res.kind, "group": res.group, "hint": hint})

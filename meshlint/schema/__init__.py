@@ -1,11 +1,11 @@
 """Strict validation of converted objects against meshlint's own target-API schemas."""
 from __future__ import annotations
 
-import difflib
 import functools
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
+from ..spellings import closest
 from .target import SPECS, document_schema
 
 if TYPE_CHECKING:
@@ -34,7 +34,7 @@ def _suggest(error: SchemaError) -> str:
         return ""
     known = list((error.schema.get("properties") or {}).keys())
     extra = [k for k in (error.instance or {}) if k not in known]
-    hints = [f"{k} → {m[0]}" for k in extra for m in [difflib.get_close_matches(str(k), known, n=1)] if m]
+    hints = [f"{k} → {m}" for k in extra for m in [closest(str(k), known)] if m]
     return f" (did you mean {', '.join(hints)}?)" if hints else ""
 
 

@@ -15,13 +15,12 @@ are left to that rule by the engine: the schema rule declares ``DEFERS`` for ML8
 """
 from __future__ import annotations
 
-import difflib
 import functools
 from typing import Any
 
 from ..model import Resource, pointer
 from ..placeholders import has_placeholder
-from ..spellings import SNAKE_CASE, camel
+from ..spellings import SNAKE_CASE, camel, did_you_mean, meant
 from . import compiled
 
 SCHEMA_KINDS = ("*.istio.io/*",)  # what the ML80x rules run on (kinds without a schema yield nothing)
@@ -82,8 +81,7 @@ def _was_in_1_4_or_1_6(group: str, kind: str, tokens: tuple[str | int, ...]) -> 
 @functools.lru_cache(maxsize=4096)
 def _closest(key: str, known: tuple[str, ...]) -> str:
     """The did-you-mean hint for an unknown key (the same few keys recur across a whole repository)."""
-    close = difflib.get_close_matches(key, known, n=1)
-    return f" Did you mean {close[0]}?" if close else ""
+    return did_you_mean(key, known)
 
 
 def _as_istio_read_it(value: Any, schema: Any, path: list[Any], spellings: list[tuple[list[Any], str]]) -> Any:
@@ -143,7 +141,7 @@ def problems(res: Resource, user: Any = None) -> tuple[tuple[str, str, tuple[tup
         body = _as_istio_read_it(res.body, getattr(v, "schema", None), [], spellings)
         errors = list(v.iter_errors(body))
     out: list[tuple[str, str, tuple[tuple[str, Any], ...]]] = [("unknown", pointer(*path),
- (("field", str(path[-1])), ("hint", f" Did you mean {camel}?"))) for path, camel in spellings]
+ (("field", str(path[-1])), ("hint", meant(camel)))) for path, camel in spellings]
     for e in errors:
         if e.validator not in ("additionalProperties", "required") and has_placeholder(e.instance):
             continue  # a placeholder's value is unknown: its type, enum value or pattern cannot be judged
