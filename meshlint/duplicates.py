@@ -13,6 +13,7 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
+from .annotations import GENERATED_FROM
 from .model import Resource, pointer, split_pointer
 
 CLUSTER_SCOPED = frozenset({
@@ -27,7 +28,7 @@ _SERVER_SET = (
     "/status", "/metadata/uid", "/metadata/resourceVersion", "/metadata/creationTimestamp", "/metadata/generation",
     "/metadata/managedFields", "/metadata/selfLink", pointer("metadata", "annotations", LAST_APPLIED),
     pointer("metadata", "annotations", "deployment.kubernetes.io/revision"), pointer("metadata", "labels", "addonmanager.kubernetes.io/mode"),
-    pointer("metadata", "annotations", "meshlint.io/generated-from"), "/metadata/finalizers",
+    pointer("metadata", "annotations", GENERATED_FROM), "/metadata/finalizers",
     "/spec/clusterIP", "/spec/clusterIPs", "/secrets",
     "/spec/finalizers", pointer("metadata", "labels", "kubernetes.io/metadata.name"),  # a Namespace's, set by the API server
 )

@@ -15,12 +15,12 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from .annotations import GENERATED_FROM
 from .index import Index
 from .model import Resource
 from .workloads import pod_labels
 
 REVISION = "asm-managed"
-GENERATED_FROM = "meshlint.io/generated-from"
 MANAGER_LABELS = ("addonmanager.kubernetes.io/mode",)
 SERVER_ANNOTATIONS = ("kubectl.kubernetes.io/last-applied-configuration", "deployment.kubernetes.io/revision")
 # pod labels of one pod, one rollout or one control plane, not of the gateway

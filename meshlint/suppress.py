@@ -12,11 +12,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from .annotations import IGNORE
 from .model import Finding, Resource, Rule, pointer
 from .registry import rule_matches
 
-ANNOTATION = "meshlint.io/ignore"
-ANNOTATION_POINTER = pointer("metadata", "annotations", ANNOTATION)
+ANNOTATION_POINTER = pointer("metadata", "annotations", IGNORE)
 _DIRECTIVE = re.compile(r"#\s*meshlint:\s*(disable-next-line|disable-file|disable)\s*=\s*([A-Za-z0-9_\-]+(?:\s*,\s*[A-Za-z0-9_\-]+)*)")
 
 
@@ -69,7 +69,7 @@ class Suppressions:
 
 
 def annotation_directive(res: Resource) -> Directive | None:
-    raw = res.annotations.get(ANNOTATION)
+    raw = res.annotations.get(IGNORE)
     if not raw:
         return None
     line, col = res.locate(ANNOTATION_POINTER)

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import yaml
 
+from meshlint.annotations import GENERATED_FROM
 from meshlint.convert import convert
 from meshlint.duplicates import identity, same_apart_from_server_fields
 from meshlint.engine import Settings, lint, lint_sources
-from meshlint.gateways import GENERATED_FROM
 from meshlint.loader import load_bytes
 
 # Codes convert's output may have that its input did not, and why.

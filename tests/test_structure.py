@@ -133,27 +133,33 @@ def test_no_function_over_60_lines() -> None:
 
 
 # Readers of plain data of any shape live in meshlint/plain.py; JSON pointers are built and escaped by
-# meshlint/model.py (pointer, escape_pointer_token): no module keeps its own twin of either.
+# meshlint/model.py (pointer, escape_pointer_token); meshlint's own annotations are named in
+# meshlint/annotations.py: no module keeps its own twin of any of them.
 PLAIN_TWINS = ("_get", "_list", "_dict", "_strs")
 POINTER_MODULE = "model.py"
+ANNOTATIONS_MODULE = "annotations.py"
 
 
 def twins(package: Path) -> list[str]:
-    """Every function named like a private twin of a plain.py reader, and every string holding a
-    JSON-pointer escape (``~0``, ``~1``) outside model.py: a pointer written or escaped by hand."""
+    """Every function named like a private twin of a plain.py reader, every string holding a
+    JSON-pointer escape (``~0``, ``~1``) outside model.py (a pointer written or escaped by hand), and
+    every string that is a ``meshlint.io/`` annotation's name outside annotations.py."""
     out = []
     for path in sorted(package.rglob("*.py")):
-        rel = path.relative_to(package.parent).as_posix()
+        rel, inside = path.relative_to(package.parent).as_posix(), path.relative_to(package).as_posix()
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name in PLAIN_TWINS:
                 out.append(f"{rel}:{node.lineno}: {node.name} (use meshlint.plain)")
-            elif (path.relative_to(package).as_posix() != POINTER_MODULE and isinstance(node, ast.Constant)
-                  and isinstance(node.value, str) and ("~0" in node.value or "~1" in node.value)):
+            elif not isinstance(node, ast.Constant) or not isinstance(node.value, str):
+                continue
+            elif inside != POINTER_MODULE and ("~0" in node.value or "~1" in node.value):
                 out.append(f"{rel}:{node.lineno}: {node.value!r} (build pointers with model.pointer)")
+            elif inside != ANNOTATIONS_MODULE and node.value.startswith("meshlint.io/"):
+                out.append(f"{rel}:{node.lineno}: {node.value!r} (name it in meshlint.annotations)")
     return out
 
 
-def test_no_module_keeps_a_twin_of_a_plain_reader_or_escapes_a_pointer_by_hand() -> None:
+def test_no_module_keeps_a_twin_of_a_plain_reader_a_pointer_escape_or_an_annotation_name() -> None:
     assert twins(PACKAGE) == []
 
 
@@ -209,13 +215,15 @@ def test_the_length_check_counts_lines_and_reads_the_reason(tmp_path: Path) -> N
     assert long_functions(pkg) == [("pkg/a.py", 63, "sixty_one", 61)]
 
 
-def test_the_twin_check_finds_a_private_reader_and_a_hand_escaped_pointer(tmp_path: Path) -> None:
+def test_the_twin_check_finds_a_private_reader_a_hand_escaped_pointer_and_an_annotation_name(tmp_path: Path) -> None:
     pkg = _package(tmp_path, {
         "model.py": "def escape(t):\n    return t.replace('~', '~0').replace('/', '~1')\n",
         "rules/one.py": "def _list(v):\n    return v if isinstance(v, list) else []\n\nP = '/metadata/labels/istio.io~1rev'\n",
-        "rules/two.py": "from ..plain import list_of\n\nP = '/spec/hosts'\n",
+        "rules/two.py": "from ..plain import list_of\n\nP = '/spec/hosts'\nA = {'meshlint.io/draft': 'review'}\n",
+        "annotations.py": "'The ``meshlint.io/`` annotations.'\nDRAFT = 'meshlint.io/draft'\n",
     })
     assert twins(pkg) == [
         "pkg/rules/one.py:1: _list (use meshlint.plain)",
         "pkg/rules/one.py:4: '/metadata/labels/istio.io~1rev' (build pointers with model.pointer)",
+        "pkg/rules/two.py:4: 'meshlint.io/draft' (name it in meshlint.annotations)",
     ]

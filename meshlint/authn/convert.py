@@ -12,13 +12,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..annotations import CONVERTED_FROM
 from ..index import Index
 from ..model import Resource, pointer
 from ..plain import get_any, list_of
 from ..workloads import named_container_ports
 
 API = "security.istio.io/v1"
-SOURCE_ANNOTATION = "meshlint.io/converted-from"
 
 
 @dataclass(frozen=True)
@@ -36,7 +36,7 @@ class Plan:
 
 
 def _meta(name: str, ns: str, origin: str) -> dict[str, Any]:
-    return {"name": name, "namespace": ns, "annotations": {SOURCE_ANNOTATION: origin}}
+    return {"name": name, "namespace": ns, "annotations": {CONVERTED_FROM: origin}}
 
 
 def _mtls(spec: dict[str, Any], plan: Plan) -> str | None:

@@ -23,12 +23,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..annotations import CONVERTED_FROM
 from ..index import Index
 from ..model import Resource, pointer
 from ..plain import get_any, one_or_many, scalar_strings
 
 API_VERSION = "security.istio.io/v1"
-SOURCE_ANNOTATION = "meshlint.io/converted-from"
 DRY_RUN_ANNOTATION = "istio.io/dry-run"
 ENFORCING_MODES = ("ON", "ON_WITH_INCLUSION", "ON_WITH_EXCLUSION")
 CLUSTER_DOMAIN = "cluster.local"
@@ -82,7 +82,7 @@ def dns_name(name: str) -> str:
 
 def policy(name: str, namespace: str | None, spec: dict[str, Any], sources: Iterable[Resource], index: Index, dry_run: bool = False) -> dict[str, Any]:
     """An AuthorizationPolicy; ``namespace`` None: written without one, like its source."""
-    annotations = {SOURCE_ANNOTATION: "; ".join(_origin(s, index) for s in sources)}
+    annotations = {CONVERTED_FROM: "; ".join(_origin(s, index) for s in sources)}
     if dry_run:
         annotations[DRY_RUN_ANNOTATION] = "true"
     md: dict[str, Any] = {"name": dns_name(name)}

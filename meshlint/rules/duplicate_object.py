@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from ..annotations import GENERATED_FROM
 from ..duplicates import identity, kept, location, same_apart_from_server_fields, without_server_fields
-from ..gateways import GENERATED_FROM
 from ..index import RuleContext
 from ..model import Resource, Severity, Violation
 

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from importlib import resources as _res
 from typing import Any
 
+from ..annotations import CONVERTED_FROM, DRAFT
 from ..fixes import ExtraFile, Fix
 from ..index import RuleContext
 from ..model import Resource, Severity, Violation
@@ -138,8 +139,8 @@ def draft_policy(rule: Resource, ctx: RuleContext) -> dict[str, Any] | None:
     where = {"namespace": ctx.root_namespace} if ns == ctx.root_namespace else ({"namespace": rule.namespace} if rule.namespace else {})
     out: dict[str, Any] = {"apiVersion": "security.istio.io/v1", "kind": "AuthorizationPolicy",
                  "metadata": {"name": f"{rule.name}-draft", **where,
-                              "annotations": {"meshlint.io/draft": "Generated from a Mixer listchecker rule: review before applying.",
-                                              "meshlint.io/converted-from": f"{rule.file}#rule {ns}/{rule.name}"}},
+                              "annotations": {DRAFT: "Generated from a Mixer listchecker rule: review before applying.",
+                                              CONVERTED_FROM: f"{rule.file}#rule {ns}/{rule.name}"}},
                  "spec": {"action": "DENY", "rules": [{"from": [{"source": source}]}]}}
     if selector:
         out["spec"] = {"selector": {"matchLabels": selector}, **out["spec"]}

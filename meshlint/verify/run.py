@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from ..annotations import CONVERTED_FROM
 from ..fixes import ExtraFile, ReplaceResource
 from ..model import Resource, Rule, Severity, Violation
 
@@ -47,7 +48,7 @@ def _same(a: dict[str, Any], b: dict[str, Any]) -> bool:
     """Two written objects are the same object (only the file they were converted from differs)."""
     def plain(o: dict[str, Any]) -> dict[str, Any]:
         md = dict(o.get("metadata") or {})
-        notes = {k: v for k, v in (md.get("annotations") or {}).items() if k != "meshlint.io/converted-from"}
+        notes = {k: v for k, v in (md.get("annotations") or {}).items() if k != CONVERTED_FROM}
         md["annotations"] = notes
         return {**o, "metadata": md}
 
