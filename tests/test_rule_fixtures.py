@@ -145,3 +145,108 @@ def test_catalogue_fixable_agrees_with_the_rule(rule_name: str):
         assert fixable, f"{where} says fixable: true, but convert fixes none of {rule.code}'s findings on its fail cases"
     else:
         assert not fixable, f"{where} says fixable: false, but convert fixes {rule.code} at {[f'{f.file}:{f.line}' for f in fixable]}"
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Every message key is rendered: each (code, message key) of the catalogue is the key of some finding on the
+# fixture cases above (linted once per session), or it cannot be a fixture and a named test renders it.
+
+# Keys that no YAML fixture can render, each with the test that does and the text by which that test asserts
+# it (a string of the test's source; for a key other than ``default``, part of the key's message or its
+# short form). This table may only shrink: a key some fixture renders must leave it.
+RENDERED_BY_TESTS: dict[tuple[str, str], tuple[str, str]] = {
+    # a 64 MB file does not belong in the repository: the test lowers the limit
+    ("ML010", "default"): ("tests/test_loader.py::test_file_too_large", "ML010"),
+    # permissions cannot be committed: the test makes opening fail
+    ("ML013", "default"): ("tests/test_loader.py::test_unreadable_file_reported_even_as_root", "ML013"),
+    # write refusals are conditions of the file system at convert time (links, modes, edits meanwhile)
+    ("ML030", "outside"): ("tests/test_writes.py::test_links_that_lead_out_of_the_tree_are_refused_with_a_finding", "outside the tree"),
+    ("ML030", "read-only"): ("tests/test_writes.py::test_read_only_files_are_refused_and_left_alone", "read-only"),
+    ("ML030", "changed"): ("tests/test_writes.py::test_an_edit_saved_between_read_and_write_is_never_overwritten", "changed since"),
+    ("ML030", "deleted"): ("tests/test_writes.py::test_a_file_deleted_during_the_run_is_not_recreated", "deleted"),
+    ("ML030", "link"): ("tests/test_writes.py::test_out_never_follows_a_link_inside_it", "symbolic link"),
+    # a plugin is an installed distribution, not a YAML file
+    ("ML050", "default"): ("tests/test_plugins.py::test_a_plugin_that_fails_to_load_is_an_ml050_finding", "could not be loaded"),
+    ("ML050", "not-a-rule"): ("tests/test_plugins.py::test_a_plugin_that_cannot_be_used_is_said_and_the_built_in_rules_still_run", "is not a usable rule"),
+    # no built-in rule crashes on purpose: the test installs one that does
+    ("ML090", "default"): ("tests/test_engine.py::test_entry_point_plugins_run_and_crashes_become_findings", "ML090"),
+    # needs the user's CustomResourceDefinitions (--schemas), which a fixture case cannot pass
+    ("ML802", "unserved"): ("tests/test_user_schemas.py::test_check_against_the_users_crds_pins_their_version", "is not served"),
+}
+
+# Codes whose every finding names its message key: their ``default`` (which the catalogue schema requires) is
+# only the fallback for a key the catalogue lacks, which the test suite turns into an error (MESHLINT_STRICT_MESSAGES).
+FALLBACK_ONLY = {
+    "ML009": "the loader reports an alias bomb as expansion or recursive (loader.py)",
+    "ML030": "every write refusal has its reason (fsutil.Refusal.reason, write_targets)",
+    "ML091": "an unused suppression is reported by its scope: line, file or annotation (engine._unused)",
+}
+
+# Keys not rendered yet (work in progress; may only shrink).
+NOT_YET_RENDERED: set[tuple[str, str]] = {
+    ("ML030", "not-a-directory"), ("ML030", "not-a-file"), ("ML030", "two-names"),
+    ("ML050", "code-taken"), ("ML050", "not-listed"),
+    ("ML091", "file"),
+    ("ML200", "conflict"),
+    ("ML203", "shadowed"),
+    ("ML208", "maglev"),
+    ("ML300", "extra_peers"), ("ML300", "invalid_tokens"), ("ML300", "name_taken"), ("ML300", "placeholder"), ("ML300", "plaintext"), ("ML300", "status_change"), ("ML300", "unverified"), ("ML300", "use_peer"),
+    ("ML400", "duplicate_constraint"), ("ML400", "ignored_constraint"), ("ML400", "impossible_rule"), ("ML400", "name_taken"), ("ML400", "not_hostname"), ("ML400", "placeholder"), ("ML400", "rbac_off"), ("ML400", "refused_binding"), ("ML400", "unbound"), ("ML400", "unverified"),
+    ("ML401", "binding_dry_run"), ("ML401", "placeholder"), ("ML401", "refused"), ("ML401", "role_refused"), ("ML401", "unverified"),
+    ("ML402", "dry_run"), ("ML402", "name_taken"), ("ML402", "not_hostname"), ("ML402", "placeholder"), ("ML402", "refused"), ("ML402", "unverified"),
+    ("ML504", "refused"), ("ML504", "unknown"),
+    ("ML600", "addon_default"), ("ML600", "api_spec"), ("ML600", "draft"), ("ML600", "schema"), ("ML600", "unverified"),
+    ("ML710", "default"), ("ML710", "knative"),
+    ("ML731", "addon"),
+    ("ML800", "removed"),
+}
+
+
+@pytest.fixture(scope="module")
+def rendered() -> set[tuple[str, str]]:
+    """(code, message key) of every finding on every fixture case, each case linted once as test_rule_fixture does."""
+    out: set[tuple[str, str]] = set()
+    for param in cases():
+        _, _, path = param.values
+        out |= {(f.code, f.key) for f in lint([str(path)], Settings()).findings}
+    return out
+
+
+def _catalogue_keys() -> set[tuple[str, str]]:
+    from meshlint.catalogue import load_catalogue
+
+    return {(code, key) for code, entry in load_catalogue().items() for key in entry["messages"]}
+
+
+def test_every_message_key_is_rendered_by_a_fixture(rendered: set[tuple[str, str]]):
+    keys = _catalogue_keys()
+    excused = set(RENDERED_BY_TESTS) | {(code, "default") for code in FALLBACK_ONLY} | NOT_YET_RENDERED
+    missing = sorted(keys - rendered - excused)
+    assert not missing, f"no fixture case renders {missing}: add a fail case under fixtures/rules/<rule-name>/fail/ (or remove a dead message)"
+    stale = sorted((excused & rendered) | (excused - keys))
+    assert not stale, f"{stale} are rendered by a fixture now, or are no message key: take them out of this file's tables"
+    assert not rendered - keys, f"findings with message keys the catalogue lacks: {sorted(rendered - keys)}"
+
+
+def test_keys_no_fixture_renders_are_rendered_by_a_named_test():
+    """Each entry of RENDERED_BY_TESTS names a test that exists and asserts the key's text (in its body or a table of
+    its module it reads)."""
+    import ast
+
+    from meshlint.catalogue import load_catalogue
+
+    catalogue = load_catalogue()
+    for (code, key), (where, text) in RENDERED_BY_TESTS.items():
+        file, name = where.split("::")
+        tree = ast.parse((REPO / file).read_text(encoding="utf-8"))
+        (func,) = [n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == name] or [None]
+        assert func is not None, f"{code} {key}: {where} does not exist"
+        used = {n.id for n in ast.walk(func) if isinstance(n, ast.Name)}  # and the module's tables it reads (cases, expected texts)
+        tables = [n for n in tree.body if isinstance(n, ast.Assign) and any(isinstance(t, ast.Name) and t.id in used for t in n.targets)]
+        strings = [n.value for part in (func, *tables) for n in ast.walk(part) if isinstance(n, ast.Constant) and isinstance(n.value, str)]
+        assert any(text in s for s in strings), f"{code} {key}: {where} does not assert {text!r}"
+        entry = catalogue[code]
+        if key == "default":
+            assert text == code or text in entry["messages"][key], f"{code} {key}: {text!r} is neither the code nor part of its message"
+        else:
+            assert text in entry["messages"][key] + entry["short"][key], f"{code} {key}: {text!r} is not part of the key's message"
