@@ -242,3 +242,44 @@ def test_placeholder_values_give_no_value_findings_and_stay_byte_for_byte(cli, t
     out = f.read_text()
     assert "LEAST_REQUEST" in out and "${SERVICE_HOST}" in out and "'{{ .Values.port }}'" in out and "$(tlsMode)" in out
     assert out == text.replace("LEAST_CONN", "LEAST_REQUEST")
+
+
+# --------------------------------------------------------------------------- several RBAC configs
+
+def test_an_export_beside_an_unrelated_repo_with_another_rbac_config_converts_alike_every_run(cli, tmp_path):
+    """The add-on export and a kustomize repository each hold a ClusterRbacConfig ``default``, and they
+    differ: the cluster holds one, so nothing that depends on it is converted, in the first run and in
+    every run after it (before, the first run converted the repository's config and the second then
+    converted the export's roles under the export's config alone)."""
+    import shutil
+
+    shutil.copy(FIXTURES / "examples" / "gke-1.4-addon-export.yaml", tmp_path / "export.yaml")
+    shutil.copytree(FIXTURES / "repos" / "kustomize-overlay", tmp_path / "kz")
+    found = cli("check", "-f", "json", "export.yaml", "kz", cwd=tmp_path)
+    rbac = [f for f in json.loads(found.out)["findings"] if f["code"] in ("ML400", "ML402")]
+    rival = [f for f in rbac if "the inputs hold RBAC configs that differ" in f["message"]]
+    assert rival and all(f["severity"] == "error" for f in rival)
+    assert {f["code"] for f in rival} == {"ML400", "ML402"}
+    assert "export.yaml:" in rival[0]["message"] and "kz/overlays/prod/rbac-config.yaml:" in rival[0]["message"]
+    first = cli("convert", "--in-place", "export.yaml", "kz", cwd=tmp_path)
+    assert first.code in (0, 1) and "refused ML400 ServiceRole" in first.out, first.out + first.err
+    before = {p: p.read_bytes() for p in sorted(tmp_path.rglob("*")) if p.is_file()}
+    second = cli("convert", "--check", "export.yaml", "kz", cwd=tmp_path)
+    assert "0 file(s) would change, 0 resource(s) converted" in second.out, second.out + second.err
+    assert {p: p.read_bytes() for p in sorted(tmp_path.rglob("*")) if p.is_file()} == before
+
+
+def test_an_rbac_config_that_1_4_never_read_is_removed_in_the_first_run(cli, tmp_path):
+    """An RbacConfig beside a ClusterRbacConfig: 1.4 read only the ClusterRbacConfig. Converting the
+    RbacConfig in a later run (once the ClusterRbacConfig is converted) would enforce what 1.4 never
+    did, so it goes in the run that converts the ClusterRbacConfig."""
+    (tmp_path / "rbac.yaml").write_text(
+        "apiVersion: rbac.istio.io/v1alpha1\nkind: ClusterRbacConfig\nmetadata:\n  name: default\nspec:\n"
+        "  mode: ON_WITH_INCLUSION\n  inclusion:\n    namespaces: [shop]\n---\n"
+        "apiVersion: rbac.istio.io/v1alpha1\nkind: RbacConfig\nmetadata:\n  name: default\nspec:\n  mode: 'ON'\n")
+    first = cli("convert", "--in-place", "rbac.yaml", cwd=tmp_path)
+    assert first.code == 0, first.out + first.err
+    text = (tmp_path / "rbac.yaml").read_text()
+    assert "kind: RbacConfig" not in text and "name: shop-deny-all" in text and "global-deny-all" not in text
+    second = cli("convert", "--check", "rbac.yaml", cwd=tmp_path)
+    assert second.code == 0, second.out + second.err

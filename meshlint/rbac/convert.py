@@ -154,6 +154,25 @@ def config_of(index: Index) -> Resource | None:
     return configs[-1] if configs else None
 
 
+def rival_configs(index: Index) -> list[Resource]:
+    """The RBAC configs among the inputs (and ``--context``) when they say different things, one of
+    each (else ``[]``). A cluster holds one ClusterRbacConfig ``default`` (1.4 read an RbacConfig
+    only when there was none), so which one 1.4 enforced depends on what was applied last: nothing
+    that depends on it is converted. Copies that are the same apart from server-set fields (an export beside its
+    repository) are one config."""
+    from ..duplicates import same_apart_from_server_fields
+
+    def build() -> list[Resource]:
+        distinct: list[Resource] = []
+        configs = index.of_kind("ClusterRbacConfig", group="rbac.istio.io") or index.of_kind("RbacConfig", group="rbac.istio.io")
+        for cfg in configs:  # the kind ``config_of`` reads
+            if not any(same_apart_from_server_fields(cfg, d) for d in distinct):
+                distinct.append(cfg)
+        return distinct if len(distinct) > 1 else []
+
+    return index.memo("rbac:rival-configs", build)
+
+
 def _permissive(spec: dict[str, Any]) -> bool:
     return str(get_any(spec, "enforcementMode", "enforcement_mode") or "ENFORCED") == "PERMISSIVE"
 

@@ -22,7 +22,7 @@ RULES: dict[str, Any] = {
     'ML300': {'module': 'authn_policy_conversion', 'kinds': ('authentication.istio.io/Policy', 'authentication.istio.io/MeshPolicy'), 'reads': ('/Service', 'apps/Deployment'), 'defers': False, 'yields_to': ()},
     'ML400': {'module': 'rbac_role_conversion', 'kinds': ('rbac.istio.io/ServiceRole',), 'reads': ('rbac.istio.io/ServiceRole', 'rbac.istio.io/ServiceRoleBinding', 'rbac.istio.io/ClusterRbacConfig', 'rbac.istio.io/RbacConfig', '/Service'), 'defers': False, 'yields_to': ()},
     'ML401': {'module': 'rbac_binding_conversion', 'kinds': ('rbac.istio.io/ServiceRoleBinding',), 'reads': ('rbac.istio.io/ServiceRole', 'rbac.istio.io/ServiceRoleBinding', 'rbac.istio.io/ClusterRbacConfig', 'rbac.istio.io/RbacConfig', '/Service'), 'defers': False, 'yields_to': ()},
-    'ML402': {'module': 'rbac_config_conversion', 'kinds': ('rbac.istio.io/ClusterRbacConfig', 'rbac.istio.io/RbacConfig'), 'reads': ('/Service',), 'defers': False, 'yields_to': ()},
+    'ML402': {'module': 'rbac_config_conversion', 'kinds': ('rbac.istio.io/ClusterRbacConfig', 'rbac.istio.io/RbacConfig'), 'reads': ('/Service', 'rbac.istio.io/ClusterRbacConfig', 'rbac.istio.io/RbacConfig'), 'defers': False, 'yields_to': ()},
     'ML500': {'module': 'envoyfilter_unsupported', 'kinds': ('networking.istio.io/EnvoyFilter',), 'reads': (), 'defers': False, 'yields_to': ()},
     'ML501': {'module': 'envoyfilter_old_style', 'kinds': ('networking.istio.io/EnvoyFilter',), 'reads': (), 'defers': False, 'yields_to': ()},
     'ML502': {'module': 'envoyfilter_deprecated_name', 'kinds': ('networking.istio.io/EnvoyFilter',), 'reads': (), 'defers': False, 'yields_to': ()},

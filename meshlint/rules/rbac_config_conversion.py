@@ -3,14 +3,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from ..duplicates import location
 from ..fixes import Fix, ReplaceResource
 from ..index import RuleContext
 from ..model import Resource, Severity, Violation
 from ..rbac.convert import convert_config
+from .rbac_role_conversion import rival_configs_refusal
 
 CODE = "ML402"
 KINDS = ("rbac.istio.io/ClusterRbacConfig", "rbac.istio.io/RbacConfig")
-READS = ("/Service",)
+READS = ("/Service", "rbac.istio.io/ClusterRbacConfig", "rbac.istio.io/RbacConfig")
 
 # what the conversion noticed (rbac.convert.Note.kind) -> the message key and severity of its finding
 NOTES = {
@@ -20,6 +22,15 @@ NOTES = {
 
 
 def check(res: Resource, ctx: RuleContext) -> Iterator[Violation]:
+    rivals = rival_configs_refusal(res, ctx)
+    if rivals is not None:
+        yield rivals
+        return
+    cluster = ctx.index.of_kind("ClusterRbacConfig", group="rbac.istio.io") if res.kind == "RbacConfig" else []
+    if cluster:  # 1.4 read an RbacConfig only when there was no ClusterRbacConfig
+        fix = Fix(f"remove RbacConfig {res.name}: Istio 1.4 read ClusterRbacConfig {cluster[-1].name} instead", (ReplaceResource(()),))
+        yield Violation("/kind", {"name": res.name or "?", "config": f"{cluster[-1].name} at {location(cluster[-1])}"}, message="shadowed", severity=Severity.WARNING, fix=fix)
+        return
     policies, refusals, notes = convert_config(res, ctx.index, ctx.root_namespace)
     who = {"name": res.name or "?", "kind": res.kind}
     for r in refusals:

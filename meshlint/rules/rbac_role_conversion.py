@@ -4,10 +4,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from ..duplicates import location
 from ..fixes import Fix, ReplaceResource
 from ..index import RuleContext
 from ..model import Resource, Severity, Violation
-from ..rbac.convert import Enforcement, RolePlan, assumed_deny_all, assumed_enforcement, enforcement, plan_role
+from ..rbac.convert import Enforcement, RolePlan, assumed_deny_all, assumed_enforcement, enforcement, plan_role, rival_configs
 
 CODE = "ML400"
 KINDS = ("rbac.istio.io/ServiceRole",)
@@ -19,6 +20,16 @@ def effective_enforcement(ctx: RuleContext) -> Enforcement | None:
     if enf.mode is None:
         return assumed_enforcement(ctx.index) if ctx.settings.assume_rbac_on else None
     return enf
+
+
+def rival_configs_refusal(res: Resource, ctx: RuleContext) -> Violation | None:
+    """ML400-ML402 refuse every RBAC conversion when the inputs hold RBAC configs that differ: which
+    one the cluster held decides every conversion, and it cannot be told (``rival_configs``)."""
+    rivals = rival_configs(ctx.index)
+    if not rivals:
+        return None
+    configs = ", ".join(f"{c.kind} {c.name} at {location(c)}" for c in rivals)
+    return Violation("/kind", {"kind": res.kind, "name": res.name or "?", "configs": configs}, message="rival_configs", severity=Severity.ERROR)
 
 
 # what the conversion plan noticed on a ServiceRole (rbac.convert.Note.kind) -> the message key and severity of its finding
@@ -40,6 +51,10 @@ def notes_of(plan: RolePlan, res: Resource, notes: dict[str, tuple[str, Severity
 
 
 def check(res: Resource, ctx: RuleContext) -> Iterator[Violation]:
+    rivals = rival_configs_refusal(res, ctx)
+    if rivals is not None:
+        yield rivals
+        return
     enf = effective_enforcement(ctx)
     if enf is None:
         yield Violation("/kind", {"name": res.name}, message="no_config", severity=Severity.WARNING)
