@@ -81,6 +81,27 @@ def _match(m: Any, at: str, plan: Plan) -> str | None:
     return None
 
 
+_JWT_STRINGS = ("jwksUri", "jwks_uri", "jwks")
+_JWT_LISTS = ("audiences", "jwtHeaders", "jwt_headers", "jwtParams", "jwt_params")
+
+
+def _jwt_shape(jwt: dict[str, Any], at: str) -> tuple[str, str] | None:
+    """(path, reason) when a field of a 1.4 ``Jwt`` does not have its type (1.4 rejected such a
+    Policy): converting it would write its Python text, or nothing, as an issuer or a header."""
+    issuer = jwt.get("issuer")
+    if not isinstance(issuer, str) or not issuer:
+        where = at + pointer("issuer") if "issuer" in jwt else at
+        return where, "a JWT origin needs its issuer, one non-empty string" + ("" if issuer is None else f" (not {type(issuer).__name__} {issuer!r})")
+    for key in _JWT_STRINGS:
+        if key in jwt and not isinstance(jwt[key], str):
+            return at + pointer(key), f"{key} must be a string"
+    for key in _JWT_LISTS:
+        value = jwt.get(key)
+        if key in jwt and not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
+            return at + pointer(key), f"{key} must be a list of strings"
+    return None
+
+
 def _jwt(origins: list[Any], plan: Plan) -> tuple[list[dict[str, Any]], list[dict[str, Any]] | None]:
     """(jwtRules, trigger-rule operations or None for "every path")."""
     rules: list[dict[str, Any]] = []
@@ -91,7 +112,11 @@ def _jwt(origins: list[Any], plan: Plan) -> tuple[list[dict[str, Any]], list[dic
         if not isinstance(jwt, dict):
             plan.refusals.append((pointer("spec", "origins", i), "an origin must have a jwt"))
             continue
-        rule: dict[str, Any] = {"issuer": str(jwt.get("issuer", ""))}
+        problem = _jwt_shape(jwt, at)
+        if problem is not None:
+            plan.refusals.append(problem)
+            continue
+        rule: dict[str, Any] = {"issuer": jwt["issuer"]}
         for src, dst in (("audiences", "audiences"), ("jwksUri", "jwksUri"), ("jwks_uri", "jwksUri"), ("jwks", "jwks")):
             if src in jwt:
                 rule[dst] = jwt[src]
