@@ -117,12 +117,13 @@ def convert(result: Result, keep_server_fields: bool = False, validate: Validato
             fixes_of[(f.file, f.doc, f.item)].append(f.fix)
     fixes_by_resource = {id(res): _dedupe(fixes_of[(src.path, res.doc_index, res.item_index)])
                          for src in result.sources for res in src.resources if (src.path, res.doc_index, res.item_index) in fixes_of}
+    verified = _verified(result)
     once, twins = _once(result, fixes_by_resource)
     plan = {**fixes_by_resource, **once}
 
     def run(src: SourceFile) -> FileResult:
         items = [(res, plan[id(res)]) for res in src.resources if id(res) in plan]
-        return _apply_file_safely(src, items, keep_server_fields, validate) if items else FileResult(src.path, src.text, src.text)
+        return _apply_file_safely(src, items, keep_server_fields, validate, verified) if items else FileResult(src.path, src.text, src.text)
 
     files = [run(src) for src in result.sources]
     # a copy left out in favour of its kept twin is converted after all when the twin's file cannot be written
@@ -171,11 +172,21 @@ def _once(result: Result, fixes_by_resource: dict[int, list[Fix]]) -> tuple[dict
     return overrides, twins
 
 
-def _apply_file_safely(src: SourceFile, items: list[tuple[Resource, list[Fix]]], keep_server_fields: bool, validate: Validator | None) -> FileResult:
+def _verified(result: Result) -> frozenset[int]:
+    """The resources whose conversions meshlint.verify checked together against 1.4 (alpha
+    authentication, RBAC, Mixer rules): id(resource)."""
+    from .verify.run import SECURITY_CODES
+
+    where = {(f.file, f.doc, f.item) for f in result.findings if f.fix is not None and f.code in SECURITY_CODES}
+    return frozenset(id(res) for src in result.sources for res in src.resources if (src.path, res.doc_index, res.item_index) in where)
+
+
+def _apply_file_safely(src: SourceFile, items: list[tuple[Resource, list[Fix]]], keep_server_fields: bool, validate: Validator | None,
+                       verified: frozenset[int]) -> FileResult:
     """A bug met while converting one file is that file's error (it is left unchanged), never
     the end of the run."""
     try:
-        return apply_file(src, items, keep_server_fields, validate)
+        return apply_file(src, items, keep_server_fields, validate, verified)
     except Exception as e:  # noqa: BLE001 - the last line of defence, per file
         out = FileResult(src.path, src.text)
         out.errors.append(f"internal error while converting ({type(e).__name__}: {' '.join(str(e).split())[:200]}); the file is left unchanged, please report this")
@@ -192,7 +203,11 @@ def _dedupe(fixes: list[Fix]) -> list[Fix]:
 
 # --------------------------------------------------------------------------- applying
 
-def apply_file(src: SourceFile, items: list[tuple[Resource, list[Fix]]], keep_server_fields: bool = False, validate: Validator | None = None) -> FileResult:
+def apply_file(src: SourceFile, items: list[tuple[Resource, list[Fix]]], keep_server_fields: bool = False, validate: Validator | None = None,
+               verified: frozenset[int] = frozenset()) -> FileResult:
+    """Apply the fixes of ``items`` to one file. ``verified``: id() of the resources whose conversions
+    the security verification checked together; when the target API rejects one of theirs, none of
+    the file's conversions are made."""
     import yaml
 
     out = FileResult(src.path, src.text, planned=[res.identity for res, _ in items])
@@ -233,22 +248,18 @@ def apply_file(src: SourceFile, items: list[tuple[Resource, list[Fix]]], keep_se
         out.errors.append(f"the converted file would not hold exactly the converted data ({problem}); it is left unchanged")
         return out
     invalid = _invalid(items, expected, validate) if validate is not None else {}
-    if invalid and any(res.group in _VERIFIED_GROUPS for res, _ in items if id(res) in invalid):
+    if invalid and any(id(res) in verified for res, _ in items if id(res) in invalid):
         # a security conversion was verified together with the others: none of the file's are made
         out.errors += [f"{res.identity}: {why}" for res, _ in items if (why := invalid.get(id(res)))]
         return out
     if invalid:
         # those resources stay as they are; the rest of the file converts without them
         rest = [(res, fixes) for res, fixes in items if id(res) not in invalid]
-        again = apply_file(src, rest, keep_server_fields, validate) if rest else FileResult(src.path, src.text, src.text)
+        again = apply_file(src, rest, keep_server_fields, validate, verified) if rest else FileResult(src.path, src.text, src.text)
         again.invalid[:0] = [(res.identity, why) for res, _ in items if (why := invalid.get(id(res)))]
         return again
     out.new_text = text.replace("\n", newline) if newline != "\n" else text
     return out
-
-
-# the kinds whose conversions meshlint.verify checked together against 1.4 (alpha authentication, RBAC, Mixer)
-_VERIFIED_GROUPS = frozenset({"authentication.istio.io", "rbac.istio.io", "config.istio.io"})
 
 
 def _invalid(items: list[tuple[Resource, list[Fix]]], expected: dict[tuple[int, int | None], list[dict[str, Any]]],
