@@ -471,7 +471,7 @@ def _conversion(result: Result, converted: ConvertResult, generated: list[Genera
         files=files, generated=made, findings=tuple(result.findings), unfixed=tuple(converted.unfixed),
         differences=tuple(redactor.text(d) for d in differences), refused_by_verification=refused_by_verification(result),
         written=MappingProxyType(dict(written)), refused=tuple(refused), write_error=None if error is None else redactor.text(error),
-        warnings=_plugin_warnings(), _json=summary, _diff=redactor.text(diff_text(converted, generated)), _input=for_input(result.sources))
+        warnings=_plugin_warnings(), _json=summary, _diff=redactor.text(diff_text(converted, generated)[0]), _input=for_input(result.sources))
 
 
 def _change(c: Any) -> Change:

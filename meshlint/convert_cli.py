@@ -19,7 +19,7 @@ from .escape import printable
 from .fsutil import FileWrite, Refusal, WriteError, commit, created_mode
 from .generated import GeneratedFile
 from .model import Finding
-from .patch import file_diff, relative_parts
+from .patch import FOR_READING, file_diff, relative_parts
 from .redact import mask_text
 from .terminal import Paint, color_diff
 
@@ -32,12 +32,15 @@ def diff_path(display: str) -> str:
 def unified_diff(f: FileResult) -> str:
     if not f.changed:
         return ""
-    # context lines are the user's file: secrets in it are masked where they are, line for line
-    old, new = mask_text(f.original or ""), mask_text(f.new_text or "")
+    # the user's file: a line holding a secret is never printed as it is (masked where it changes,
+    # left out of the hunks' context where it does not)
+    old, new = f.original or "", f.new_text or ""
+    shown = mask_text(old), mask_text(new)
     if cr_only(old):
         # git and patch see one long line: shown one line per line (for reading, not applying), never overprinted
-        old, new = old.replace("\r", "\n"), new.replace("\r", "\n")
-    return file_diff(old, new, diff_path(f.path))
+        old, new = shown[0].replace("\r", "\n"), shown[1].replace("\r", "\n")
+        shown = old, new
+    return file_diff(old, new, diff_path(f.path), shown=shown)
 
 
 def security_differences(result: Result) -> list[str]:
@@ -115,13 +118,14 @@ def run_convert(result: Result, out: Path | None, in_place: bool, diff: bool, ch
     findings = refusal_findings(refused)
     error = str(failure) if failure is not None else None
     redactor = result.redactor  # scrubs the data before it is encoded: the JSON stays valid
+    patch, reading = diff_text(converted, generated, terminal) if diff else ("", [])
     if fmt == "json":
         summary = json.dumps(redactor.data(_as_json(converted, written, differences, generated, findings, error)), indent=2, ensure_ascii=False) + "\n"
     else:
         summary = redactor.text(_as_text(converted, written, differences, generated, findings, error, verify, verbose,
-                                         color[1] if diff else color[0], inputs))
+                                         color[1] if diff else color[0], inputs, reading))
     # coloured after redaction, so a secret is masked whole
-    stdout, stderr = (color_diff(redactor.text(diff_text(converted, generated, terminal)), Paint(color[0])), summary) if diff else (summary, "")
+    stdout, stderr = (color_diff(redactor.text(patch), Paint(color[0])), summary) if diff else (summary, "")
     if error is not None and errors is not None:
         errors.append(redactor.text(error))
     return stdout, stderr, code
@@ -146,13 +150,15 @@ def planned_writes(result: Result, converted: ConvertResult, out: Path | None, i
     return [], []
 
 
-def diff_text(converted: ConvertResult, generated: list[Generated], terminal: bool = False) -> str:
+def diff_text(converted: ConvertResult, generated: list[Generated], terminal: bool = False) -> tuple[str, list[str]]:
     """One patch for the whole run: every changed input file, then every generated file that
-    does not exist yet (an addition from /dev/null)."""
-    parts = [unified_diff(f) for f in converted.files]
-    parts += [file_diff(None, mask_text(g.file.text), g.file.path) for g in generated if g.status in ("new", "written")]
+    does not exist yet (an addition from /dev/null); and the input files whose diff is there for
+    reading only (a line they change holds a secret: patch.file_diff)."""
+    inputs = [unified_diff(f) for f in converted.files]
+    reading = [f.path for f, part in zip(converted.files, inputs) if part.startswith(FOR_READING)]
+    parts = inputs + [file_diff(None, mask_text(g.file.text), g.file.path) for g in generated if g.status in ("new", "written")]
     text = "".join(parts)
-    return "".join(printable(line) + "\n" for line in text.split("\n")[:-1]) if terminal else text
+    return ("".join(printable(line) + "\n" for line in text.split("\n")[:-1]) if terminal else text), reading
 
 
 def write(writes: list[FileWrite]) -> tuple[dict[str, str], WriteError | None]:
@@ -189,11 +195,12 @@ def generated_lines(generated: list[Generated]) -> list[str]:
 
 def _as_text(converted: ConvertResult, written: dict[str, str], differences: list[str], generated: list[Generated],
              refused: Sequence[Finding] = (), error: str | None = None, verify: bool = False, verbose: bool = False,
-             color: bool = False, inputs: list[str] | None = None) -> str:
+             color: bool = False, inputs: list[str] | None = None, reading: Sequence[str] = ()) -> str:
     """What changed (by file), what was generated, the verification (with --verify), what could not
-    be written, a summary, and one line pointing at the findings left for manual work."""
+    be written, a summary, and one line pointing at the findings left for manual work. ``reading``:
+    the files whose diff is for reading only."""
     paint = Paint(color)
-    out = convert_text.changes(converted, verbose, paint) + generated_lines(generated)
+    out = convert_text.changes(converted, verbose, paint, reading) + generated_lines(generated)
     if verify:
         out += convert_text.verification(converted.lint, verbose, paint)
     for x in refused:

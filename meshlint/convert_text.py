@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 import shlex
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from . import refusals
@@ -68,9 +68,10 @@ def cr_only(text: str | None) -> bool:
     return text is not None and "\r" in text and "\n" not in text
 
 
-def changes(converted: ConvertResult, verbose: bool, paint: Paint) -> list[str]:
+def changes(converted: ConvertResult, verbose: bool, paint: Paint, reading: Sequence[str] = ()) -> list[str]:
     """Per file (the path once): the resources converted, or why the file is left unchanged, and the
-    conversions that were refused (with their reasons)."""
+    conversions that were refused (with their reasons). ``reading``: the files whose diff is for
+    reading only (a line they change holds a secret)."""
     refused: dict[str, list[Finding]] = {}
     for x in refusals.refused(converted.lint.findings, converted.lint.rules):
         refused.setdefault(x.file, []).append(x)
@@ -92,6 +93,9 @@ def changes(converted: ConvertResult, verbose: bool, paint: Paint) -> list[str]:
             out.append(_line(f"not converted: {rid}: {why}", True, paint=paint, lead="not converted", style=RED))
         if f.changed and cr_only(f.original):
             out += wrapped("its lines end in CR alone, which a patch cannot express: its diff is for reading; convert it with --in-place or --out")
+        if f.path in reading:
+            out += wrapped("a line it changes holds a secret, which meshlint never prints: its diff is for reading only "
+                           "(masked, each line commented out, so git apply and patch skip it); convert it with --in-place or --out")
         for c in f.changes if f.changed else ():
             what = "; ".join(c.fixes)
             if c.replaced_by or c.changes.get("removed") == [""]:

@@ -88,7 +88,8 @@ def test_diff_of_the_corpus_applies(cli, tmp_path, shared):
     tree.mkdir()
     _copy_tree(shared / "corpus", tree / "corpus")
     diff, _ = _diff_applies_and_equals_out(cli, tree, "corpus")
-    assert diff.count("\n+++ b/corpus/") >= 20
+    # (the corpus read as one cluster holds many differing RBAC configs: its RBAC conversions are refused)
+    assert diff.count("\n+++ b/corpus/") >= 15
 
 
 def test_diff_marks_a_missing_final_newline_and_quotes_odd_paths(cli, tmp_path):

@@ -8,6 +8,8 @@ import xml.etree.ElementTree as ET
 
 import pytest
 from conftest import FIXTURES
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from meshlint.redact import mask_text
 
@@ -78,19 +80,44 @@ def test_short_secret_values_rewrite_nothing_else(outputs):
     assert {r["resource"]["namespace"] for f in converted["files"] for r in f["resources"]} == {"prod"}
     diff = outputs["convert --diff"].out
     assert "-      websocketUpgrade: true" in diff.splitlines()
-    assert "   namespace: prod" in diff.splitlines() and "+  namespace: prod" in diff.splitlines()
-    assert "+    forwardOriginalToken: true" in diff.splitlines()
+    assert "#    namespace: prod" in diff.splitlines() and "# +  namespace: prod" in diff.splitlines()
+    assert "# +    forwardOriginalToken: true" in diff.splitlines()
     assert "3 file(s) would change" in outputs["convert --diff"].err  # the summary goes to stderr beside a diff
     report = outputs["report -f json"].out
     assert "VirtualService prod/payments" in report and "[redacted]/" not in report
 
 
-def test_diff_context_lines_are_masked_in_place(outputs):
-    lines = outputs["convert --diff"].out.splitlines()
-    assert "     db-password: [redacted]" in lines  # the Secret after the converted VirtualService
-    assert "     [redacted]" in lines  # a folded line of webhook-signing-key, before the replaced Policy
-    assert any(line.startswith("+") and '"k":"[redacted]"' in line for line in lines)  # the JWKS in the new RequestAuthentication
-    assert any(line.startswith("+") and "Bearer [redacted]" in line for line in lines)  # the Lua of the converted EnvoyFilter
+def test_a_secret_line_is_never_diff_context_and_the_diff_applies(outputs, cli, tmp_path):
+    """A line holding a secret that does not change is left out of the hunks' context (so the
+    patch applies); a file whose changed lines hold a secret is shown masked, every line commented
+    out, so git apply and patch skip it instead of writing ``[redacted]`` into the file."""
+    import shutil
+    import subprocess
+
+    diff = outputs["convert --diff"].out
+    lines = diff.splitlines()
+    assert "     db-password: [redacted]" not in lines  # the Secret after the converted VirtualService: not context
+    assert "--- a/fixtures/hostile/secrets/cluster-export.yaml" in lines and "-      websocketUpgrade: true" in lines
+    reading = [line for line in lines if line.startswith("# ")]
+    assert reading[0] == "# fixtures/hostile/secrets/edge-filters.yaml: not part of this patch: a line it changes holds a secret, shown masked; for reading only"
+    assert any(line.startswith("# +") and "Bearer [redacted]" in line for line in reading)  # the Lua of the converted EnvoyFilter
+    assert any(line.startswith("# +") and '"k":"[redacted]"' in line for line in reading)  # the JWKS in the new RequestAuthentication
+    assert not any(line.startswith(("+", "-", " ")) and "[redacted]" in line for line in lines)
+    summary = outputs["convert --diff"].err
+    assert summary.count("a line it changes holds a secret, which meshlint never prints") == 2, summary
+    # applied with both tools, the patch changes exactly the file it holds, as --out converts it
+    cli("convert", "--out", tmp_path / "out", REPO_DIR)
+    tree = tmp_path / "tree"
+    shutil.copytree(REPO_DIR, tree / "fixtures" / "hostile" / "secrets")
+    (tmp_path / "run.patch").write_text(diff, encoding="utf-8")
+    for tool in (["git", "apply", "-p1"], ["patch", "-p1", "--batch", "-i"]):
+        applied = tmp_path / tool[0]
+        shutil.copytree(tree, applied)
+        done = subprocess.run([*tool, str(tmp_path / "run.patch")], cwd=applied, capture_output=True, text=True)
+        assert done.returncode == 0 and "fuzz" not in done.stdout, done.stdout + done.stderr
+        for name in ("cluster-export.yaml", "edge-filters.yaml", "payments.yaml", "routes.yaml"):
+            want = (tmp_path / "out" / "fixtures" / "hostile" / "secrets" / name) if name == "cluster-export.yaml" else REPO_DIR / name
+            assert (applied / "fixtures" / "hostile" / "secrets" / name).read_bytes() == want.read_bytes(), (tool[0], name)
 
 
 def test_conversion_errors_do_not_quote_values(outputs):
@@ -118,3 +145,62 @@ def test_masked_text_keeps_crlf_and_cr_line_endings():
     for nl in ("\r\n", "\r"):
         masked = mask_text(text.replace("\n", nl))
         assert masked == mask_text(text).replace("\n", nl)
+
+
+# --------------------------------------------------------------------------- property: diffs beside secrets
+
+# data last (a change after it has the values as leading context), data first (as trailing context)
+_SECRET_DOCS = ["apiVersion: v1\nkind: Secret\nmetadata:\n  name: s{i}\ntype: Opaque\ndata:\n  password: {value}\n  token: {value}\n",
+                "data:\n  token: {value}\napiVersion: v1\nkind: Secret\nmetadata:\n  name: s{i}\n"]
+_VS_DOC = ("apiVersion: networking.istio.io/v1alpha3\nkind: VirtualService\nmetadata:\n  name: vs{i}\nspec:\n  hosts: [vs{i}]\n"
+           "  http:\n  - route:\n    - destination: {{host: vs{i}}}\n{old}")
+_OLD_FIELDS = ["", "    websocketUpgrade: true\n", "    appendHeaders:\n      x-a: b\n"]
+
+
+def _apply_strictly(text: str, patch: str) -> str:
+    """Apply a unified diff as git does without fuzz: every hunk at its header's line, each
+    context and removed line matching exactly (a masked line would not)."""
+    import re
+
+    lines = text.splitlines(keepends=True)
+    body = [line for line in patch.splitlines(keepends=True) if not line.startswith(("--- ", "+++ "))]
+    out: list[str] = []
+    at = 0
+    i = 0
+    while i < len(body):
+        m = re.match(r"@@ -(\d+)(?:,(\d+))? \+\d+(?:,\d+)? @@", body[i])
+        assert m, body[i]
+        start = int(m.group(1)) - (0 if m.group(2) == "0" else 1)
+        out += lines[at:start]
+        at = start
+        i += 1
+        while i < len(body) and not body[i].startswith("@@"):
+            tag, line = body[i][0], body[i][1:]
+            if tag in " -":
+                assert lines[at] == line, (at, lines[at], line)
+                at += 1
+            if tag in " +":
+                out.append(line)
+            i += 1
+    return "".join(out + lines[at:])
+
+
+@given(st.lists(st.tuples(st.sampled_from([None, *_SECRET_DOCS]), st.sampled_from(_OLD_FIELDS)), min_size=1, max_size=8),
+       st.sampled_from(["dGhpcy1pcy1hLXNlY3JldA==", "aHVudGVyMg=="]))
+@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+def test_a_diff_beside_secrets_applies_exactly_and_never_prints_them(docs, value):
+    """Secrets interleaved with VirtualServices that convert (or not): the diff applies exactly,
+    context included, gives the converted text, and holds no secret value."""
+    import meshlint
+
+    text = "---\n".join(secret.format(i=i, value=value) if secret else _VS_DOC.format(i=i, old=old)
+                        for i, (secret, old) in enumerate(docs))
+    result = meshlint.convert({"app.yaml": text})
+    converted = result.files[0]
+    diff = result.diff()
+    assert value not in diff
+    if not converted.changed:
+        assert diff == ""
+        return
+    assert diff.startswith("--- a/app.yaml\n")
+    assert _apply_strictly(text, diff) == converted.text
