@@ -125,8 +125,6 @@ def _protocol_refused(lm: dict[str, Any], ftype: Any) -> bool:
 def convert_old_style(spec: dict[str, Any]) -> OldStyle:
     """Old-style (1.4) EnvoyFilter spec → configPatches spec (filter config as typed_config where
     its v3 type is known), or refusals (pointer, reason)."""
-    from .envoy_types import typed_config
-
     refusals: list[tuple[str, str]] = []
     untyped: list[tuple[str, str]] = []
     notes: list[str] = []
@@ -167,16 +165,7 @@ def convert_old_style(spec: dict[str, Any]) -> OldStyle:
             listener["filterChain"] = {"filter": {"name": relative}}
         if listener:
             match["listener"] = listener
-        value: dict[str, Any] = {"name": name}
-        if "filterConfig" in f:
-            typed = typed_config(name, f["filterConfig"])
-            if typed.value is not None:
-                value["typed_config"] = typed.value
-                if typed.note and typed.note not in notes:
-                    notes.append(typed.note)
-            else:
-                value["config"] = f["filterConfig"]
-                untyped.append((name, typed.reason))
+        value = _patch_value(name, f, untyped, notes)
         patches.append({"applyTo": "HTTP_FILTER" if ftype == "HTTP" else "NETWORK_FILTER", "match": match, "patch": {"operation": INSERT[index], "value": value}})
     if refusals:
         return OldStyle(None, refusals, [], [])
@@ -189,3 +178,21 @@ def convert_old_style(spec: dict[str, Any]) -> OldStyle:
         else:
             out[k] = v
     return OldStyle(out, [], untyped, notes)
+
+
+def _patch_value(name: str, f: dict[str, Any], untyped: list[tuple[str, str]], notes: list[str]) -> dict[str, Any]:
+    """The inserted filter: its name and its ``filterConfig`` as ``typed_config`` where the v3 type is
+    known (else as the untyped ``config``, added to ``untyped`` with the reason)."""
+    from .envoy_types import typed_config
+
+    value: dict[str, Any] = {"name": name}
+    if "filterConfig" in f:
+        typed = typed_config(name, f["filterConfig"])
+        if typed.value is not None:
+            value["typed_config"] = typed.value
+            if typed.note and typed.note not in notes:
+                notes.append(typed.note)
+        else:
+            value["config"] = f["filterConfig"]
+            untyped.append((name, typed.reason))
+    return value

@@ -196,6 +196,31 @@ def _copies(services: list[Resource], ns: str, provenance: str) -> tuple[list[di
     return copies, serving
 
 
+def _new_selector(res: Resource, labels: dict[str, str], revision: str) -> dict[str, Any]:
+    """The replacement Deployment's selector: the old one's labels that its pods carry (else all
+    their labels), with the revision; its matchExpressions as they were."""
+    sel = res.spec["selector"] if isinstance(res.spec.get("selector"), dict) else {}
+    match = sel["matchLabels"] if isinstance(sel.get("matchLabels"), dict) else {}
+    match = {str(k): str(v) for k, v in match.items() if labels.get(str(k)) == str(v)} or labels
+    selector: dict[str, Any] = {"matchLabels": {**match, "istio.io/rev": revision}}
+    if isinstance(sel.get("matchExpressions"), list):
+        selector["matchExpressions"] = copy.deepcopy(sel["matchExpressions"])
+    return selector
+
+
+def _service_account(sa: str, index: Index | None, ns: str, written: str | None, provenance: str) -> dict[str, Any]:
+    """The replacement's ServiceAccount: the old one's (its token mount and pull secrets) where the
+    inputs have it, written where it was."""
+    old_sa = index.get("ServiceAccount", ns, sa) if index is not None else None
+    account: dict[str, Any] = {"apiVersion": "v1", "kind": "ServiceAccount",
+                               "metadata": _metadata(old_sa.metadata if old_sa is not None else {}, sa,
+                                                     written if old_sa is None else (ns if old_sa.namespace else None), provenance)}
+    for key in ("automountServiceAccountToken", "imagePullSecrets"):
+        if old_sa is not None and key in old_sa.body:
+            account[key] = copy.deepcopy(old_sa.body[key])
+    return account
+
+
 def replacement(res: Resource, index: Index | None, revision: str = REVISION, *, namespace: str | None = None,
                 services: list[Resource] | None = None, origin: str | None = None) -> tuple[list[dict[str, Any]], str]:
     """The replacement's objects (ServiceAccount, Deployment, HorizontalPodAutoscaler, Services, Role,
@@ -225,12 +250,7 @@ def _replacement(res: Resource, index: Index | None, revision: str, *, namespace
     new_name = f"{name}-{revision}"
     provenance = origin or f"Deployment {ns}/{name}"
     labels = {k: v for k, v in pod_labels(res).items() if k not in _POD_ONLY}
-    sel = res.spec["selector"] if isinstance(res.spec.get("selector"), dict) else {}
-    match = sel["matchLabels"] if isinstance(sel.get("matchLabels"), dict) else {}
-    match = {str(k): str(v) for k, v in match.items() if labels.get(str(k)) == str(v)} or labels
-    selector: dict[str, Any] = {"matchLabels": {**match, "istio.io/rev": revision}}
-    if isinstance(sel.get("matchExpressions"), list):
-        selector["matchExpressions"] = copy.deepcopy(sel["matchExpressions"])
+    selector = _new_selector(res, labels, revision)
     old_pod = _pod_spec(res)
     sa = old_pod.get("serviceAccountName") or old_pod.get("serviceAccount")
     sa = sa if isinstance(sa, str) and sa else new_name
@@ -250,13 +270,7 @@ def _replacement(res: Resource, index: Index | None, revision: str, *, namespace
                                      "labels": {**labels, "istio.io/rev": revision, "sidecar.istio.io/inject": "true"}},
                         "spec": pod}
     deployment = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": _metadata(res.metadata, new_name, written, provenance), "spec": spec}
-    old_sa = index.get("ServiceAccount", ns, sa) if index is not None else None
-    account: dict[str, Any] = {"apiVersion": "v1", "kind": "ServiceAccount",
-                               "metadata": _metadata(old_sa.metadata if old_sa is not None else {}, sa,
-                                                     written if old_sa is None else (ns if old_sa.namespace else None), provenance)}
-    for key in ("automountServiceAccountToken", "imagePullSecrets"):
-        if old_sa is not None and key in old_sa.body:
-            account[key] = copy.deepcopy(old_sa.body[key])
+    account = _service_account(sa, index, ns, written, provenance)
     if services is None:
         assert index is not None, "without an index, the caller names the services"
         services = services_of(res, index)

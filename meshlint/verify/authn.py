@@ -56,6 +56,23 @@ def classify(old: AlphaAuthn, dest: Destination, sports: dict[str, ServicePort],
     return None
 
 
+def _planned(proposals: list[Proposal]) -> dict[int, list[dict[str, Any]]]:
+    """Each proposal's objects (by ``id`` of the proposal), placed in their namespaces; an object
+    written twice (by copies of one input) is one object."""
+    planned = {id(p): [placed(o, p.namespace) for o in p.objects] for p in proposals}
+    seen: dict[str, dict[str, Any]] = {}
+    for objs in planned.values():
+        for i, o in enumerate(objs):
+            objs[i] = seen.setdefault(f"{o.get('kind')}/{o['metadata'].get('namespace')}/{o['metadata'].get('name')}", o)
+    return planned
+
+
+def _service_ports(dest: Destination, index: ResourceIndex) -> dict[str, ServicePort]:
+    """The ports of the destination's Service, by target port."""
+    svc = index.get("Service", dest.namespace, dest.service, group="") if dest.service else None
+    return {t: ServicePort(n, name, t) for n, name, t, _ in (service_ports(svc, index) if svc else [])}
+
+
 def verify(proposals: list[Proposal], resources: list[Resource], index: ResourceIndex, root_ns: str, outcome: Outcome,
 
            accepted_notes: Callable[[str], set[str]]) -> None:
@@ -63,20 +80,13 @@ def verify(proposals: list[Proposal], resources: list[Resource], index: Resource
     if not mine:
         return
     old, existing = world(resources, index)
-    planned = {id(p): [placed(o, p.namespace) for o in p.objects] for p in mine}
-    seen: dict[str, dict[str, Any]] = {}
-    for objs in planned.values():  # an object written twice (by copies of one input) once
-        for i, o in enumerate(objs):
-            objs[i] = seen.setdefault(f"{o.get('kind')}/{o['metadata'].get('namespace')}/{o['metadata'].get('name')}", o)
+    planned = _planned(mine)
     namespaces = {ns for ns, _, _ in old.policies} | {str(o["metadata"]["namespace"]) for objs in planned.values() for o in objs}
     if old.mesh is not None or any(str(o["metadata"].get("namespace")) == root_ns for objs in planned.values() for o in objs):
         namespaces |= service_namespaces(index)  # mesh-wide: every namespace the inputs show
     namespaces.discard(root_ns)
     dests = destinations(namespaces, index, {})
-    ports_of = {}
-    for dest in dests:
-        svc = index.get("Service", dest.namespace, dest.service, group="") if dest.service else None
-        ports_of[dest] = {t: ServicePort(n, name, t) for n, name, t, _ in (service_ports(svc, index) if svc else [])}
+    ports_of = {dest: _service_ports(dest, index) for dest in dests}
     issuers = sorted({str(o.get("jwt", {}).get("issuer")) for _, _, spec in old.policies + [("", "", old.mesh or {})]
                       for o in (spec.get("origins") or []) if isinstance(o, dict) and isinstance(o.get("jwt"), dict)})
     memo: dict[Any, Any] = {}
