@@ -142,6 +142,9 @@ def root_namespace(index: ResourceIndex, settings: Settings) -> str:
 
 
 def lint_sources(sources: list[SourceFile], settings: Settings = Settings(), context: Sequence[SourceFile] = ()) -> Result:
+    """The run on read sources (``context``: objects looked up, not linted): every active rule on every
+    resource, the security conversions verified against 1.4, then the findings file by file, redacted
+    and sorted."""
     rules = all_rules()
     active = active_rules(settings, rules)
     checkers = [r for r in active.values() if r.check is not None]
@@ -157,23 +160,9 @@ def lint_sources(sources: list[SourceFile], settings: Settings = Settings(), con
     index = ResourceIndex(resources, context=context_resources)
     ctx_root = root_namespace(index, settings)
     views = {r.code: Context(IndexView(index, r.reads, r.code), ctx_root, settings) for r in checkers}
-    dispatch: dict[str, list[tuple[Rule, frozenset[str]]]] = {}
 
     # 1. every rule on every resource: violations (no line lookups yet)
-    found_by_resource: dict[int, list[tuple[Rule, Violation]]] = {}
-    marked = placeholders.files_with_marks(sources)  # placeholders ($(VAR), ${VAR}, {{ }}) are unknown values
-    for res in resources:
-        key = res.type_key
-        checks = dispatch.get(key)
-        if checks is None:
-            checks = dispatch[key] = _one_per_check([r for r in checkers if kind_matches(r.kinds, key)])
-        found: list[tuple[Rule, Violation]] = []
-        for rule, codes in checks:
-            found.extend(_run_rule(rule, res, views[rule.code], rules, codes))
-        if found and res.file in marked:
-            found = placeholders.screen(found, res)
-        if found:
-            found_by_resource[id(res)] = _without_deferred(found)
+    found_by_resource = _violations(sources, resources, checkers, views, rules)
     # 2. security conversions are verified against 1.4 before anything can write them. The converted
     #    world is whole whatever is reported: it also holds the conversions of --context resources
     #    (their own run writes them) and of security rules that --select left out.
@@ -188,30 +177,7 @@ def lint_sources(sources: list[SourceFile], settings: Settings = Settings(), con
     verification = verify_conversions(found_by_resource, shadow, resources + context_resources, index, ctx_root, rules, settings.assume_rbac_on)
 
     # 3. findings, file by file
-    findings: list[Finding] = []
-    for src in sources:
-        file_findings: list[Finding] = []
-        for p in src.problems:
-            problem_rule = rules.get(p.code)
-            if problem_rule is not None and p.code in active:
-                file_findings.append(_problem_finding(problem_rule, p, src.path))
-        for res in src.resources:
-            found = _yielding(found_by_resource.get(id(res), ()))
-            # a resource that a fix replaces takes every finding on it along: all of them are fixed
-            replaced = any(isinstance(v.fix, Fix) and v.fix.replaces for _, v in found)
-            res_findings = [_violation_finding(rule, v, res, settings.keep_fixes, replaced) for rule, v in found]
-            directive = annotation_directive(res)
-            if directive is not None:
-                res_findings = [f for f in res_findings if not directive.silences(f, rules[f.code])]
-                if not directive.used and _can_judge(directive, active):
-                    res_findings.append(_unused(rules[UNUSED_SUPPRESSION], directive, src.path, res))
-            file_findings.extend(res_findings)
-        kept = _finish_file(src, file_findings, settings, rules, active)
-        findings.extend(_at_sources(src, kept, settings, rules) if settings.origins else kept)
-        for res in src.resources:  # positions were composed on demand for this file's findings
-            release = getattr(res.locate, "release", None)
-            if release is not None:
-                release()
+    findings = [f for src in sources for f in _file_findings(src, found_by_resource, settings, rules, active)]
     findings.extend(_plugin_findings(rules, active, settings))
     from .redact import Redactor
 
@@ -220,6 +186,57 @@ def lint_sources(sources: list[SourceFile], settings: Settings = Settings(), con
     findings.sort(key=Finding.sort_key)
     return Result(findings, [s.path for s in sources], len(resources), active, sources, ctx_root, verification, list(context),
                   index=index, redactor=redactor)
+
+
+def _violations(sources: list[SourceFile], resources: list[Resource], checkers: list[Rule], views: Mapping[str, Context],
+                rules: Mapping[str, Rule]) -> dict[int, list[tuple[Rule, Violation]]]:
+    """Every active rule on every resource of its kinds: the violations by ``id`` of the resource,
+    screened for placeholders and deferring rules (no line lookups yet)."""
+    dispatch: dict[str, list[tuple[Rule, frozenset[str]]]] = {}
+    found_by_resource: dict[int, list[tuple[Rule, Violation]]] = {}
+    marked = placeholders.files_with_marks(sources)  # placeholders ($(VAR), ${VAR}, {{ }}) are unknown values
+    for res in resources:
+        key = res.type_key
+        checks = dispatch.get(key)
+        if checks is None:
+            checks = dispatch[key] = _one_per_check([r for r in checkers if kind_matches(r.kinds, key)])
+        found: list[tuple[Rule, Violation]] = []
+        for rule, codes in checks:
+            found.extend(_run_rule(rule, res, views[rule.code], rules, codes))
+        if found and res.file in marked:
+            found = placeholders.screen(found, res)
+        if found:
+            found_by_resource[id(res)] = _without_deferred(found)
+    return found_by_resource
+
+
+def _file_findings(src: SourceFile, found_by_resource: Mapping[int, list[tuple[Rule, Violation]]], settings: Settings,
+                   rules: Mapping[str, Rule], active: Mapping[str, Rule]) -> list[Finding]:
+    """One file's findings: its problems, its resources' violations (less what their annotations
+    silence, plus unused suppressions), settled for the file; then its positions are released."""
+    file_findings: list[Finding] = []
+    for p in src.problems:
+        problem_rule = rules.get(p.code)
+        if problem_rule is not None and p.code in active:
+            file_findings.append(_problem_finding(problem_rule, p, src.path))
+    for res in src.resources:
+        found = _yielding(found_by_resource.get(id(res), ()))
+        # a resource that a fix replaces takes every finding on it along: all of them are fixed
+        replaced = any(isinstance(v.fix, Fix) and v.fix.replaces for _, v in found)
+        res_findings = [_violation_finding(rule, v, res, settings.keep_fixes, replaced) for rule, v in found]
+        directive = annotation_directive(res)
+        if directive is not None:
+            res_findings = [f for f in res_findings if not directive.silences(f, rules[f.code])]
+            if not directive.used and _can_judge(directive, active):
+                res_findings.append(_unused(rules[UNUSED_SUPPRESSION], directive, src.path, res))
+        file_findings.extend(res_findings)
+    kept = _finish_file(src, file_findings, settings, rules, active)
+    out = _at_sources(src, kept, settings, rules) if settings.origins else kept
+    for res in src.resources:  # positions were composed on demand for this file's findings
+        release = getattr(res.locate, "release", None)
+        if release is not None:
+            release()
+    return out
 
 
 def _without_deferred(found: list[tuple[Rule, Violation]]) -> list[tuple[Rule, Violation]]:

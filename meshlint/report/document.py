@@ -53,7 +53,14 @@ SUMMARY = (
 
 
 def build(report: dict[str, Any]) -> list[Block]:
-    v, c, ins = report["verdict"], report["counts"], report["inputs"]
+    """The report's blocks, section by section (Markdown and HTML render the same blocks)."""
+    return [block for section in SECTIONS for block in section(report)]
+
+
+def _summary(report: dict[str, Any]) -> list[Block]:
+    """The verdict, the counts and the two charts."""
+    v = report["verdict"]
+    c = report["counts"]
     out = [Block("title", f"Migration report: {code(v['state'])}", id="top"), Block("p", f"**{text(v['reason'])}**", id="reason"),
            Block("p", f"{c['findings']} finding(s): {c['errors']} error(s), {c['warnings']} warning(s), {c['infos']} info, in {c['files']} file(s) "
                       f"holding {c['objects']} object(s). Target revision: {code(report['revision'])}.", id="findings-summary"),
@@ -61,7 +68,13 @@ def build(report: dict[str, Any]) -> list[Block]:
            Block("chart", "Findings by category and severity", id="chart-findings", data={"rows": c["by_area"]}),
            Block("chart", "Namespaces ready to move", id="chart-namespaces",
                  data={"ready": sum(1 for n in report["namespaces"] if n["to_move"] and n.get("ready")), "total": c["namespaces_to_move"]})]
+    return out
 
+
+def _inputs(report: dict[str, Any]) -> list[Block]:
+    """The inputs and their namespaces."""
+    ins = report["inputs"]
+    out: list[Block] = []
     out.append(Block("h2", "Inputs", id="inputs"))
     several = ins["in_several_files"]
     out.append(Block("list", items=[
@@ -81,7 +94,12 @@ def build(report: dict[str, Any]) -> list[Block]:
             for n in report["namespaces"]]))
     else:
         out.append(Block("p", "No Namespace objects among the inputs."))
+    return out
 
+
+def _installation(report: dict[str, Any]) -> list[Block]:
+    """Istio's own installation, when the inputs hold it."""
+    out: list[Block] = []
     inst = report["installation"]
     if inst:
         out.append(Block("h2", "Istio's own installation", id="installation"))
@@ -91,14 +109,26 @@ def build(report: dict[str, Any]) -> list[Block]:
             f"Installed by: {', '.join(text(k) for k in inst['flavours'])}; in {', '.join(code(f) for f in inst['files'])}",
         ] + ([f"{inst['findings']} finding(s) on them are covered by this item ({', '.join(f'{k} ×{n}' for k, n in inst['by_code'].items())})"]
              if inst["findings"] else [])))
+    return out
 
+
+def _blocking(report: dict[str, Any]) -> list[Block]:
+    """What must be fixed by hand, by area."""
+    c = report["counts"]
+    out: list[Block] = []
     out.append(Block("h2", f"Blocking: fix by hand before migrate-configs ({c['blocking']})", id="blocking"))
     if not report["blocking"]["groups"]:
         out.append(Block("p", "Nothing blocks the migration."))
     for g in report["blocking"]["groups"]:
         out.append(Block("h3", f"{text(g['title'])} ({len(g['items'])})"))
         out.append(Block("list", text=g["title"], items=[_item(it) for it in g["items"]]))
+    return out
 
+
+def _converted(report: dict[str, Any]) -> list[Block]:
+    """What convert changes, deletes and generates."""
+    c = report["counts"]
+    out: list[Block] = []
     conv = report["converted"]
     out.append(Block("h2", f"Converted by meshlint convert ({c['changed']} changed, {c['deleted']} deleted, {c['generated']} generated)", id="converted"))
     out.append(Block("h3", f"Changed in place ({c['changed']})", id="changed"))
@@ -112,7 +142,13 @@ def build(report: dict[str, Any]) -> list[Block]:
     out.append(Block("list", text="Generated", items=[
         f"{code(e['object'])}" + (f" from {', '.join(code(x) for x in e['from'])}" if e["from"] else "") + (f" in {code(e['file'])}" if e.get("file") else "")
         for e in conv["generated"]]) if conv["generated"] else Block("p", "None."))
+    return out
 
+
+def _refused(report: dict[str, Any]) -> list[Block]:
+    """Refused conversions and unresolved references."""
+    c = report["counts"]
+    out: list[Block] = []
     out.append(Block("h2", f"Refused conversions ({c['refused']})", id="refused"))
     out.append(Block("list", text="Refused", items=[
         _item(it) + (f"; not converted: {', '.join(code(o) for o in it['not_converted'])}" if it.get("not_converted") else "")
@@ -130,7 +166,13 @@ def build(report: dict[str, Any]) -> list[Block]:
         out.append(Block("h3", f"Missing: {code(u['missing'])}"))
         out.append(Block("list", text="Referenced by", items=refs
                          + [f"To supply it: {text(s['how'])}" + (f": {code(s['command'])}" if s["command"] else "") for s in u["supply"]]))
+    return out
 
+
+def _changes(report: dict[str, Any]) -> list[Block]:
+    """Behaviour changes, what to review, Mesh CA and gateways."""
+    c = report["counts"]
+    out: list[Block] = []
     out.append(Block("h2", f"Behaviour changes ({c['behaviour_changes']})", id="behaviour"))
     out.append(Block("list", text="Behaviour changes", items=[_item(it, f"**{text(it['change'])}**: ") for it in report["behaviour_changes"]])
                if report["behaviour_changes"] else Block("p", "None: every conversion keeps the runtime behaviour."))
@@ -144,7 +186,14 @@ def build(report: dict[str, Any]) -> list[Block]:
 
     out.append(Block("h2", "Gateways", id="gateways"))
     out.append(Block("list", items=[text(s) for s in report["gateways"]["ingress"]] + [_item(it) for it in report["gateways"]["custom"]]))
+    return out
 
+
+def _steps(report: dict[str, Any]) -> list[Block]:
+    """The steps in order, finishing, rolling back, and the verdict again."""
+    v = report["verdict"]
+    c = report["counts"]
+    out: list[Block] = []
     out.append(Block("h2", f"Steps ({c['steps']})", id="steps"))
     if not report["steps"]:
         out.append(Block("p", "Nothing to apply and no namespace to move."))
@@ -162,3 +211,6 @@ def build(report: dict[str, Any]) -> list[Block]:
     out.append(Block("h2", "Verdict", id="verdict"))
     out.append(Block("p", f"{code(v['state'])}: {text(v['reason'])}"))
     return out
+
+
+SECTIONS = (_summary, _inputs, _installation, _blocking, _converted, _refused, _changes, _steps)

@@ -10,8 +10,9 @@ from pathlib import Path
 from typing import Any
 
 from ..convert import ConvertResult
+from ..generated import GeneratedFile
 from ..index import ResourceIndex
-from ..model import Resource
+from ..model import Resource, ResourceId
 from ..namespaces import is_namespaced as namespaced
 from ..workloads import pod_labels
 from .objects import Key, Objects, describe, key_of
@@ -65,20 +66,38 @@ def conversion(converted: ConvertResult, objects: Objects) -> dict[str, Any]:
             for fix in c.fixes:
                 if fix not in entry["fixes"]:
                     entry["fixes"].append(fix)
-            for r in c.replaced_by:
-                rk = objects.of_identity(r)
-                if rk is None:
-                    continue
-                if not rk[2] and key[2] and namespaced(rk[1]):  # written without a namespace, like its source: applied in the source's
-                    rk = (rk[0], rk[1], key[2], rk[3])
-                new_id = describe(rk)
-                if new_id not in entry["replaced_by"]:
-                    entry["replaced_by"].append(new_id)
-                g = generated.setdefault(new_id, {"object": new_id, "apiVersion": r.api_version, "from": [], "file": None, "_key": rk})
-                if entry["object"] not in g["from"]:
-                    g["from"].append(entry["object"])
+            _replaced_by(entry, key, c.replaced_by, objects, generated)
+    _generated_files(converted.generated, objects, generated)
+    for e in failed:  # an object whose copy in another file is converted is not left as it is
+        keys = e.pop("_keys")
+        e["not_converted"] = sorted({objects.use(k) for k in keys if k not in changed and k not in deleted})
+        e["converted_elsewhere"] = sorted({objects.use(k) for k in keys if k in changed or k in deleted})
+    return {"changed": sorted(changed.values(), key=lambda e: e["object"]), "deleted": sorted(deleted.values(), key=lambda e: e["object"]),
+            "generated": sorted(generated.values(), key=lambda e: e["object"]), "files": files, "failed": failed}
+
+
+def _replaced_by(entry: dict[str, Any], key: Key, replacements: list[ResourceId], objects: Objects, generated: dict[str, dict[str, Any]]) -> None:
+    """The objects that replace a deleted or changed one: named in its entry, each generated object
+    once (in ``generated``) with the objects it comes ``from``."""
+    for r in replacements:
+        rk = objects.of_identity(r)
+        if rk is None:
+            continue
+        if not rk[2] and key[2] and namespaced(rk[1]):  # written without a namespace, like its source: applied in the source's
+            rk = (rk[0], rk[1], key[2], rk[3])
+        new_id = describe(rk)
+        if new_id not in entry["replaced_by"]:
+            entry["replaced_by"].append(new_id)
+        g = generated.setdefault(new_id, {"object": new_id, "apiVersion": r.api_version, "from": [], "file": None, "_key": rk})
+        if entry["object"] not in g["from"]:
+            g["from"].append(entry["object"])
+
+
+def _generated_files(extras: list[GeneratedFile], objects: Objects, generated: dict[str, dict[str, Any]]) -> None:
+    """The objects of the generated files (meshlint.generated), into ``generated``: each named once,
+    under generated/, with the objects that asked for it."""
     accounts = _accounts(objects)
-    for extra in converted.generated:  # generated files (meshlint.generated): each named once, under generated/
+    for extra in extras:
         where = f"{OUT}/{extra.path}"
         asked = [objects.use(k) for k in (objects.of_identity(ident) for _, ident in extra.sources if ident is not None) if k is not None]
         for o in extra.objects:
@@ -92,12 +111,6 @@ def conversion(converted: ConvertResult, objects: Objects) -> dict[str, Any]:
             if objects.resources(rk) or (rk[1] == "ServiceAccount" and (rk[2], rk[3]) in accounts):
                 g["_copy"] = True  # an input object (a gateway's Service) or an account an input Deployment runs as, applied again
             g["from"] += [x for x in asked if x not in g["from"]]
-    for e in failed:  # an object whose copy in another file is converted is not left as it is
-        keys = e.pop("_keys")
-        e["not_converted"] = sorted({objects.use(k) for k in keys if k not in changed and k not in deleted})
-        e["converted_elsewhere"] = sorted({objects.use(k) for k in keys if k in changed or k in deleted})
-    return {"changed": sorted(changed.values(), key=lambda e: e["object"]), "deleted": sorted(deleted.values(), key=lambda e: e["object"]),
-            "generated": sorted(generated.values(), key=lambda e: e["object"]), "files": files, "failed": failed}
 
 
 def _accounts(objects: Objects) -> set[tuple[str, str]]:
