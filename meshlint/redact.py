@@ -162,7 +162,7 @@ def _node_spans(text: str, recover: bool = True) -> list[tuple[int, int]]:
     """Spans of the scalars at secret locations, from the composed documents' marks."""
     import yaml
 
-    from .loader import _STR, _resolve_plain, compose_positions
+    from .loader import compose_positions, is_plain_string
 
     try:
         docs = compose_positions(text)
@@ -194,7 +194,7 @@ def _node_spans(text: str, recover: bool = True) -> list[tuple[int, int]]:
             for i, v in enumerate(node.value):
                 walk(v, path + (i,), in_secret)
         elif isinstance(node, yaml.ScalarNode) and path:
-            is_string = bool(node.style) or _resolve_plain(node.value) == _STR  # plain scalars: style ""
+            is_string = bool(node.style) or is_plain_string(node.value)  # plain scalars: style ""
             if secret_location(path, in_secret, is_string):
                 spans.append((node.start_mark.index, node.end_mark.index))
 
@@ -209,11 +209,10 @@ def _node_spans(text: str, recover: bool = True) -> list[tuple[int, int]]:
 def _chunk_spans(text: str) -> list[tuple[int, int]]:
     """A text with a syntax error: each document that composes on its own is masked by its
     fields; one that does not is masked whole if it could hold a secret."""
-    from .loader import _DOC_MARKER
+    from .loader import marker_bounds
 
-    starts = [0] + [m.start() for m in _DOC_MARKER.finditer(text) if m.start() > 0] + [len(text)]
     spans = []
-    for a, b in itertools.pairwise(starts):
+    for a, b in itertools.pairwise(marker_bounds(text)):
         chunk = text[a:b]
         try:
             spans += [(a + x, a + y) for x, y in _node_spans(chunk, recover=False)]

@@ -15,8 +15,7 @@ import textwrap
 import pytest
 from conftest import REPO
 
-from meshlint import loader
-from meshlint.loader import load_bytes
+from meshlint.loader import load_bytes, values
 
 HANG_GUARD = 300  # seconds: far above any run here; reaching it means a read without end
 
@@ -115,7 +114,7 @@ def test_alias_graphs_are_budgeted_by_file_not_by_document(tmp_path):
     docs = [_configmap(f"graph-{i}", 6, 1) for i in range(6)]
     padding = "# " + "x" * 78 + "\n"
     text = padding * 400 + "---\n".join(docs)
-    assert len(text) * loader.EXPANSION_PER_BYTE > loader.MAX_EXPANDED_NODES
+    assert len(text) * values.EXPANSION_PER_BYTE > values.MAX_EXPANDED_NODES
     f = tmp_path / "graphs.yaml"
     f.write_text(text)
     src = load_bytes(f.read_bytes(), str(f))
@@ -135,7 +134,7 @@ def test_a_small_file_cannot_expand_far_beyond_its_size(tmp_path):
     assert len(text) < 400
     src = load_bytes(text.encode(), "small.yaml")
     assert [p.code for p in src.problems] == ["ML009"] and not src.resources
-    assert src.problems[0].params["limit"] == loader.EXPANSION_BASE + loader.EXPANSION_PER_BYTE * len(text)
+    assert src.problems[0].params["limit"] == values.EXPANSION_BASE + values.EXPANSION_PER_BYTE * len(text)
 
 
 def test_ordinary_anchors_and_merge_keys_stay_well_inside_the_budget(tmp_path):

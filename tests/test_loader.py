@@ -8,7 +8,7 @@ import pytest
 
 from meshlint import loader
 from meshlint.engine import Settings, lint, lint_sources
-from meshlint.loader import load_bytes
+from meshlint.loader import load_bytes, reading
 
 
 def codes(src):
@@ -102,7 +102,7 @@ def test_nesting_limit():
 
 
 def test_file_too_large(tmp_path, monkeypatch):
-    monkeypatch.setattr(loader, "MAX_FILE_BYTES", 1000)
+    monkeypatch.setattr(reading, "MAX_FILE_BYTES", 1000)  # what read_input checks a file's size against
     big = tmp_path / "big.yaml"
     big.write_bytes(b"a: " + b"x" * 2000 + b"\n")
     result = lint([str(big)], Settings())
