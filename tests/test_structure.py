@@ -212,3 +212,30 @@ def test_the_twin_check_finds_a_private_reader_a_hand_escaped_pointer_and_an_ann
         "pkg/rules/one.py:4: '/metadata/labels/istio.io~1rev' (build pointers with model.pointer)",
         "pkg/rules/two.py:4: 'meshlint.io/draft' (name it in meshlint.annotations)",
     ]
+
+
+def facade_bypasses(package: Path, facade: str) -> list[str]:
+    """Every import of one of the modules of package ``facade`` (``meshlint.loader``) from outside it:
+    the rest of the package goes through the facade's own names (docs/architecture.md, "The loader")."""
+    modules = module_names(package)
+    return [f"{path.relative_to(package.parent)}:{line}: {name} imports {target}"
+            for name, path in modules.items() if name != facade and not name.startswith(facade + ".")
+            for line, target in imported_modules(name, path, modules) if target.startswith(facade + ".")]
+
+
+def test_the_loader_is_imported_through_meshlint_loader_only() -> None:
+    assert facade_bypasses(PACKAGE, "meshlint.loader") == []
+
+
+def test_the_facade_check_finds_an_import_of_a_module_behind_it(tmp_path: Path) -> None:
+    pkg = _package(tmp_path, {
+        "loader/__init__.py": "from .reading import read\n",
+        "loader/reading.py": "from ..model import T\n",
+        "model.py": "",
+        "engine.py": "from .loader import read\nfrom .loader.reading import read as again\nfrom . import loader\n",
+        "convert.py": "def f():\n    from .loader import reading\n",
+    })
+    assert facade_bypasses(pkg, "pkg.loader") == [
+        "pkg/convert.py:2: pkg.convert imports pkg.loader.reading",
+        "pkg/engine.py:2: pkg.engine imports pkg.loader.reading",
+    ]
