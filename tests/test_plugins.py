@@ -154,3 +154,41 @@ def test_plugin_discovery_looks_at_every_installed_distribution(installed):
     assert _may_declare_plugins([str(installed)]) is True
     assert _may_declare_plugins([str(installed / "meshlint_example_rules")]) is False
     assert _may_declare_plugins([str(installed / "missing")]) is False
+
+
+def _site(root: Path, modules: dict[str, str], entry_points: str) -> Path:
+    """A directory on PYTHONPATH holding ``modules`` and one distribution whose entry_points.txt is ``entry_points``."""
+    site = root / "site"
+    (site / "team_rules-2.0.dist-info").mkdir(parents=True)
+    for name, source in modules.items():
+        (site / f"{name}.py").write_text(source)
+    (site / "team_rules-2.0.dist-info" / "METADATA").write_text("Metadata-Version: 2.1\nName: team-rules\nVersion: 2.0\n")
+    (site / "team_rules-2.0.dist-info" / "entry_points.txt").write_text(entry_points)
+    return site
+
+
+TIMEOUTS = ("CATALOGUE = {'code': 'XC001', 'name': 'route-timeouts', 'severity': 'warning', 'summary': 'routes need a timeout', 'area': 'core'}\n"
+            "KINDS = ('networking.istio.io/VirtualService',)\ndef check(res, ctx):\n    return []\n")
+
+
+def test_a_plugin_rule_whose_code_another_plugin_took_is_not_loaded(cli, tmp_path):
+    """Two plugins of one distribution declare XC001 (a copy-pasted rule): the first runs, the second is an ML050 finding."""
+    site = _site(tmp_path, {"team_timeouts": TIMEOUTS, "team_retries": TIMEOUTS.replace("route-timeouts", "route-retries")},
+                 "[meshlint.rules]\ntimeouts = team_timeouts\nretries = team_retries\n")
+    r = cli("check", "-f", "json", CLEAN, env={"PYTHONPATH": str(site)})
+    assert r.code == 1 and "Traceback" not in r.err, r.err
+    (finding,) = r.json()["findings"]
+    assert (finding["code"], finding["line"]) == ("ML050", 3)  # line 3: "retries = team_retries"
+    assert finding["message"] == "Plugin rule XC001 (route-retries) uses a code meshlint already has, so it was not loaded."
+    assert "XC001  route-timeouts" in cli("rules", env={"PYTHONPATH": str(site)}).out
+
+
+def test_plugins_that_cannot_be_listed_are_an_ml050_finding(cli, tmp_path):
+    """A damaged installation (an entry_points.txt edited by hand into a line without '='): no plugin can be
+    listed, which is said, and meshlint's own rules still run."""
+    site = _site(tmp_path, {}, "[meshlint.rules]\ntimeouts team_timeouts\n")
+    r = cli("check", "-f", "json", "fixtures/examples/gitops-repo", env={"PYTHONPATH": str(site)})
+    assert r.code == 1 and "Traceback" not in r.err, r.err
+    found = [f for f in r.json()["findings"] if f["code"] == "ML050"]
+    assert [f["message"].split(":")[0] for f in found] == ["Plugins could not be listed, so none was loaded"], found
+    assert r.json()["summary"]["errors"] > 1  # the built-in rules ran

@@ -135,6 +135,17 @@ def test_a_file_deleted_during_the_run_is_not_recreated(tmp_path):
     assert "deleted" in text and _temps(tree) == []
 
 
+def test_a_file_replaced_by_a_pipe_during_the_run_is_not_written_into(tmp_path):
+    def to_fifo(t):
+        (t / "a.yaml").unlink()
+        os.mkfifo(t / "a.yaml")
+
+    tree, (text, code) = _lint_then(tmp_path, to_fifo)
+    assert code == 2, text
+    assert stat.S_ISFIFO(os.lstat(tree / "a.yaml").st_mode) and (tree / "b.yaml").read_bytes() == BEFORE
+    assert f"{tree / 'a.yaml'}: not a regular file" in text and _temps(tree) == []
+
+
 # --------------------------------------------------------------------------- class 4: all or nothing
 
 def _run(args, cwd, *, preexec=None, code=None):
@@ -251,6 +262,15 @@ def test_out_inside_the_input_tree_is_never_read_back(cli, tmp_path):
     assert sorted(str(p.relative_to(tree)) for p in tree.rglob("*") if p.is_file()) == ["converted/tree/dr.yaml", "dr.yaml"]
     r = cli("convert", "--out", "tree", "tree/converted", cwd=tmp_path)  # reading its own output
     assert r.code == 2 and "inside the --out directory" in r.err, r.err
+
+
+def test_out_never_writes_through_a_file_where_a_directory_goes(cli, tmp_path):
+    _tree(tmp_path / "cfg", **{"dr.yaml": DR})
+    out = _tree(tmp_path / "out", cfg=b"left by an earlier tool\n")  # out/cfg is a file: out/cfg/dr.yaml cannot be written
+    r = cli("convert", "--out", out, "cfg", cwd=tmp_path)
+    assert r.code == 2, r.out + r.err
+    assert "not a directory" in r.err and str(out / "cfg") in r.err, r.err
+    assert (out / "cfg").read_bytes() == b"left by an earlier tool\n"
 
 
 def test_out_never_follows_a_link_inside_it(cli, tmp_path):
