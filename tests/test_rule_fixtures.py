@@ -174,6 +174,9 @@ RENDERED_BY_TESTS: dict[tuple[str, str], tuple[str, str]] = {
     ("ML050", "not-listed"): ("tests/test_plugins.py::test_plugins_that_cannot_be_listed_are_an_ml050_finding", "Plugins could not be listed"),
     # no built-in rule crashes on purpose: the test installs one that does
     ("ML090", "default"): ("tests/test_engine.py::test_entry_point_plugins_run_and_crashes_become_findings", "ML090"),
+    # an honest listchecker draft always verifies (the draft and the verification read the same patterns): the test
+    # makes the rule propose a wrong one
+    ("ML600", "unverified"): ("tests/test_verify_mixer.py::test_a_wrong_draft_is_refused_with_the_request_it_would_let_through", "verification found a request"),
     # needs the user's CustomResourceDefinitions (--schemas), which a fixture case cannot pass
     ("ML802", "unserved"): ("tests/test_user_schemas.py::test_check_against_the_users_crds_pins_their_version", "is not served"),
 }
@@ -189,8 +192,9 @@ FALLBACK_ONLY = {
 
 # Keys not rendered yet (work in progress; may only shrink).
 NOT_YET_RENDERED: set[tuple[str, str]] = {
+    # a file read by two names (a hard link) gives the same objects twice: duplicates (ML014), converted at one name
+    # only, so the two readings have not been seen to convert differently; no test renders it
     ("ML030", "two-names"),
-    ("ML400", "unverified"), ("ML401", "unverified"), ("ML600", "unverified"),
 }
 
 
