@@ -159,7 +159,7 @@ RENDERED_BY_TESTS: dict[tuple[str, str], tuple[str, str]] = {
     ("ML010", "default"): ("tests/test_loader.py::test_file_too_large", "ML010"),
     # permissions cannot be committed: the test makes opening fail
     ("ML013", "default"): ("tests/test_loader.py::test_unreadable_file_reported_even_as_root", "ML013"),
-    # write refusals are conditions of the file system at convert time (links, modes, edits meanwhile)
+    # write refusals are conditions of the file system at convert time (links, hard links, modes, edits meanwhile)
     ("ML030", "outside"): ("tests/test_writes.py::test_links_that_lead_out_of_the_tree_are_refused_with_a_finding", "outside the tree"),
     ("ML030", "read-only"): ("tests/test_writes.py::test_read_only_files_are_refused_and_left_alone", "read-only"),
     ("ML030", "changed"): ("tests/test_writes.py::test_an_edit_saved_between_read_and_write_is_never_overwritten", "changed since"),
@@ -167,6 +167,7 @@ RENDERED_BY_TESTS: dict[tuple[str, str], tuple[str, str]] = {
     ("ML030", "link"): ("tests/test_writes.py::test_out_never_follows_a_link_inside_it", "symbolic link"),
     ("ML030", "not-a-file"): ("tests/test_writes.py::test_a_file_replaced_by_a_pipe_during_the_run_is_not_written_into", "regular file"),
     ("ML030", "not-a-directory"): ("tests/test_writes.py::test_out_never_writes_through_a_file_where_a_directory_goes", "not a directory"),
+    ("ML030", "two-names"): ("tests/test_writes.py::test_one_file_read_by_two_names_that_convert_differently_is_not_written", "also read as"),
     # a plugin is an installed distribution, not a YAML file
     ("ML050", "default"): ("tests/test_plugins.py::test_a_plugin_that_fails_to_load_is_an_ml050_finding", "could not be loaded"),
     ("ML050", "not-a-rule"): ("tests/test_plugins.py::test_a_plugin_that_cannot_be_used_is_said_and_the_built_in_rules_still_run", "is not a usable rule"),
@@ -188,13 +189,6 @@ FALLBACK_ONLY = {
     "ML030": "every write refusal has its reason (fsutil.Refusal.reason, write_targets)",
     "ML091": "an unused suppression is reported by its scope: line, file or annotation (engine._unused)",
     "ML710": "a gateway is reported as custom, egress or knative; the default ingress gateway is not reported (rules/custom_gateway.py)",
-}
-
-# Keys not rendered yet (work in progress; may only shrink).
-NOT_YET_RENDERED: set[tuple[str, str]] = {
-    # a file read by two names (a hard link) gives the same objects twice: duplicates (ML014), converted at one name
-    # only, so the two readings have not been seen to convert differently; no test renders it
-    ("ML030", "two-names"),
 }
 
 
@@ -221,7 +215,7 @@ def _catalogue_keys() -> set[tuple[str, str]]:
 
 def test_every_message_key_is_rendered_by_a_fixture(rendered: set[tuple[str, str]]):
     keys = _catalogue_keys()
-    excused = set(RENDERED_BY_TESTS) | {(code, "default") for code in FALLBACK_ONLY} | NOT_YET_RENDERED
+    excused = set(RENDERED_BY_TESTS) | {(code, "default") for code in FALLBACK_ONLY}
     missing = sorted(keys - rendered - excused)
     assert not missing, f"no fixture case renders {missing}: add a fail case under fixtures/rules/<rule-name>/fail/ (or remove a dead message)"
     stale = sorted((excused & rendered) | (excused - keys))

@@ -146,6 +146,21 @@ def test_a_file_replaced_by_a_pipe_during_the_run_is_not_written_into(tmp_path):
     assert f"{tree / 'a.yaml'}: not a regular file" in text and _temps(tree) == []
 
 
+def test_one_file_read_by_two_names_that_convert_differently_is_not_written(cli, tmp_path):
+    """b.yaml is a hard link to a.yaml: one Policy read twice is a duplicate (ML014), replaced where it is applied
+    last and removed from the other copy, so the two names of one file get two texts: neither is written (ML030
+    two-names), and the tree's other files are converted."""
+    policy = b"apiVersion: authentication.istio.io/v1alpha1\nkind: Policy\nmetadata:\n  name: default\n  namespace: shop\nspec:\n  peers:\n  - mtls: {}\n"
+    tree = _tree(tmp_path / "tree", **{"a.yaml": policy, "dr.yaml": DR})
+    os.link(tree / "a.yaml", tree / "b.yaml")
+    r = cli("convert", "--in-place", "-f", "json", ".", cwd=tree)
+    assert r.code == 1, r.out + r.err
+    (refused,) = r.json()["refused"]
+    assert refused["code"] == "ML030" and "also read as ./a.yaml" in refused["message"], refused
+    assert (tree / "a.yaml").read_bytes() == policy and os.stat(tree / "a.yaml").st_nlink == 2
+    assert (tree / "dr.yaml").read_bytes() == DR_AFTER
+
+
 # --------------------------------------------------------------------------- class 4: all or nothing
 
 def _run(args, cwd, *, preexec=None, code=None):
