@@ -8,7 +8,9 @@ the edits are made on that small text. It is exact only when:
 - the item's own text composes to exactly the nodes it has in the List (checked, node by node);
 - no node is shared between items (an alias would tie one item's text to another's);
 - the document's style (mapping indent, sequence indentation) is settled by what lies outside
-  the items (:meth:`Style.settled`), so the edits of other items cannot change it.
+  the items (:meth:`Style.settled`), or the document shows one style everywhere and its first
+  item shows it on its own (:meth:`Style.uniform`, a List written by hand without ``metadata:``),
+  so the edits of other items cannot change it.
 
 Anything else goes back to the whole document (:class:`meshlint.textedit.Document`), with the
 items' edits so far written into it, and goes on as if it had been there all along."""
@@ -42,7 +44,7 @@ class ListItems:
             return None
         if not _items_apart(root, seq):
             return None
-        style = textedit.Style.settled(root, frozenset(id(item) for item in seq.value))
+        style = textedit.Style.settled(root, frozenset(id(item) for item in seq.value)) or textedit.Style.uniform(root, seq.value)
         return cls(text, seq, style) if style is not None else None
 
     def item(self, doc: textedit.Document, index: int) -> ItemText | None:

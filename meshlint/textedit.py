@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import itertools
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, cast
 
 import yaml
@@ -163,18 +163,54 @@ class Style:
             node = stack.pop()
             if id(node) in unread:
                 return None
-            if isinstance(node, yaml.MappingNode) and not node.flow_style:
-                for k, v in node.value:
-                    if (isinstance(v, yaml.MappingNode) and not v.flow_style and v.value and indent is None
-                            and v.start_mark.line > k.start_mark.line):
-                        indent = v.start_mark.column - k.start_mark.column
-                    if (isinstance(v, yaml.SequenceNode) and not v.flow_style and v.value and seq is None
-                            and v.start_mark.line > k.start_mark.line):
-                        seq = v.start_mark.column > k.start_mark.column
-                    stack.append(v)
-            elif isinstance(node, yaml.SequenceNode):
-                stack.extend(node.value)
+            for found_indent, found_seq, child in _evidence(node):
+                indent = found_indent if indent is None else indent
+                seq = found_seq if seq is None else seq
+                stack.append(child)
         return cls(indent if indent and indent > 0 else 2, bool(seq))
+
+    @classmethod
+    def uniform(cls, root: yaml.Node, items: list[yaml.Node]) -> Style | None:
+        """The style of a List that shows one style everywhere, when what lies outside its items and
+        its first item (the last one its conversion edits) show it on their own; else None.
+
+        Then the style is the same whichever node :meth:`settled` reads it from, and stays so while
+        the items are edited last to first: an edit writes in this style, and until the last edit
+        the first item, unedited, still shows it."""
+        indents: set[int] = set()
+        seqs: set[bool] = set()
+        shown = [False, False]  # by what stays unedited until the last edit
+        later = frozenset(id(item) for item in items[1:])
+        stack: list[tuple[yaml.Node, bool]] = [(root, True)]
+        while stack:
+            node, stays = stack.pop()
+            for found_indent, found_seq, child in _evidence(node):
+                indents |= set() if found_indent is None else {found_indent}
+                seqs |= set() if found_seq is None else {found_seq}
+                shown[0] = shown[0] or (stays and found_indent is not None)
+                shown[1] = shown[1] or (stays and found_seq is not None)
+                stack.append((child, stays and id(child) not in later))
+        if len(indents) > 1 or len(seqs) > 1 or any(i <= 0 for i in indents):
+            return None
+        if (indents and not shown[0]) or (seqs and not shown[1]):
+            return None
+        return cls(next(iter(indents), 2), next(iter(seqs), False))
+
+
+def _evidence(node: yaml.Node) -> Iterator[tuple[int | None, bool | None, yaml.Node]]:
+    """Each child of ``node``, with what its layout says of the document's style: the mapping indent
+    of a block mapping on the line after its key, and whether a block sequence on the line after
+    its key is indented under it."""
+    if isinstance(node, yaml.MappingNode) and not node.flow_style:
+        for k, v in node.value:
+            below = (isinstance(v, (yaml.MappingNode, yaml.SequenceNode)) and bool(v.value) and not v.flow_style
+                     and v.start_mark.line > k.start_mark.line)
+            indent = v.start_mark.column - k.start_mark.column if below and isinstance(v, yaml.MappingNode) else None
+            seq = v.start_mark.column > k.start_mark.column if below and isinstance(v, yaml.SequenceNode) else None
+            yield indent, seq, v
+    elif isinstance(node, yaml.SequenceNode):
+        for v in node.value:
+            yield None, None, v
 
 
 def dump_block(value: Any, style: Style) -> str:

@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Any, get_args
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import meshlint
 import meshlint.textedit
@@ -79,12 +81,64 @@ def test_a_list_export_is_composed_whole_once(monkeypatch: pytest.MonkeyPatch) -
     assert len(seen) > 1
 
 
-@pytest.mark.parametrize("case", ["list-export-own-style", "list-export-anchors"])
+@pytest.mark.parametrize("case", ["list-export-own-style", "list-export-items"])
+def test_a_list_is_composed_whole_once_when_its_style_is_one(case: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A List written by hand (no metadata at the top) whose items all show one style, the first
+    item on its own, is edited item by item too; its golden, written by the engine that edited
+    such Lists whole, says the result is the same."""
+    folder = ROOT / "fixtures" / "convert" / case
+    seen = _composed(monkeypatch)
+    result = meshlint.convert({"x.yaml": (folder / "input.yaml").read_text(encoding="utf-8")})
+    assert result.files[0].text == (folder / "expected.yaml").read_text(encoding="utf-8")
+    assert len([t for t in seen if "\nkind: List\n" in t]) == 1
+
+
+@pytest.mark.parametrize("case", ["list-export-mixed-style", "list-export-anchors"])
 def test_a_list_whose_items_are_not_independent_is_edited_whole(case: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Items laid out in a style only they show, or tied by an anchor, are edited on the whole
+    """Items laid out in styles that differ, or tied by an anchor, are edited on the whole
     document's text (the goldens, written by the engine that always did so, say it is exact)."""
     folder = ROOT / "fixtures" / "convert" / case
     seen = _composed(monkeypatch)
     result = meshlint.convert({"x.yaml": (folder / "input.yaml").read_text(encoding="utf-8")})
     assert result.files[0].text == (folder / "expected.yaml").read_text(encoding="utf-8")
     assert len([t for t in seen if "\nkind: List\n" in t]) > 1
+
+
+# --------------------------------------------------------------------------- item by item == whole, property
+
+_ITEMS = {
+    "vs": {"apiVersion": "networking.istio.io/v1alpha3", "kind": "VirtualService", "metadata": {"name": "r{i}"},
+           "spec": {"hosts": ["r{i}"], "http": [{"route": [{"destination": {"host": "r{i}"}}], "appendHeaders": {"x-r": "{i}"}, "websocketUpgrade": True}]}},
+    "dr": {"apiVersion": "networking.istio.io/v1alpha3", "kind": "DestinationRule", "metadata": {"name": "r{i}"},
+           "spec": {"host": "r{i}", "trafficPolicy": {"loadBalancer": {"simple": "LEAST_CONN"}, "outlierDetection": {"consecutiveErrors": 5}}}},
+    "svc": {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "r{i}"}, "spec": {"selector": {"app": "r{i}"}, "ports": [{"port": 80}]}},
+}
+
+
+def _item(kind: str, i: int) -> Any:
+    import json
+
+    return json.loads(json.dumps(_ITEMS[kind]).replace("{i}", str(i)))
+
+
+@given(items=st.lists(st.tuples(st.sampled_from(sorted(_ITEMS)), st.sampled_from([2, 4]), st.booleans()), min_size=1, max_size=6),
+       uniform=st.booleans(), metadata=st.booleans())
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+def test_a_list_edited_item_by_item_is_the_list_edited_whole(items: list[tuple[str, int, bool]], uniform: bool, metadata: bool) -> None:
+    """Lists in one style or several, with or without metadata at the top: converting them item by
+    item (where meshlint.list_items finds that exact) writes the same text as editing the whole
+    document after every item (the engine's way before it)."""
+    from meshlint import list_items
+    from meshlint.textedit import Style, dump_block
+
+    blocks = []
+    for i, (kind, indent, seqs) in enumerate(items):
+        style = Style(items[0][1], items[0][2]) if uniform else Style(indent, seqs)
+        blocks.append(dump_block([_item(kind, i)], style))
+    head = "apiVersion: v1\nkind: List\n" + ('metadata:\n  resourceVersion: ""\n' if metadata else "")
+    text = head + "items:\n" + "".join(blocks)
+    fast = meshlint.convert({"x.yaml": text}).files[0].text
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(list_items.ListItems, "of", classmethod(lambda cls, text, root: None))
+        whole = meshlint.convert({"x.yaml": text}).files[0].text
+    assert fast == whole
