@@ -16,6 +16,12 @@ def get_any(d: Any, *names: str) -> Any:
     return None
 
 
+def spelling(d: Any, *names: str) -> str:
+    """The first of ``names`` that mapping ``d`` has (for a pointer to the field :func:`get_any` read),
+    else the first of ``names``."""
+    return next((n for n in names if isinstance(d, dict) and n in d), names[0])
+
+
 def dict_of(v: Any) -> dict[str, Any]:
     """``v`` if it is a mapping, else an empty one."""
     return v if isinstance(v, dict) else {}

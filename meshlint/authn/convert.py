@@ -15,7 +15,7 @@ from typing import Any
 from ..annotations import CONVERTED_FROM
 from ..index import Index
 from ..model import Resource, pointer
-from ..plain import get_any, list_of
+from ..plain import get_any, list_of, spelling
 from ..workloads import named_container_ports
 
 API = "security.istio.io/v1"
@@ -130,12 +130,11 @@ def _jwt(origins: list[Any], plan: Plan) -> tuple[list[dict[str, Any]], list[dic
         rules.append(rule)
         trig = get_any(jwt, "triggerRules", "trigger_rules")
         if trig:
+            key = spelling(jwt, "triggerRules", "trigger_rules")
             if len(origins) > 1:
-                key = "triggerRules" if "triggerRules" in jwt else "trigger_rules"
-                plan.refusals.append((f"{at}/{key}", "trigger rules with more than one issuer cannot be expressed: a request needs a token from the issuer whose rule matches, which AuthorizationPolicy cannot tie to paths"))
+                plan.refusals.append((at + pointer(key), "trigger rules with more than one issuer cannot be expressed: a request needs a token from the issuer whose rule matches, which AuthorizationPolicy cannot tie to paths"))
                 continue
             triggers = []
-            key = "triggerRules" if "triggerRules" in jwt else "trigger_rules"
             for j, tr in enumerate(list_of(trig)):
                 tat = f"{at}/{key}/{j}"
                 op: dict[str, Any] = {}
@@ -190,7 +189,7 @@ def plan_policy(res: Resource, index: Index, root_ns: str) -> Plan:
     optional = bool(get_any(spec, "originIsOptional", "origin_is_optional"))
     binding = get_any(spec, "principalBinding", "principal_binding")
     if binding == "USE_PEER":
-        plan.notes.append(Note("/spec/principalBinding" if "principalBinding" in spec else "/spec/principal_binding", "use_peer"))
+        plan.notes.append(Note(pointer("spec", spelling(spec, "principalBinding", "principal_binding")), "use_peer"))
     targets = list_of(spec.get("targets"))
     if mesh and targets:
         plan.refusals.append(("/spec/targets", "a MeshPolicy cannot have targets"))

@@ -26,7 +26,7 @@ from typing import Any
 from ..annotations import CONVERTED_FROM
 from ..index import Index
 from ..model import Resource, pointer
-from ..plain import get_any, one_or_many, scalar_strings
+from ..plain import get_any, one_or_many, scalar_strings, spelling
 
 API_VERSION = "security.istio.io/v1"
 DRY_RUN_ANNOTATION = "istio.io/dry-run"
@@ -64,11 +64,6 @@ class RolePlan:
 
 
 # --------------------------------------------------------------------------- helpers
-
-def _key(d: dict[str, Any], *names: str) -> str:
-    """The spelling of a field that is present (for pointers), else the first."""
-    return next((n for n in names if n in d), names[0])
-
 
 def _origin(res: Resource, index: Index) -> str:
     ns = "" if res.kind in ("ClusterRbacConfig", "RbacConfig") else f"{index.ns(res)}/"
@@ -220,7 +215,7 @@ def convert_config(cfg: Resource, index: Index, root_ns: str) -> tuple[list[dict
     if mode not in ENFORCING_MODES:
         return [], [Refusal(cfg, "/spec/mode", f"unknown RBAC mode {mode!r}")], notes
     if dry:
-        notes.append(Note(cfg, pointer("spec", _key(spec, "enforcementMode", "enforcement_mode")), "dry_run"))
+        notes.append(Note(cfg, pointer("spec", spelling(spec, "enforcementMode", "enforcement_mode")), "dry_run"))
     out: list[dict[str, Any]] = []
     key = "inclusion" if mode == "ON_WITH_INCLUSION" else "exclusion"
     target = spec[key] if isinstance(spec.get(key), dict) else {}
