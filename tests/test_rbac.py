@@ -194,22 +194,3 @@ def test_a_refused_field_whose_name_holds_a_slash_is_pointed_at_exactly(tmp_path
     run = run_cli("check", "-f", "json", "rbac.yaml", cwd=tmp_path)
     found = {(f["code"], f["path"], f["line"]) for f in run.json()["findings"] if f["code"] in ("ML400", "ML401", "ML800")}
     assert found == {("ML400", "/spec/rules/0/example.com~1verbs", verbs), ("ML401", "/spec/subjects/0/example.com~1team", team)}, found
-
-
-def test_a_single_value_where_1_4_rbac_takes_a_list_is_read_as_a_list_of_one(tmp_path):
-    """1.4's RBAC read a scalar where it takes a list as a list of one (plain.one_or_many): the rule's
-    ``services`` and ``methods`` given as one string convert like their one-item lists."""
-    base = FIELDS_WITH_A_SLASH.split("---\n")[0] + "---\napiVersion: v1\nkind: Service\nmetadata: {name: ratings, namespace: shop}\nspec:\n  selector: {app: ratings}\n---\n"
-    role = ("apiVersion: rbac.istio.io/v1alpha1\nkind: ServiceRole\nmetadata: {name: reader, namespace: shop}\nspec:\n  rules:\n"
-            "  - services: {services}\n    methods: {methods}\n---\n"
-            "apiVersion: rbac.istio.io/v1alpha1\nkind: ServiceRoleBinding\nmetadata: {name: reader-binding, namespace: shop}\nspec:\n"
-            "  subjects:\n  - user: cluster.local/ns/shop/sa/frontend\n  roleRef: {kind: ServiceRole, name: reader}\n")
-    converted = []
-    for services, methods in (("ratings.shop.svc.cluster.local", "GET"), ("[ratings.shop.svc.cluster.local]", "[GET]")):
-        p = tmp_path / "rbac.yaml"
-        p.write_text(base + role.replace("{services}", services).replace("{methods}", methods))
-        converted.append([o for o in _converted(lint([str(p)], Settings())) if o["metadata"]["namespace"] == "shop"])
-    scalar, listed = converted
-    assert scalar == listed and len(scalar) == 1, converted
-    assert scalar[0]["spec"]["selector"] == {"matchLabels": {"app": "ratings"}}
-    assert scalar[0]["spec"]["rules"][0]["to"] == [{"operation": {"methods": ["GET"]}}]
