@@ -74,9 +74,9 @@ else:
 
 
 class _Package(_Module):
-    """``meshlint.convert`` and ``meshlint.report`` are the API functions, although modules of those
-    names exist (``meshlint/convert.py``, ``meshlint/report/``): importing one must not put the
-    module in the function's place (the import system sets each submodule on its package).
+    """``meshlint.convert`` and ``meshlint.report`` are the API functions, although a module of the
+    first name exists (``meshlint/convert.py``): importing it must not put the module in the
+    function's place (the import system sets each submodule on its package).
     ``from meshlint.convert import ...`` still reaches the module through ``sys.modules``."""
 
     def __setattr__(self, name: str, value: object) -> None:

@@ -197,10 +197,9 @@ class Report:
             return self._json
         if format not in REPORT_FORMATS:
             raise MeshlintError(f"unknown format {format!r} (choose from {', '.join(REPORT_FORMATS)})")
-        import importlib
+        from .migration_report import render
 
-        text: str = importlib.import_module(f"meshlint.report.{format}").render(self._model)
-        return text
+        return render(self._model, format)
 
     def to_json(self) -> str:
         return self._json
@@ -279,8 +278,7 @@ def report(inputs: Inputs, *, revision: str = "asm-managed", namespace: str | No
     HTML or JSON; :attr:`Report.data` the JSON as data. The other options are :func:`check`'s
     (a report always covers every rule)."""
     from .exitcodes import for_input
-    from .report import REVISIONS, build
-    from .report.json_report import render
+    from .migration_report import REVISIONS, build, render
 
     if revision not in REVISIONS:
         raise MeshlintError(f"unknown revision {revision!r} (choose from {', '.join(REVISIONS)})")
@@ -290,7 +288,7 @@ def report(inputs: Inputs, *, revision: str = "asm-managed", namespace: str | No
     model = build(result, revision, _user_validate(settings), inputs=_paths(inputs) if not _is_texts(inputs) else list(result.files),
                   assume_rbac_on=assume_rbac_on)
     model = result.redactor.data(model)  # scrubbed before rendering: every format stays valid
-    return Report(revision, for_input(result.sources), render(model), model)
+    return Report(revision, for_input(result.sources), render(model, "json"), model)
 
 
 # --------------------------------------------------------------------------- inputs and settings

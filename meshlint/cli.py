@@ -348,20 +348,17 @@ def report(
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Say which configuration file is used."),
 ) -> None:
     """Write the migration report: what blocks, what converts, and the cluster steps in order."""
-    import importlib
+    from .migration_report import FORMATS, REVISIONS, build, render
 
-    from .report import REVISIONS, build
-
-    renderers = {"markdown": "meshlint.report.markdown", "html": "meshlint.report.html", "json": "meshlint.report.json_report"}
-    if format not in renderers:
-        raise _fail(f"unknown format {format!r} (choose from {', '.join(renderers)})")
+    if format not in FORMATS:
+        raise _fail(f"unknown format {format!r} (choose from {', '.join(FORMATS)})")
     if revision not in REVISIONS:
         raise _fail(f"unknown revision {revision!r} (choose from {', '.join(REVISIONS)})")
     _, settings = _settings(None, None, root_namespace, context, assume_rbac_on, schemas, namespace, verbose)
     result = _lint(paths, settings)
     model = build(result, revision, _user_validate(settings), inputs=list(paths), assume_rbac_on=assume_rbac_on)
     model = result.redactor.data(model)  # scrubbed before rendering: every format stays valid
-    write_output(importlib.import_module(renderers[format]).render(model), out)
+    write_output(render(model, format), out)
     raise typer.Exit(_input_exit(result))
 
 

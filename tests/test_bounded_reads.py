@@ -109,8 +109,8 @@ def test_the_mesh_config_string_is_read_under_the_inputs_bounds(tmp_path):
 def test_each_kustomization_reader_refuses_the_chain(tmp_path, monkeypatch):
     """The readers one by one (through the CLI above the first one reached hides the others): the
     namespace walk and the report's kustomize roots treat the file as one that does not parse."""
+    from meshlint.migration_report.plan import kustomize_roots
     from meshlint.namespaces import kustomization_graph
-    from meshlint.report.plan import kustomize_roots
 
     repo = _repo(tmp_path)
     monkeypatch.chdir(repo)

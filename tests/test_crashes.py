@@ -90,7 +90,10 @@ def _mutated(data: bytes, ops) -> bytes:
 @given(st.sampled_from(SEED_BYTES), st.lists(st.tuples(st.sampled_from(["key", "cr", "crlf", "all-cr", "delete", "duplicate"]), st.integers(0, 10_000), st.integers(0, 10_000)), min_size=1, max_size=4))
 def test_convert_and_report_never_crash_on_mutated_fixtures(seed, ops):
     from meshlint.convert_cli import run_convert
-    from meshlint.report import build, html, json_report, markdown
+    from meshlint.migration_report import build
+    from meshlint.migration_report import render_html as html
+    from meshlint.migration_report import render_json as json_report
+    from meshlint.migration_report import render_markdown as markdown
 
     name, raw = seed
     result = lint_sources([load_bytes(_mutated(raw, ops), name)], Settings())

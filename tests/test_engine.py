@@ -141,7 +141,7 @@ def test_lint_sources_accepts_in_memory_input():
 def test_streamed_json_equals_the_contract_data():
     import json
 
-    from meshlint.reporters.json_report import as_data, render
+    from meshlint.reporters.json_findings import as_data, render
 
     src = load_bytes(b"apiVersion: authentication.istio.io/v1alpha1\nkind: Policy\nmetadata: {name: p, namespace: x}\nspec:\n  peers:\n  - mtls: {}\n", "mem.yaml")
     result = lint_sources([src])

@@ -137,7 +137,7 @@ def _html_counts(page: str) -> dict[str, int]:
 
 @pytest.mark.parametrize("case", list(CASES))
 def test_formats_agree_on_every_count(reports, case):
-    from meshlint.report.document import SUMMARY
+    from meshlint.migration_report.document import SUMMARY
 
     got = reports[case]
     c = got["data"]["counts"]
@@ -309,7 +309,7 @@ def test_behaviour_changes_come_from_the_catalogue(reports):
 def test_behaviour_changes_follow_the_catalogue_marks():
     """Unmark every message in the catalogue and the section empties: the report lists no message keys of its own."""
     from meshlint.engine import Settings, lint
-    from meshlint.report import build
+    from meshlint.migration_report import build
 
     result = lint([str(EXPORT), str(GITOPS)], Settings())
     assert build(result)["behaviour_changes"]
@@ -403,8 +403,10 @@ def test_a_conversion_verification_refuses_is_a_refused_conversion(monkeypatch):
     conversions with the reason, not as converted, in all three formats."""
     import meshlint.rules.authn_policy_conversion as ml300
     from meshlint.engine import Settings, lint
-    from meshlint.report import build, json_report, markdown
-    from meshlint.report import html as html_report
+    from meshlint.migration_report import build
+    from meshlint.migration_report import render_html as html_report
+    from meshlint.migration_report import render_json as json_report
+    from meshlint.migration_report import render_markdown as markdown
 
     real = ml300.plan_policy
 
@@ -472,7 +474,7 @@ def test_a_refused_mixer_draft_is_a_refused_conversion(monkeypatch):
 
     from meshlint.engine import Settings, lint_sources
     from meshlint.loader import load_bytes
-    from meshlint.report import build
+    from meshlint.migration_report import build
     from meshlint.rules import mixer_resource
 
     honest = mixer_resource.draft_policy

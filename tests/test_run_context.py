@@ -80,7 +80,10 @@ def _fingerprint(result: Result) -> str:
 def _outputs(result: Result, tmp: Path) -> Iterator[str]:
     """Every output made from one result: check's reporters, convert's summaries and diff, the report."""
     from meshlint import reporters
-    from meshlint.report import build, html, json_report, markdown
+    from meshlint.migration_report import build
+    from meshlint.migration_report import render_html as html
+    from meshlint.migration_report import render_json as json_report
+    from meshlint.migration_report import render_markdown as markdown
 
     for fmt in ("text", "json", "sarif", "junit", "github", "gitlab"):
         yield reporters.get(fmt)(result.filtered(Severity.INFO))

@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 REPORTERS: dict[str, str] = {
     "text": "meshlint.reporters.text",
-    "json": "meshlint.reporters.json_report",
+    "json": "meshlint.reporters.json_findings",
     "sarif": "meshlint.reporters.sarif",
     "junit": "meshlint.reporters.junit",
     "github": "meshlint.reporters.github",

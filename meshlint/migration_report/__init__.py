@@ -1,5 +1,6 @@
 """The migration report: one model of the migration, built from the findings, the conversion and
-the resources, that the Markdown, HTML and JSON renderers all show (schema:
+the resources, that the Markdown, HTML and JSON renderers (``render_markdown``, ``render_html``,
+``render_json``, chosen by :func:`render`) all show (schema:
 meshlint/schemas/report.schema.json). Nothing here prints.
 
 Objects are merged by identity across the inputs (an export and its repository define many
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
 
 
 REVISIONS = ("asm-managed", "asm-managed-stable", "asm-managed-rapid")
+FORMATS = ("markdown", "html", "json")  # each rendered by this package's render_<format>.py
 AREA_TITLES = {
     "input": "Unreadable input", "core": "Removed APIs", "traffic": "Traffic configuration", "authn": "Alpha authentication",
     "rbac": "Alpha RBAC", "envoyfilter": "EnvoyFilters", "cacerts": "Plugin CA certificates", "mixer": "Mixer",
@@ -237,3 +239,13 @@ def _verdict(counts: dict[str, Any]) -> dict[str, str]:
                            f"{c['unresolved']} unresolved reference(s), {c['behaviour_changes']} behaviour change(s), {c['review']} for review.")}
     return {"state": "SUCCESS", "reason": "Nothing blocks the migration: no blocking or manual-review findings."}
 
+
+def render(report: dict[str, Any], format: str) -> str:
+    """The report's data (:func:`build`, scrubbed) in ``format``, one of :data:`FORMATS`: the one way
+    the CLI and the API render it. Only the chosen renderer is imported."""
+    import importlib
+
+    if format not in FORMATS:
+        raise ValueError(f"unknown format {format!r} (choose from {', '.join(FORMATS)})")
+    text: str = importlib.import_module(f"{__name__}.render_{format}").render(report)
+    return text

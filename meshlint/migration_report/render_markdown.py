@@ -1,5 +1,5 @@
 """The report as GitHub-flavoured Markdown, for a pull-request comment: the blocks of
-:mod:`meshlint.report.document`, lists longer than 8 items folded into ``<details>``."""
+:mod:`meshlint.migration_report.document`, lists longer than 8 items folded into ``<details>``."""
 from __future__ import annotations
 
 import re

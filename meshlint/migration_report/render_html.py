@@ -1,5 +1,5 @@
 """The report as one self-contained HTML page (no external assets): the blocks of
-:mod:`meshlint.report.document`, with the charts drawn in HTML and CSS so they reflow on a
+:mod:`meshlint.migration_report.document`, with the charts drawn in HTML and CSS so they reflow on a
 narrow screen, code blocks that wrap instead of scrolling, and a print stylesheet.
 """
 from __future__ import annotations
