@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import FIXTURES
+import yaml
+from conftest import FIXTURES, REPO
 
 KUBEFLOW = FIXTURES / "repos" / "kubeflow-like"
 MICRO_MESH = FIXTURES / "repos" / "micro-mesh-like"
@@ -283,3 +284,19 @@ def test_an_rbac_config_that_1_4_never_read_is_removed_in_the_first_run(cli, tmp
     assert "kind: RbacConfig" not in text and "name: shop-deny-all" in text and "global-deny-all" not in text
     second = cli("convert", "--check", "rbac.yaml", cwd=tmp_path)
     assert second.code == 0, second.out + second.err
+
+
+def test_namespace_less_policies_convert_to_namespace_less_objects(cli, tmp_path):
+    """Policies written without a namespace (applied with ``kubectl -n``) are replaced by objects
+    without one: ``namespace: default`` written into them made ``kubectl -n frontend apply`` fail.
+    The messages and the verification still place them where they are applied (--namespace)."""
+    case = FIXTURES / "convert" / "authn-namespace-less" / "input.yaml"
+    found = cli("check", "-f", "json", "--namespace", "frontend", "--select", "ML300", case)
+    (conversion,) = [f for f in found.json()["findings"] if "frontend-jwt" in f["message"]]
+    assert "PeerAuthentication frontend/frontend-jwt-frontend" in conversion["message"], conversion["message"]
+    out = tmp_path / "out"
+    r = cli("convert", "--verify", "--namespace", "frontend", "--out", out, case)
+    assert "2 resource(s) converted" in r.out, r.out + r.err
+    docs = [d for d in yaml.safe_load_all((out / case.relative_to(REPO)).read_text()) if d]
+    assert {d["kind"] for d in docs} == {"PeerAuthentication", "RequestAuthentication", "AuthorizationPolicy", "Service"}
+    assert [d["metadata"].get("namespace") for d in docs] == [None] * len(docs)

@@ -28,7 +28,7 @@ def convert_bytes(data: bytes, name: str = "x.yaml") -> str:
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
 def test_golden(case: Path):
-    got = convert_bytes((case / "input.yaml").read_bytes())
+    got = convert_bytes((case / "input.yaml").read_bytes(), "input.yaml")  # the name the goldens were written under (annotations quote it)
     expected = (case / "expected.yaml").read_bytes().decode("utf-8")
     assert got == expected
 

@@ -35,8 +35,10 @@ class Plan:
     notes: list[Note] = field(default_factory=list)
 
 
-def _meta(name: str, ns: str, origin: str) -> dict[str, Any]:
-    return {"name": name, "namespace": ns, "annotations": {CONVERTED_FROM: origin}}
+def _meta(name: str, ns: str | None, origin: str) -> dict[str, Any]:
+    """``ns`` None: written without a namespace, like the Policy it replaces (applied with
+    ``kubectl -n`` or kustomize, and so are they)."""
+    return {"name": name, **({"namespace": ns} if ns is not None else {}), "annotations": {CONVERTED_FROM: origin}}
 
 
 def _mtls(spec: dict[str, Any], plan: Plan) -> str | None:
@@ -201,7 +203,7 @@ def plan_policy(res: Resource, index: Index, root_ns: str) -> Plan:
     required = None if optional else (triggers if triggers is not None else [{}])
     for svc_name, selector, ports in groups:
         name = "default" if mesh else (f"{res.name}-{svc_name}" if svc_name else res.name or "default")
-        plan.objects.extend(_objects((name, ns, who), selector, ports, mode, jwt_rules, required))
+        plan.objects.extend(_objects((name, ns if mesh or res.namespace else None, who), selector, ports, mode, jwt_rules, required))
     if jwt_rules and not optional:
         plan.notes.append(Note("/spec/origins", "status_change"))
     where = [w for w, on in (("on the paths its trigger rules selected", triggers is not None), ("on its targeted ports", any(p for _, _, p in groups)),
@@ -242,7 +244,7 @@ def _target_groups(targets: list[Any], ns: str, index: Index, plan: Plan) -> lis
     return groups
 
 
-def _objects(named: tuple[str, str, str], selector: dict[str, Any] | None, ports: list[str] | None, mode: str | None,
+def _objects(named: tuple[str, str | None, str], selector: dict[str, Any] | None, ports: list[str] | None, mode: str | None,
              jwt_rules: list[dict[str, Any]], required: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
     """The modern objects for one group of workloads: PeerAuthentication; with JWT rules a
     RequestAuthentication, and when a token is ``required`` (on those operations: trigger rules,

@@ -31,6 +31,7 @@ def check(res: Resource, ctx: RuleContext) -> Iterator[Violation]:
     for note in plan.notes:
         key, severity = NOTES[note.kind]
         yield Violation(note.path, {"kind": res.kind, "name": res.name or "?", **note.params}, message=key, severity=severity)
-    kinds = ", ".join(f"{o['kind']} {o['metadata']['namespace']}/{o['metadata']['name']}" for o in plan.objects)
+    ns = ctx.index.ns(res)  # where objects written without a namespace, like their Policy, are applied
+    kinds = ", ".join(f"{o['kind']} {o['metadata'].get('namespace', ns)}/{o['metadata']['name']}" for o in plan.objects)
     fix = Fix(f"replace {res.kind} {res.name} with {len(plan.objects)} beta security object(s)", (ReplaceResource(tuple(plan.objects)),))
     yield Violation("/kind", {"kind": res.kind, "name": res.name or "?", "count": len(plan.objects), "objects": kinds}, fix=fix)
