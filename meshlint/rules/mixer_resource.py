@@ -17,6 +17,8 @@ from ..annotations import CONVERTED_FROM, DRAFT
 from ..fixes import ExtraFile, Fix
 from ..index import RuleContext
 from ..model import Resource, Severity, Violation
+from ..placeholders import has_placeholder
+from ..verify.values import parse_cidr
 
 CODE = "ML600"
 KINDS = ("config.istio.io/*",)
@@ -132,6 +134,9 @@ def draft_policy(rule: Resource, ctx: RuleContext) -> dict[str, Any] | None:
     if not str(ispec.get("value", "")).strip().startswith("source.ip"):
         return None
     blocks = [str(b) for b in params["overrides"]]
+    if not all(isinstance(b, str) and (parse_cidr(b) is not None or has_placeholder(b)) for b in params["overrides"]):
+        return None  # an entry that is no IP address or range: the API server would reject the draft
+        # (a placeholder's value is unknown: the verification holds that draft back, saying why)
     source = {"ipBlocks": blocks} if params.get("blacklist") else {"notIpBlocks": blocks}
     # a Mixer rule in the root (config default) namespace applied mesh-wide; elsewhere, to its own
     # namespace's workloads: the draft lives where it has the same reach, and a rule written
