@@ -83,25 +83,13 @@ def _match(m: Any, at: str, plan: Plan) -> str | None:
     return None
 
 
-_JWT_STRINGS = ("jwksUri", "jwks_uri", "jwks")
-_JWT_LISTS = ("audiences", "jwtHeaders", "jwt_headers", "jwtParams", "jwt_params")
-
-
 def _jwt_shape(jwt: dict[str, Any], at: str) -> tuple[str, str] | None:
-    """(path, reason) when a field of a 1.4 ``Jwt`` does not have its type (1.4 rejected such a
-    Policy): converting it would write its Python text, or nothing, as an issuer or a header."""
+    """(path, reason) when a JWT origin has no issuer (1.4 rejected such a Policy; a value of the
+    wrong type is refused before, by ``schema.findings.rejected_in_1_4``)."""
     issuer = jwt.get("issuer")
-    if not isinstance(issuer, str) or not issuer:
-        where = at + pointer("issuer") if "issuer" in jwt else at
-        return where, "a JWT origin needs its issuer, one non-empty string" + ("" if issuer is None else f" (not {type(issuer).__name__} {issuer!r})")
-    for key in _JWT_STRINGS:
-        if key in jwt and not isinstance(jwt[key], str):
-            return at + pointer(key), f"{key} must be a string"
-    for key in _JWT_LISTS:
-        value = jwt.get(key)
-        if key in jwt and not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
-            return at + pointer(key), f"{key} must be a list of strings"
-    return None
+    if isinstance(issuer, str) and issuer:
+        return None
+    return (at + pointer("issuer") if "issuer" in jwt else at), "a JWT origin needs its issuer, and 1.4 rejected a Policy without one"
 
 
 def _jwt(origins: list[Any], plan: Plan) -> tuple[list[dict[str, Any]], list[dict[str, Any]] | None]:
@@ -180,7 +168,13 @@ def plan_policy(res: Resource, index: Index, root_ns: str) -> Plan:
     """A Policy or MeshPolicy → its PeerAuthentication, RequestAuthentication and (for required
     tokens) AuthorizationPolicy, one set per targeted Service or one for the whole namespace; or
     the refusals that stop it. Notes say what changes at runtime."""
+    from ..schema.findings import rejected_in_1_4
+
     plan = Plan()
+    unread = rejected_in_1_4(res)
+    if unread is not None:  # converting what 1.4 could not read would make it take effect now
+        plan.refusals.append(unread)
+        return plan
     spec = res.spec
     mesh = res.kind == "MeshPolicy"
     ns = root_ns if mesh else index.ns(res)

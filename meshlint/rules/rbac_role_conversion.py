@@ -8,7 +8,7 @@ from ..duplicates import location
 from ..fixes import Fix, ReplaceResource
 from ..index import RuleContext
 from ..model import Resource, Severity, Violation
-from ..rbac.convert import Enforcement, RolePlan, assumed_deny_all, assumed_enforcement, enforcement, plan_role, rival_configs
+from ..rbac.convert import Enforcement, RolePlan, assumed_deny_all, assumed_enforcement, enforcement, plan_role, rejected_config, rival_configs
 
 CODE = "ML400"
 KINDS = ("rbac.istio.io/ServiceRole",)
@@ -23,13 +23,19 @@ def effective_enforcement(ctx: RuleContext) -> Enforcement | None:
 
 
 def rival_configs_refusal(res: Resource, ctx: RuleContext) -> Violation | None:
-    """ML400-ML402 refuse every RBAC conversion when the inputs hold RBAC configs that differ: which
-    one the cluster held decides every conversion, and it cannot be told (``rival_configs``)."""
+    """ML400-ML402 refuse every RBAC conversion when the inputs hold RBAC configs that differ, or when
+    1.4 could not read the config: which one the cluster held decides every conversion, and it
+    cannot be told (``rival_configs``, ``rejected_config``)."""
     rivals = rival_configs(ctx.index)
-    if not rivals:
-        return None
-    configs = ", ".join(f"{c.kind} {c.name} at {location(c)}" for c in rivals)
-    return Violation("/kind", {"kind": res.kind, "name": res.name or "?", "configs": configs}, message="rival_configs", severity=Severity.ERROR)
+    if rivals:
+        configs = ", ".join(f"{c.kind} {c.name} at {location(c)}" for c in rivals)
+        return Violation("/kind", {"kind": res.kind, "name": res.name or "?", "configs": configs}, message="rival_configs", severity=Severity.ERROR)
+    unread = rejected_config(ctx.index)
+    if unread is None or unread[0] is res:
+        return None  # (ML402 refuses the config itself, at the value 1.4 could not read)
+    cfg, why = unread
+    reason = f"{cfg.kind} {cfg.name} at {location(cfg)} decides where RBAC was enforced, and {why}: whether 1.4 enforced this role cannot be told"
+    return Violation("/kind", {"kind": res.kind, "name": res.name or "?", "reason": reason}, message="refused", severity=Severity.ERROR)
 
 
 # what the conversion plan noticed on a ServiceRole (rbac.convert.Note.kind) -> the message key and severity of its finding

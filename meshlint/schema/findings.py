@@ -173,3 +173,19 @@ def _constraint_text(e: Any) -> str:
         return f"{e.instance} is {'below the minimum' if e.validator == 'minimum' else 'above the maximum'} of {e.validator_value}"
     text = " ".join(str(e.message).split())
     return text if len(text) <= 200 else text[:197] + "..."
+
+
+def rejected_in_1_4(res: Resource) -> tuple[str, str] | None:
+    """(pointer, why) when Istio 1.4 could not read the object at all: a value of the wrong type
+    where its proto has a string, a list, a number or a mapping (``services: reviews`` for a list,
+    ``methods: [GET, 1]``). Istio decoded its objects strictly (JSON to proto): such an object was
+    rejected, or skipped by Pilot, and took no effect. A conversion that reads the value anyway
+    would make it take effect now. A placeholder's value is not judged."""
+    group, _, version = (res.api_version or "").rpartition("/")
+    if compiled("input", group, version, res.kind or "") is None:
+        return None
+    for kind, path, params in problems(res):
+        if kind == "type" and (path == "/spec" or path.startswith("/spec/")):
+            p = dict(params)
+            return path, f"Istio 1.4 could not read it ({path} is {p['actual']}, where {p['expected']} belongs), so it never took effect"
+    return None

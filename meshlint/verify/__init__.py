@@ -92,13 +92,19 @@ class Attribution:
         return tuple(sorted(found or self._by_ns.get(namespace) or self._by_ns.get(self._root) or ()))
 
 
+_SECURITY_GROUPS = frozenset({"rbac.istio.io", "authentication.istio.io", "security.istio.io"})
+
+
 def verify(proposals: list[Proposal], resources: list[Resource], index: ResourceIndex, root_namespace: str,
            accepted_notes: Callable[[str], set[str]] = lambda code: set(), assume_rbac_on: bool = False) -> Outcome:
     """Check every proposed security conversion; see the module docstring. ``accepted_notes(code)``:
     the differences a rule's catalogue entry documents as intended (``verification_notes``)."""
+    from ..schema.findings import rejected_in_1_4
     from . import authn, mixer, rbac
 
     outcome = Outcome()
+    # what 1.4 could not read took no effect in 1.4: it is not part of 1.4's decisions
+    resources = [r for r in resources if r.group not in _SECURITY_GROUPS or rejected_in_1_4(r) is None]
     rbac.verify(proposals, resources, index, root_namespace, outcome, assume_rbac_on)
     authn.verify(proposals, resources, index, root_namespace, outcome, accepted_notes)
     mixer.verify(proposals, resources, index, root_namespace, outcome)
