@@ -16,9 +16,10 @@ are left to that rule by the engine: the schema rule declares ``DEFERS`` for ML8
 from __future__ import annotations
 
 import functools
+import re
 from typing import Any
 
-from ..model import Resource, pointer
+from ..model import Resource, pointer, split_pointer
 from ..placeholders import has_placeholder
 from ..spellings import SNAKE_CASE, camel, did_you_mean, meant
 from . import compiled
@@ -185,7 +186,16 @@ def rejected_in_1_4(res: Resource) -> tuple[str, str] | None:
     if compiled("input", group, version, res.kind or "") is None:
         return None
     for kind, path, params in problems(res):
-        if kind == "type" and (path == "/spec" or path.startswith("/spec/")):
+        if kind == "type" and (path == "/spec" or path.startswith("/spec/")) and not _number_text(res.body, path):
             p = dict(params)
             return path, f"Istio 1.4 could not read it ({path} is {p['actual']}, where {p['expected']} belongs), so it never took effect"
     return None
+
+
+def _number_text(body: Any, path: str) -> bool:
+    """The value at ``path`` is a number written as a string ("8080"), which proto's JSON decoding
+    takes for a number field."""
+    value = body
+    for token in split_pointer(path):
+        value = value[int(token)] if isinstance(value, list) else value.get(token) if isinstance(value, dict) else None
+    return isinstance(value, str) and re.fullmatch(r"-?\d+(\.\d+)?", value.strip()) is not None
