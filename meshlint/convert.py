@@ -175,7 +175,7 @@ def _once(result: Result, fixes_by_resource: dict[int, list[Fix]]) -> tuple[dict
 def _verified(result: Result) -> frozenset[int]:
     """The resources whose conversions meshlint.verify checked together against 1.4 (alpha
     authentication, RBAC, Mixer rules): id(resource)."""
-    from .verify.run import SECURITY_CODES
+    from .refusals import SECURITY_CODES
 
     where = {(f.file, f.doc, f.item) for f in result.findings if f.fix is not None and f.code in SECURITY_CODES}
     return frozenset(id(res) for src in result.sources for res in src.resources if (src.path, res.doc_index, res.item_index) in where)

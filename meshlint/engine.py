@@ -16,9 +16,9 @@ from .loader import InputError, InputFile, SourceFile, discover, read_input, rea
 from .model import Finding, Problem, Resource, Rule, Severity, Violation
 from .namespaces import applied
 from .paths import path_matches
+from .refusals import SECURITY_CODES
 from .registry import PLUGIN_NOT_LOADED, all_rules, kind_matches, plugin_failures, rule_matches
 from .suppress import ANNOTATION_POINTER, Directive, Suppressions, annotation_directive
-from .verify.run import SECURITY_CODES, verify_conversions
 
 if TYPE_CHECKING:
     from .redact import Redactor
@@ -174,7 +174,11 @@ def lint_sources(sources: list[SourceFile], settings: Settings = Settings(), con
                  for fv in _run_rule(rule, res, views.get(rule.code) or Context(IndexView(index, rule.reads, rule.code), ctx_root, settings), rules)]
         if found:
             shadow.setdefault(id(res), []).extend(found)
-    verification = verify_conversions(found_by_resource, shadow, resources + context_resources, index, ctx_root, rules, settings.assume_rbac_on)
+    verification = None
+    if any(rule.code in SECURITY_CODES and v.fix is not None for found in found_by_resource.values() for rule, v in found):
+        from .verify.run import verify_conversions  # (a run without a security conversion never imports the verification)
+
+        verification = verify_conversions(found_by_resource, shadow, resources + context_resources, index, ctx_root, rules, settings.assume_rbac_on)
 
     # 3. findings, file by file
     findings = [f for src in sources for f in _file_findings(src, found_by_resource, settings, rules, active)]

@@ -6,6 +6,9 @@ from collections.abc import Iterable, Mapping
 
 from .model import Finding, Rule, Severity
 
+# the rules whose conversions the security verification checks against 1.4 before anything is written
+# (meshlint.verify.run): alpha authentication, RBAC and Mixer drafts
+SECURITY_CODES = ("ML300", "ML400", "ML401", "ML402", "ML600")
 # the messages of a conversion the engine's security verification refused (an error finding without a
 # fix), whichever rule proposed it: ML300/ML400-ML402 and ML600's drafts
 VERIFICATION_REFUSALS = frozenset({"unverified", "placeholder", "name_taken", "role_refused"})

@@ -215,7 +215,7 @@ def _message_sources(code: str) -> list:
     """Where a code's message keys are chosen: its rule module and the meshlint modules it imports (the
     security conversions' verification for the codes it verifies); for the codes the loader, the engine
     and convert report themselves, the package outside meshlint/rules."""
-    from meshlint.verify.run import SECURITY_CODES
+    from meshlint.refusals import SECURITY_CODES
 
     modules = scan()
     if code not in modules:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from ..annotations import CONVERTED_FROM
 from ..fixes import ExtraFile, ReplaceResource
 from ..model import Resource, Rule, Severity, Violation
+from ..refusals import SECURITY_CODES
 
 if TYPE_CHECKING:
     from ..index import ResourceIndex
@@ -16,7 +17,6 @@ if TYPE_CHECKING:
 
 Held = tuple["Proposal", str, dict[str, str]]  # a refused proposal, its message key and the message's parameters
 
-SECURITY_CODES = ("ML300", "ML400", "ML401", "ML402", "ML600")
 CLUSTER_SCOPED = ("ClusterRbacConfig", "RbacConfig", "MeshPolicy")
 
 
