@@ -16,6 +16,7 @@ from ..annotations import CONVERTED_FROM
 from ..index import Index
 from ..model import Resource, pointer
 from ..plain import get_any, list_of, spelling
+from ..schema.findings import rejected_in_1_4
 from ..workloads import named_container_ports
 
 API = "security.istio.io/v1"
@@ -168,10 +169,8 @@ def plan_policy(res: Resource, index: Index, root_ns: str) -> Plan:
     """A Policy or MeshPolicy → its PeerAuthentication, RequestAuthentication and (for required
     tokens) AuthorizationPolicy, one set per targeted Service or one for the whole namespace; or
     the refusals that stop it. Notes say what changes at runtime."""
-    from ..schema.findings import rejected_in_1_4
-
     plan = Plan()
-    unread = rejected_in_1_4(res)
+    unread = rejected_in_1_4(res, index)
     if unread is not None:  # converting what 1.4 could not read would make it take effect now
         plan.refusals.append(unread)
         return plan

@@ -27,6 +27,7 @@ from ..annotations import CONVERTED_FROM
 from ..index import Index
 from ..model import Resource, pointer
 from ..plain import get_any, one_or_many, scalar_strings, spelling
+from ..schema.findings import rejected_in_1_4
 
 API_VERSION = "security.istio.io/v1"
 DRY_RUN_ANNOTATION = "istio.io/dry-run"
@@ -172,7 +173,7 @@ def rejected_config(index: Index) -> tuple[Resource, str] | None:
     """The config 1.4 would read (``config_of``) and why 1.4 could not read it, if it could not. Then
     whether 1.4 enforced RBAC cannot be told (the cluster kept what it had before, or nothing)."""
     cfg = config_of(index)
-    why = _rejected(cfg, index) if cfg is not None else None
+    why = rejected_in_1_4(cfg, index) if cfg is not None else None
     return (cfg, why[1]) if cfg is not None and why is not None else None
 
 
@@ -217,7 +218,7 @@ def convert_config(cfg: Resource, index: Index, root_ns: str) -> tuple[list[dict
     spec = cfg.spec
     mode = str(spec.get("mode", "OFF"))
     notes: list[Note] = []
-    unread = _rejected(cfg, index)
+    unread = rejected_in_1_4(cfg, index)
     if unread is not None:
         return [], [Refusal(cfg, *unread)], notes
     dry = _permissive(spec)
@@ -648,7 +649,7 @@ def _plan_role(role: Resource, index: Index, enf: Enforcement) -> RolePlan:
     ns = index.ns(role)
     if not plan.bindings:
         return plan  # a role nobody is bound to allows nothing: nothing to emit
-    unread = [Refusal(res, *why) for res in (role, *plan.bindings) if (why := _rejected(res, index)) is not None]
+    unread = [Refusal(res, *why) for res in (role, *plan.bindings) if (why := rejected_in_1_4(res, index)) is not None]
     if unread:  # converting what 1.4 could not read would allow what it never allowed
         plan.refusals.extend(unread)
         return plan
@@ -684,16 +685,6 @@ def _plan_role(role: Resource, index: Index, enf: Enforcement) -> RolePlan:
         if not matched and (converted.labels or converted.static) and not refusals:
             plan.notes.append(Note(role, pointer("spec", "rules", i), "impossible_rule", (("reason", "its services' selectors contradict its destination constraints"),)))
     return plan
-
-
-def _rejected(res: Resource, index: Index) -> tuple[str, str] | None:
-    """Where and why Istio 1.4 could not read ``res`` (schema.findings.rejected_in_1_4), once per run."""
-    from ..schema.findings import rejected_in_1_4
-
-    table = index.memo("rbac:rejected", dict[int, tuple[str, str] | None])
-    if id(res) not in table:
-        table[id(res)] = rejected_in_1_4(res)
-    return table[id(res)]
 
 
 def _static_ok(rule: _Rule, service: str | None, ns: str) -> bool:

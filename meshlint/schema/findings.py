@@ -17,12 +17,15 @@ from __future__ import annotations
 
 import functools
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..model import Resource, pointer, split_pointer
+from ..model import Resource, pointer, value_at
 from ..placeholders import has_placeholder
 from ..spellings import SNAKE_CASE, camel, did_you_mean, meant
 from . import compiled
+
+if TYPE_CHECKING:
+    from ..index import Index
 
 SCHEMA_KINDS = ("*.istio.io/*",)  # what the ML80x rules run on (kinds without a schema yield nothing)
 
@@ -176,26 +179,30 @@ def _constraint_text(e: Any) -> str:
     return text if len(text) <= 200 else text[:197] + "..."
 
 
-def rejected_in_1_4(res: Resource) -> tuple[str, str] | None:
+def rejected_in_1_4(res: Resource, index: Index) -> tuple[str, str] | None:
     """(pointer, why) when Istio 1.4 could not read the object at all: a value of the wrong type
     where its proto has a string, a list, a number or a mapping (``services: reviews`` for a list,
     ``methods: [GET, 1]``). Istio decoded its objects strictly (JSON to proto): such an object was
     rejected, or skipped by Pilot, and took no effect. A conversion that reads the value anyway
-    would make it take effect now. A placeholder's value is not judged."""
+    would make it take effect now. A placeholder's value is not judged. Judged once per run
+    (``index``), for the conversions and the verification alike."""
+    table = index.memo("schema:rejected-in-1.4", dict[int, tuple[str, str] | None])
+    if id(res) not in table:
+        table[id(res)] = _rejected(res)
+    return table[id(res)]
+
+
+def _rejected(res: Resource) -> tuple[str, str] | None:
     group, _, version = (res.api_version or "").rpartition("/")
     if compiled("input", group, version, res.kind or "") is None:
         return None
     for kind, path, params in problems(res):
-        if kind == "type" and (path == "/spec" or path.startswith("/spec/")) and not _number_text(res.body, path):
+        if kind == "type" and (path == "/spec" or path.startswith("/spec/")) and not _number_text(value_at(res.body, path)):
             p = dict(params)
             return path, f"Istio 1.4 could not read it ({path} is {p['actual']}, where {p['expected']} belongs), so it never took effect"
     return None
 
 
-def _number_text(body: Any, path: str) -> bool:
-    """The value at ``path`` is a number written as a string ("8080"), which proto's JSON decoding
-    takes for a number field."""
-    value = body
-    for token in split_pointer(path):
-        value = value[int(token)] if isinstance(value, list) else value.get(token) if isinstance(value, dict) else None
+def _number_text(value: Any) -> bool:
+    """A number written as a string ("8080"), which proto's JSON decoding takes for a number field."""
     return isinstance(value, str) and re.fullmatch(r"-?\d+(\.\d+)?", value.strip()) is not None

@@ -104,7 +104,7 @@ def verify(proposals: list[Proposal], resources: list[Resource], index: Resource
 
     outcome = Outcome()
     # what 1.4 could not read took no effect in 1.4: it is not part of 1.4's decisions
-    resources = [r for r in resources if r.group not in _SECURITY_GROUPS or rejected_in_1_4(r) is None]
+    resources = [r for r in resources if r.group not in _SECURITY_GROUPS or rejected_in_1_4(r, index) is None]
     rbac.verify(proposals, resources, index, root_namespace, outcome, assume_rbac_on)
     authn.verify(proposals, resources, index, root_namespace, outcome, accepted_notes)
     mixer.verify(proposals, resources, index, root_namespace, outcome)
