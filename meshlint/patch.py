@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Iterable
 from pathlib import Path
 
 _LINE = re.compile(r"[^\n]*\n|[^\n]+\Z")
@@ -68,37 +67,40 @@ def file_diff(old: str | None, new: str | None, path: str, context: int = 3,
     a, b = split_lines(old or ""), split_lines(new or "")
     fromfile = "/dev/null" if old is None else quote_path(f"a/{path}")
     tofile = "/dev/null" if new is None else quote_path(f"b/{path}")
-    if shown is None or shown == (old, new):
-        return "".join(_terminated(difflib.unified_diff(a, b, fromfile=fromfile, tofile=tofile, n=context)))
-    sa, sb = split_lines(shown[0]), split_lines(shown[1])
-    hidden = {i for i, (x, y) in enumerate(zip(a, sa)) if x != y}
+    sa, sb = (a, b) if shown is None else (split_lines(shown[0]), split_lines(shown[1]))
     groups = list(difflib.SequenceMatcher(None, a, b).get_grouped_opcodes(context))  # as difflib.unified_diff groups
+    hidden = {i for i, (x, y) in enumerate(zip(a, sa)) if x != y}
     if _changes_hidden(groups, a, b, sa, sb):
-        text = "".join(_terminated(difflib.unified_diff(sa, sb, fromfile=fromfile, tofile=tofile, n=context)))
+        text = _render(fromfile, tofile, groups, sa, sb)
         return (f"{FOR_READING}{quote_path(path)}: not part of this patch: a line it changes holds a secret, shown masked; for reading only\n"
                 + "".join(FOR_READING + line for line in split_lines(text)))
-    lines = [f"--- {fromfile}\n", f"+++ {tofile}\n"]
-    for hunk in (_balanced(h, len(a)) for group in groups for h in _without_hidden(group, hidden)):
-        lines.append(f"@@ -{_range(hunk[0][1], hunk[-1][2])} +{_range(hunk[0][3], hunk[-1][4])} @@\n")
-        for tag, i1, i2, j1, j2 in hunk:
-            if tag == "equal":
-                lines += [" " + line for line in sa[i1:i2]]
-                continue
-            lines += ["-" + line for line in sa[i1:i2]] + ["+" + line for line in sb[j1:j2]]
-    return "".join(_terminated(lines)) if len(lines) > 2 else ""
-
-
-def _changes_hidden(groups: list[list[tuple[str, int, int, int, int]]], a: list[str], b: list[str], sa: list[str], sb: list[str]) -> bool:
-    return any(a[i] != sa[i] for group in groups for tag, i1, i2, _, _ in group if tag != "equal" for i in range(i1, i2)) or \
-        any(b[j] != sb[j] for group in groups for tag, _, _, j1, j2 in group if tag != "equal" for j in range(j1, j2))
-
-
-def _terminated(lines: Iterable[str]) -> list[str]:
-    """Each line ends in a newline; a last line without one is followed by NO_NEWLINE."""
-    return [line if line.endswith("\n") else line + "\n" + NO_NEWLINE for line in lines]
+    hunks = [_balanced(h, len(a)) for group in groups for h in _without_hidden(group, hidden)] if hidden else groups
+    return _render(fromfile, tofile, hunks, sa, sb)
 
 
 _Opcode = tuple[str, int, int, int, int]
+
+
+def _render(fromfile: str, tofile: str, hunks: list[list[_Opcode]], a: list[str], b: list[str]) -> str:
+    """The hunks as ``diff -u`` writes them (difflib's format), their lines taken from ``a`` and ``b``."""
+    if not hunks:
+        return ""
+    lines = [f"--- {fromfile}\n", f"+++ {tofile}\n"]
+    for hunk in hunks:
+        lines.append(f"@@ -{_range(hunk[0][1], hunk[-1][2])} +{_range(hunk[0][3], hunk[-1][4])} @@\n")
+        for tag, i1, i2, j1, j2 in hunk:
+            if tag == "equal":
+                lines += [" " + line for line in a[i1:i2]]
+                continue
+            lines += ["-" + line for line in a[i1:i2]] + ["+" + line for line in b[j1:j2]]
+    return "".join(line if line.endswith("\n") else line + "\n" + NO_NEWLINE for line in lines)
+
+
+def _changes_hidden(groups: list[list[_Opcode]], a: list[str], b: list[str], sa: list[str], sb: list[str]) -> bool:
+    """A line that a change removes or adds differs from its shown form."""
+    changes = [op for group in groups for op in group if op[0] != "equal"]
+    return any(a[i] != sa[i] for _, i1, i2, _, _ in changes for i in range(i1, i2)) or \
+        any(b[j] != sb[j] for _, _, _, j1, j2 in changes for j in range(j1, j2))
 
 
 def _without_hidden(group: list[_Opcode], hidden: set[int]) -> list[list[_Opcode]]:
@@ -120,8 +122,7 @@ def _without_hidden(group: list[_Opcode], hidden: set[int]) -> list[list[_Opcode
             if keep == 0:
                 hunks[-1].append((tag, i1, i2, j1, j2))  # nothing to end the hunk on: left masked
                 continue
-            if keep:
-                hunks[-1].append((tag, i1, first_hidden, j1, j1 + keep))
+            hunks[-1].append((tag, i1, first_hidden, j1, j1 + keep))
         if k < last:  # leading context of the changes after it
             skip = last_hidden + 1 - i1
             hunks.append([(tag, last_hidden + 1, i2, j1 + skip, j2)] if skip < i2 - i1 else [])
