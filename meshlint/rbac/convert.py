@@ -145,8 +145,13 @@ class Enforcement:
         return self.mode in ("ON_WITH_INCLUSION", "ON_WITH_EXCLUSION") and namespace not in self.namespaces and in_ns
 
 
+def _configs(index: Index) -> list[Resource]:
+    """The RBAC configs 1.4 read from: the ClusterRbacConfigs, else the RbacConfigs."""
+    return index.of_kind("ClusterRbacConfig", group="rbac.istio.io") or index.of_kind("RbacConfig", group="rbac.istio.io")
+
+
 def config_of(index: Index) -> Resource | None:
-    configs = index.of_kind("ClusterRbacConfig", group="rbac.istio.io") or index.of_kind("RbacConfig", group="rbac.istio.io")
+    configs = _configs(index)
     return configs[-1] if configs else None
 
 
@@ -154,14 +159,13 @@ def rival_configs(index: Index) -> list[Resource]:
     """The RBAC configs among the inputs (and ``--context``) when they say different things, one of
     each (else ``[]``). A cluster holds one ClusterRbacConfig ``default`` (1.4 read an RbacConfig
     only when there was none), so which one 1.4 enforced depends on what was applied last: nothing
-    that depends on it is converted. Copies that are the same apart from server-set fields (an export beside its
-    repository) are one config."""
+    that depends on it is converted. Copies that are the same apart from server-set fields (an
+    export beside its repository) are one config."""
     from ..duplicates import same_apart_from_server_fields
 
     def build() -> list[Resource]:
         distinct: list[Resource] = []
-        configs = index.of_kind("ClusterRbacConfig", group="rbac.istio.io") or index.of_kind("RbacConfig", group="rbac.istio.io")
-        for cfg in configs:  # the kind ``config_of`` reads
+        for cfg in _configs(index):
             if not any(same_apart_from_server_fields(cfg, d) for d in distinct):
                 distinct.append(cfg)
         return distinct if len(distinct) > 1 else []

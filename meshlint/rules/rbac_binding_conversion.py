@@ -7,7 +7,7 @@ from ..fixes import Fix, ReplaceResource
 from ..index import RuleContext
 from ..model import Resource, Severity, Violation
 from ..rbac.convert import plan_role
-from .rbac_role_conversion import effective_enforcement, notes_of, rival_configs_refusal
+from .rbac_role_conversion import config_refusal, effective_enforcement, notes_of
 
 CODE = "ML401"
 KINDS = ("rbac.istio.io/ServiceRoleBinding",)
@@ -31,7 +31,7 @@ def check(res: Resource, ctx: RuleContext) -> Iterator[Violation]:
         yield Violation("/spec/roleRef/name", {"name": res.name, "role": name, "namespace": ctx.index.ns(res)}, message="role_missing", severity=Severity.ERROR)
         return
     enf = effective_enforcement(ctx)
-    if enf is None or enf.mode == "OFF" or rival_configs_refusal(res, ctx) is not None:
+    if enf is None or enf.mode == "OFF" or config_refusal(res, ctx) is not None:
         return  # ML400 on the role says why nothing is converted
     plan = plan_role(role, ctx.index, enf)
     own = [r for r in plan.refusals if r.resource is res]

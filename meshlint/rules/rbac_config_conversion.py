@@ -8,7 +8,7 @@ from ..fixes import Fix, ReplaceResource
 from ..index import RuleContext
 from ..model import Resource, Severity, Violation
 from ..rbac.convert import convert_config
-from .rbac_role_conversion import rival_configs_refusal
+from .rbac_role_conversion import config_refusal
 
 CODE = "ML402"
 KINDS = ("rbac.istio.io/ClusterRbacConfig", "rbac.istio.io/RbacConfig")
@@ -22,9 +22,9 @@ NOTES = {
 
 
 def check(res: Resource, ctx: RuleContext) -> Iterator[Violation]:
-    rivals = rival_configs_refusal(res, ctx)
-    if rivals is not None:
-        yield rivals
+    refusal = config_refusal(res, ctx)
+    if refusal is not None:
+        yield refusal
         return
     cluster = ctx.index.of_kind("ClusterRbacConfig", group="rbac.istio.io") if res.kind == "RbacConfig" else []
     if cluster:  # 1.4 read an RbacConfig only when there was no ClusterRbacConfig

@@ -22,7 +22,7 @@ def effective_enforcement(ctx: RuleContext) -> Enforcement | None:
     return enf
 
 
-def rival_configs_refusal(res: Resource, ctx: RuleContext) -> Violation | None:
+def config_refusal(res: Resource, ctx: RuleContext) -> Violation | None:
     """ML400-ML402 refuse every RBAC conversion when the inputs hold RBAC configs that differ, or when
     1.4 could not read the config: which one the cluster held decides every conversion, and it
     cannot be told (``rival_configs``, ``rejected_config``)."""
@@ -57,9 +57,9 @@ def notes_of(plan: RolePlan, res: Resource, notes: dict[str, tuple[str, Severity
 
 
 def check(res: Resource, ctx: RuleContext) -> Iterator[Violation]:
-    rivals = rival_configs_refusal(res, ctx)
-    if rivals is not None:
-        yield rivals
+    refusal = config_refusal(res, ctx)
+    if refusal is not None:
+        yield refusal
         return
     enf = effective_enforcement(ctx)
     if enf is None:
